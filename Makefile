@@ -1,0 +1,30 @@
+# Two commands on a fresh machine:
+#   make demo   installs everything into .venv and materializes the whole graph on the sample
+#   make test   installs everything into .venv and runs the test suite (what CI runs)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+# CPU build of torch; on this project's machines pip finds it as a local file.
+TORCH ?= torch==2.13.0
+
+.PHONY: setup demo test bench dev clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(VENV)/bin/python -m pip install -q -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(VENV)/bin/newsclust run
+
+test: setup
+	$(VENV)/bin/python -m pytest -q newsclust_assets_tests
+
+dev: setup
+	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf newsclust_data

@@ -1,0 +1,308 @@
+"""The news collection in Milvus, through ``pymilvus.MilvusClient`` only. No Dagster imports.
+
+One code path serves Milvus Lite (a local ``*.db`` directory), a Milvus server
+(``http://host:19530``) and Zilliz Cloud (``https://...`` plus a token).
+
+Schema: an explicit VARCHAR primary key (the article's stable id, never auto_id, so
+re-writing a day replaces rows instead of adding them), the vector, the day as an
+INT64 day number (for window filters) and the text fields shown on the map.
+
+Milvus Lite keeps an exclusive lock on its directory for as long as a process has it
+open. :func:`open_client` therefore opens Lite only for the duration of a ``with``
+block, releases the lock on exit, and waits (up to ``lock_timeout_s``) while another
+process, such as a concurrent backfill run, holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import pymilvus  # noqa: F401  (configures its loggers on import; quieted below)
+
+EPOCH = dt.date(1970, 1, 1)
+TEXT_LIMITS = {"date": 10, "headline": 2048, "text": 8192, "category": 256, "link": 2048, "authors": 512}
+QUERY_FIELDS = ["id", "day", "date", "headline", "text", "category", "link", "authors"]
+SUPPORTED_METRICS = ("COSINE", "IP", "L2")
+
+# pymilvus logs every failed RPC with a traceback (and a harmless query-iterator warning
+# against Lite); the errors that matter are raised, re-worded, by this module.
+logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+
+
+class MilvusStoreError(Exception):
+    """A Milvus problem stated in terms the user can act on."""
+
+
+class CollectionMismatchError(MilvusStoreError):
+    """The existing collection was built with another dimension, metric or model."""
+
+
+def day_number(day: dt.date | str) -> int:
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return (day - EPOCH).days
+
+
+def is_lite_uri(uri: str) -> bool:
+    return uri.endswith(".db") and "://" not in uri
+
+
+def _lite_locked(path: str) -> bool:
+    lock = os.path.join(path, "LOCK")
+    if not os.path.exists(lock):
+        return False
+    import fcntl
+
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: float = 600.0,
+                timeout_s: float = 10.0) -> Iterator["MilvusClient"]:  # noqa: F821
+    """A MilvusClient for the duration of the block; Lite's lock is released on exit."""
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    lite = is_lite_uri(uri)
+    if lite:
+        path = os.path.abspath(uri)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.2
+    while True:
+        try:
+            kwargs = {"uri": uri, "timeout": timeout_s}
+            if token:
+                kwargs["token"] = token
+            if db_name:
+                kwargs["db_name"] = db_name
+            client = MilvusClient(**kwargs)
+            break
+        except MilvusException as exc:
+            if lite and _lite_locked(path):
+                if time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 1.5, 2.0)
+                    continue
+                raise MilvusStoreError(
+                    f"Milvus Lite directory {path} is held by another process for more than "
+                    f"{lock_timeout_s:.0f} s. Milvus Lite allows one process at a time: wait for the other "
+                    "run, or use a Milvus server (uri http://host:19530) for concurrent runs."
+                ) from None
+            where = path if lite else uri
+            raise MilvusStoreError(
+                f"cannot connect to Milvus at {where}: {getattr(exc, 'message', exc)}. "
+                "Check that the server is running and the uri, token and db_name are right."
+            ) from None
+    try:
+        yield client
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+        if lite:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(path)
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    name: str
+    dimension: int
+    metric: str = "COSINE"
+    index_type: str = "FLAT"
+    model: str = ""
+
+    def __post_init__(self):
+        if self.metric not in SUPPORTED_METRICS:
+            raise MilvusStoreError(f"metric {self.metric!r} is not one of {SUPPORTED_METRICS}")
+
+
+def describe(client, name: str) -> dict | None:
+    """(dimension, metric, model) of an existing collection, None if it does not exist."""
+    if not client.has_collection(name):
+        return None
+    info = client.describe_collection(name)
+    dim = None
+    for f in info["fields"]:
+        if f["name"] == "vector":
+            dim = int(f["params"]["dim"])
+    metric = None
+    with contextlib.suppress(Exception):
+        for idx in client.list_indexes(name):
+            metric = client.describe_index(name, idx).get("metric_type") or metric
+    return {"dimension": dim, "metric": metric, "model": info.get("description", "")}
+
+
+def check_compatible(existing: dict, spec: CollectionSpec) -> None:
+    """Raise CollectionMismatchError if the collection cannot hold ``spec``'s vectors."""
+    if existing["dimension"] != spec.dimension:
+        raise CollectionMismatchError(
+            f"collection {spec.name!r} holds {existing['dimension']}-d vectors but the embedding model "
+            f"produces {spec.dimension}-d vectors. Use another collection_name, or drop the collection "
+            "and re-materialize every day."
+        )
+    if existing["metric"] and existing["metric"] != spec.metric:
+        raise CollectionMismatchError(
+            f"collection {spec.name!r} is indexed with metric {existing['metric']} but {spec.metric} "
+            "is configured."
+        )
+    if spec.model and existing["model"] and existing["model"] != spec.model:
+        raise CollectionMismatchError(
+            f"collection {spec.name!r} holds vectors of model {existing['model']!r}, not {spec.model!r}: "
+            "vectors of two models must not be mixed. Use another collection_name."
+        )
+
+
+def ensure_collection(client, spec: CollectionSpec) -> bool:
+    """Create the collection if absent (True), else check it matches (False). Loads it."""
+    from pymilvus import DataType, MilvusClient
+
+    existing = describe(client, spec.name)
+    if existing is not None:
+        check_compatible(existing, spec)
+        client.load_collection(spec.name)
+        return False
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False, description=spec.model)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=spec.dimension)
+    schema.add_field("day", DataType.INT64)
+    for fname, limit in TEXT_LIMITS.items():
+        schema.add_field(fname, DataType.VARCHAR, max_length=limit)
+    index = client.prepare_index_params()
+    index.add_index(field_name="vector", index_type=spec.index_type, metric_type=spec.metric)
+    index.add_index(field_name="day", index_type="INVERTED")
+    client.create_collection(spec.name, schema=schema, index_params=index)
+    client.load_collection(spec.name)
+    return True
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """Cut ``text`` to at most ``max_bytes`` UTF-8 bytes without splitting a character."""
+    data = (text or "").encode("utf-8")
+    if len(data) <= max_bytes:
+        return text or ""
+    return data[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def _rows(articles: pd.DataFrame, vectors: np.ndarray) -> list[dict]:
+    rows = []
+    for rec, vec in zip(articles.to_dict("records"), vectors):
+        row = {"id": rec["id"], "vector": vec.tolist(), "day": day_number(rec["date"])}
+        for fname, limit in TEXT_LIMITS.items():
+            row[fname] = truncate_utf8(str(rec.get(fname) or ""), limit)
+        rows.append(row)
+    return rows
+
+
+def ids_for_days(client, name: str, first_day: int, last_day: int) -> list[str]:
+    return list(query_window(client, name, first_day, last_day, fields=["id"])["id"])
+
+
+def write_day(client, spec: CollectionSpec, day: dt.date, articles: pd.DataFrame,
+              vectors: np.ndarray, chunk: int = 1000) -> dict:
+    """Make the collection's rows for ``day`` exactly ``articles``: upsert them by primary
+    key, then delete rows of that day whose id is no longer in the source."""
+    if vectors.shape != (len(articles), spec.dimension):
+        raise CollectionMismatchError(
+            f"expected {len(articles)} vectors of dimension {spec.dimension}, got shape {vectors.shape}"
+        )
+    d = day_number(day)
+    before = set(ids_for_days(client, spec.name, d, d))
+    rows = _rows(articles, vectors)
+    for i in range(0, len(rows), chunk):
+        client.upsert(spec.name, rows[i:i + chunk])
+    current = set(articles["id"])
+    stale = sorted(before - current)
+    if stale:
+        client.delete(spec.name, ids=stale)
+    return {"upserted": len(rows), "new": len(current - before), "replaced": len(current & before),
+            "deleted_stale": len(stale)}
+
+
+def query_window(client, name: str, first_day: int, last_day: int, fields: list[str],
+                 batch_size: int = 4096) -> pd.DataFrame:
+    """Every row with first_day <= day <= last_day (paged with a query iterator)."""
+    it = client.query_iterator(name, batch_size=batch_size, filter=window_filter(first_day, last_day),
+                               output_fields=fields)
+    out = []
+    try:
+        while True:
+            batch = it.next()
+            if not batch:
+                break
+            out.extend(batch)
+    finally:
+        it.close()
+    frame = pd.DataFrame(out, columns=list(dict.fromkeys(["id", *fields])))
+    return frame.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def window_filter(first_day: int, last_day: int) -> str:
+    return f"day >= {int(first_day)} and day <= {int(last_day)}"
+
+
+def similarity_to_distance(values: np.ndarray, metric: str) -> np.ndarray:
+    """Milvus scores -> true distances (>= 0, smaller is closer).
+
+    COSINE and IP return similarities in [-1, 1] (for unit vectors): distance 1 - s.
+    L2 returns the *squared* Euclidean distance: distance sqrt(value).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if metric in ("COSINE", "IP"):
+        # rounded to float32 precision so that equal vectors give exactly equal distances
+        return np.clip(1.0 - values, 0.0, 2.0).astype(np.float32).astype(np.float64)
+    if metric == "L2":
+        return np.sqrt(np.clip(values, 0.0, None)).astype(np.float32).astype(np.float64)
+    raise MilvusStoreError(f"unsupported metric {metric!r}")
+
+
+def search_neighbours(client, name: str, ids: list[str], vectors: np.ndarray, k: int,
+                      first_day: int, last_day: int, metric: str,
+                      queries_per_call: int = 16384) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """k nearest neighbours of every vector among the window's rows, self-matches dropped.
+
+    Many query vectors go in one search call (``queries_per_call``; Milvus servers accept
+    up to 16,384). Returns COO edge arrays (row, col, distance) indexing into ``ids``.
+    """
+    index = {pid: i for i, pid in enumerate(ids)}
+    rows, cols, dists = [], [], []
+    flt = window_filter(first_day, last_day)
+    # Ask for more than k + 1 hits: Milvus orders equal scores (exact duplicates)
+    # arbitrarily, so the k kept are chosen here by (distance, id), deterministically.
+    limit = min(2 * k + 1, len(ids))
+    if len(ids) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+    for start in range(0, len(ids), queries_per_call):
+        block = vectors[start:start + queries_per_call]
+        results = client.search(name, data=block.tolist(), limit=limit, filter=flt,
+                                anns_field="vector", search_params={"metric_type": metric})
+        for offset, hits in enumerate(results):
+            qi = start + offset
+            found = []
+            for hit in hits:
+                j = index.get(hit["id"])
+                if j is None or j == qi:
+                    continue  # self-match, or a row written after the window was read
+                found.append((float(similarity_to_distance(hit["distance"], metric)), hit["id"], j))
+            for dist, _, j in sorted(found)[:k]:
+                rows.append(qi)
+                cols.append(j)
+                dists.append(dist)
+    return np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(dists, np.float64)

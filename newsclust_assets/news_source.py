@@ -1,0 +1,251 @@
+"""Read news articles from a JSON-lines or CSV file, one partition day at a time.
+
+Pure parsing: no Dagster imports. Every row either becomes an :class:`Article`
+or is counted under a skip reason in :class:`ParseReport`; nothing raises on a bad
+row. A missing file, or a file of an unknown format, raises ``NewsSourceError``.
+
+Article ids are stable: the same article always gets the same id, whichever file
+or run it comes from. With a link the id hashes the normalised link; without one it
+hashes the normalised headline and description. An article that occurs on several
+days belongs to its earliest day; later occurrences are counted as cross-day
+duplicates, so a backfill stores each article once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+HEADLINE_KEYS = ("headline", "title")
+DESCRIPTION_KEYS = ("short_description", "description", "summary")
+ARTICLE_COLUMNS = ["id", "date", "headline", "description", "link", "category", "authors", "text"]
+
+# Over-long fields are cut here (characters); the cut is counted, never silent.
+MAX_HEADLINE_CHARS = 1000
+MAX_DESCRIPTION_CHARS = 4000
+
+_WS = re.compile(r"\s+")
+
+
+class NewsSourceError(Exception):
+    """The source as a whole cannot be read (missing file, unknown format)."""
+
+
+@dataclass
+class ParseReport:
+    """What happened to every row of the source file."""
+
+    rows_read: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    repaired_non_utf8: int = 0
+    truncated: int = 0
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass
+class DayArticles:
+    """The articles of one day plus the counts that explain what was left out."""
+
+    day: dt.date
+    articles: pd.DataFrame
+    skipped_in_day_duplicates: int
+    skipped_cross_day_duplicates: int
+    report: ParseReport
+    source_days: tuple[dt.date, dt.date] | None
+
+
+def _clean(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    return _WS.sub(" ", value).strip()
+
+
+def _first(row: dict, keys: tuple[str, ...]) -> str:
+    for key in keys:
+        if key in row and row[key] is not None:
+            text = _clean(row[key])
+            if text:
+                return text
+    return ""
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Accept 'YYYY-MM-DD' or an ISO datetime; anything else is None."""
+    text = _clean(value)
+    if len(text) < 10:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def normalise_link(link: str) -> str:
+    link = link.strip()
+    link = re.sub(r"^https?://", "", link, flags=re.IGNORECASE)
+    link = link.split("#", 1)[0].rstrip("/")
+    return link.lower()
+
+
+def article_id(link: str, headline: str, description: str) -> str:
+    """A stable 32-hex-digit id: from the link if there is one, else from the text."""
+    if link:
+        key = "link:" + normalise_link(link)
+    else:
+        key = "text:" + headline.lower() + "\n" + description.lower()
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def embedding_text(headline: str, description: str) -> str:
+    if headline and description:
+        sep = " " if headline[-1] in ".!?:" else ". "
+        return headline + sep + description
+    return headline or description
+
+
+def _decode_lines(raw: bytes, report: ParseReport) -> list[str]:
+    lines = []
+    for line in raw.splitlines():
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            report.repaired_non_utf8 += 1
+            lines.append(line.decode("utf-8", errors="replace"))
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    return lines
+
+
+def _json_rows(lines: list[str], report: ParseReport):
+    for line in lines:
+        if not line.strip():
+            continue
+        report.rows_read += 1
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            report.skipped["malformed_json"] += 1
+            continue
+        if not isinstance(row, dict):
+            report.skipped["not_an_object"] += 1
+            continue
+        yield row
+
+
+def _csv_rows(lines: list[str], report: ParseReport):
+    reader = csv.DictReader(io.StringIO("\n".join(lines)), restkey="__extra__", restval="")
+    if not reader.fieldnames:
+        return
+    for row in reader:
+        report.rows_read += 1
+        if "__extra__" in row:  # more fields than the header: columns cannot be trusted
+            report.skipped["malformed_csv"] += 1
+            continue
+        yield {k.strip().lower(): v for k, v in row.items() if k}
+
+
+def _to_article(row: dict, report: ParseReport) -> dict | None:
+    headline = _first(row, HEADLINE_KEYS)
+    description = _first(row, DESCRIPTION_KEYS)
+    if not headline and not description:
+        report.skipped["missing_text"] += 1
+        return None
+    date = parse_date(row.get("date"))
+    if date is None:
+        report.skipped["missing_or_bad_date"] += 1
+        return None
+    truncated = False
+    if len(headline) > MAX_HEADLINE_CHARS:
+        headline, truncated = headline[:MAX_HEADLINE_CHARS], True
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        description, truncated = description[:MAX_DESCRIPTION_CHARS], True
+    report.truncated += truncated
+    link = _clean(row.get("link") or row.get("url"))
+    authors = row.get("authors")
+    if isinstance(authors, list):
+        authors = ", ".join(_clean(a) for a in authors)
+    return {
+        "id": article_id(link, headline, description),
+        "date": date,
+        "headline": headline,
+        "description": description,
+        "link": link,
+        "category": _clean(row.get("category")),
+        "authors": _clean(authors),
+        "text": embedding_text(headline, description),
+    }
+
+
+def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
+    """Parse every row of a .jsonl/.json/.ndjson or .csv file."""
+    path = Path(path)
+    if not path.is_file():
+        raise NewsSourceError(f"news source file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
+        raise NewsSourceError(
+            f"news source {path} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv"
+        )
+    report = ParseReport()
+    lines = _decode_lines(path.read_bytes(), report)
+    rows = _csv_rows(lines, report) if suffix == ".csv" else _json_rows(lines, report)
+    articles = [a for a in (_to_article(r, report) for r in rows) if a is not None]
+    return articles, report
+
+
+_CACHE: dict[tuple[str, float, int], tuple[list[dict], ParseReport]] = {}
+
+
+def read_articles_cached(path: str | Path) -> tuple[list[dict], ParseReport]:
+    """read_articles, memoised on (path, mtime, size) so that a process that
+    materializes many days parses the file once."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        raise NewsSourceError(f"news source file not found: {p}") from None
+    key = (str(p.resolve()), st.st_mtime, st.st_size)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = read_articles(p)
+    return _CACHE[key]
+
+
+def articles_for_day(path: str | Path, day: dt.date) -> DayArticles:
+    """The articles dated ``day``, each id once, an article kept on its earliest day."""
+    articles, report = read_articles_cached(path)
+    first_seen: dict[str, dt.date] = {}
+    for a in articles:
+        if a["id"] not in first_seen or a["date"] < first_seen[a["id"]]:
+            first_seen[a["id"]] = a["date"]
+    kept, seen = [], set()
+    in_day = cross_day = 0
+    for a in articles:
+        if a["date"] != day:
+            continue
+        if first_seen[a["id"]] < day:
+            cross_day += 1
+            continue
+        if a["id"] in seen:
+            in_day += 1
+            continue
+        seen.add(a["id"])
+        kept.append({**a, "date": a["date"].isoformat()})
+    frame = pd.DataFrame(kept, columns=ARTICLE_COLUMNS)
+    frame = frame.astype({c: "object" for c in ARTICLE_COLUMNS})
+    days = (min(first_seen.values()), max(first_seen.values())) if first_seen else None
+    return DayArticles(day, frame, in_day, cross_day, report, days)
