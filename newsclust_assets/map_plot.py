@@ -16,9 +16,14 @@ import pandas as pd
 NOISE_COLOUR = "rgba(150,150,150,0.45)"
 
 
+def _esc(value) -> str:
+    """Markup characters as entities, so plotly shows them as text (quotes are harmless)."""
+    return html.escape(str(value), quote=False)
+
+
 def _hover(frame: pd.DataFrame) -> list[str]:
     return [
-        f"<b>{html.escape(str(h))}</b><br>{html.escape(str(d))}<br>{html.escape(str(c))}"
+        f"<b>{_esc(h)}</b><br>{_esc(d)}<br>{_esc(c)}"
         for h, d, c in zip(frame["headline"], frame["date"], frame["cluster_name"])
     ]
 
@@ -37,14 +42,14 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str):
         part = frame[frame["label"] == label]
         noise = label < 0
         fig.add_trace(go.Scattergl(
-            x=part["x"], y=part["y"], mode="markers",
-            name=f"noise ({len(part)})" if noise else f"{html.escape(part['cluster_name'].iloc[0])} ({len(part)})",
+            x=part["x"].round(4).tolist(), y=part["y"].round(4).tolist(), mode="markers",
+            name=f"noise ({len(part)})" if noise else f"{_esc(part['cluster_name'].iloc[0])} ({len(part)})",
             marker={"size": 6 if noise else 8,
                     "color": NOISE_COLOUR if noise else palette[label % len(palette)]},
             text=_hover(part), hoverinfo="text",
             legendrank=1000 if noise else label,
         ))
-    fig.update_layout(title=html.escape(title), template="plotly_white", legend_title_text="clusters",
+    fig.update_layout(title=_esc(title), template="plotly_white", legend_title_text="clusters",
                       xaxis={"visible": False}, yaxis={"visible": False}, height=750)
     return fig
 

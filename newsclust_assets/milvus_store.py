@@ -31,6 +31,7 @@ EPOCH = dt.date(1970, 1, 1)
 TEXT_LIMITS = {"date": 10, "headline": 2048, "text": 8192, "category": 256, "link": 2048, "authors": 512}
 QUERY_FIELDS = ["id", "day", "date", "headline", "text", "category", "link", "authors"]
 SUPPORTED_METRICS = ("COSINE", "IP", "L2")
+MODEL_PROPERTY = "newsclust.embedding_model"  # collection property naming the vectors' model
 
 # pymilvus logs every failed RPC with a traceback (and a harmless query-iterator warning
 # against Lite); the errors that matter are raised, re-worded, by this module.
@@ -145,9 +146,9 @@ def describe(client, name: str) -> dict | None:
             dim = int(f["params"]["dim"])
     metric = None
     with contextlib.suppress(Exception):
-        for idx in client.list_indexes(name):
-            metric = client.describe_index(name, idx).get("metric_type") or metric
-    return {"dimension": dim, "metric": metric, "model": info.get("description", "")}
+        metric = client.describe_index(name, "vector").get("metric_type")
+    model = (info.get("properties") or {}).get(MODEL_PROPERTY, "")
+    return {"dimension": dim, "metric": metric, "model": model}
 
 
 def check_compatible(existing: dict, spec: CollectionSpec) -> None:
@@ -179,7 +180,7 @@ def ensure_collection(client, spec: CollectionSpec) -> bool:
         check_compatible(existing, spec)
         client.load_collection(spec.name)
         return False
-    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False, description=spec.model)
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=spec.dimension)
     schema.add_field("day", DataType.INT64)
@@ -188,7 +189,8 @@ def ensure_collection(client, spec: CollectionSpec) -> bool:
     index = client.prepare_index_params()
     index.add_index(field_name="vector", index_type=spec.index_type, metric_type=spec.metric)
     index.add_index(field_name="day", index_type="INVERTED")
-    client.create_collection(spec.name, schema=schema, index_params=index)
+    client.create_collection(spec.name, schema=schema, index_params=index,
+                             properties={MODEL_PROPERTY: spec.model} if spec.model else None)
     client.load_collection(spec.name)
     return True
 

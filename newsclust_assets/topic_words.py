@@ -18,6 +18,7 @@ EXTRA_STOP_WORDS = {"says", "said", "new", "just", "like", "people", "time", "ye
                     "day", "week", "make", "way", "know", "want", "need", "going", "getting"}
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS | EXTRA_STOP_WORDS)
 TOKEN = r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b"
+POSSESSIVE = re.compile(r"['\u2019]s\b")
 
 
 def cluster_top_words(texts: list[str], labels: np.ndarray, n_words: int = 5) -> dict[int, list[str]]:
@@ -27,6 +28,7 @@ def cluster_top_words(texts: list[str], labels: np.ndarray, n_words: int = 5) ->
     if not clusters:
         return {}
     groups = sorted({int(c) for c in labels})
+    texts = [POSSESSIVE.sub("", t) for t in texts]
     docs = [" ".join(t for t, l in zip(texts, labels) if l == g) for g in groups]
     vec = CountVectorizer(stop_words=STOP_WORDS, token_pattern=TOKEN, lowercase=True)
     try:

@@ -1,0 +1,133 @@
+"""The real assets, materialized with dagster.materialize on real partitions of the
+shipped sample, with Milvus Lite under a temp dir and the real offline model."""
+
+import json
+from collections import Counter
+
+import dagster as dg
+import pytest
+
+from newsclust_assets.assets import ALL_ASSETS
+from newsclust_assets.milvus_store import open_client
+from newsclust_assets.partitions import daily_partitions
+
+from .conftest import make_resources, sample_rows
+from .test_map_plot import plotly_traces
+
+DAILY = ["raw_news", "embeddings", "milvus_collection"]
+WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
+LAST = "2024-03-14"
+
+
+def md(result, asset):
+    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[-1].metadata.items()}
+
+
+def checks(result):
+    return {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sample")
+    resources = make_resources(tmp)
+    (tmp / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp / "home")) as instance:
+        daily = {}
+        for key in daily_partitions.get_partition_keys():
+            daily[key] = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=instance,
+                                        resources=resources)
+        window = dg.materialize(ALL_ASSETS, selection=WINDOWED, partition_key=LAST, instance=instance,
+                                resources=resources)
+        yield {"tmp": tmp, "resources": resources, "instance": instance, "daily": daily, "window": window}
+
+
+def test_partitions_cover_the_sample():
+    keys = daily_partitions.get_partition_keys()
+    assert keys[0] == "2024-03-01" and keys[-1] == LAST and len(keys) == 14
+
+
+def test_daily_assets_store_every_article_once(sample_run):
+    expected = Counter(r["date"] for r in sample_rows())
+    for key, result in sample_run["daily"].items():
+        assert result.success
+        raw = result.output_for_node("raw_news")
+        assert len(raw) == expected[key]
+        assert md(result, "raw_news")["dagster/row_count"] == expected[key]
+        assert md(result, "raw_news")["skipped_malformed"] == 0
+        emb = result.output_for_node("embeddings")
+        assert emb.vectors.shape == (expected[key], 384) and str(emb.vectors.dtype) == "float32"
+        assert list(emb.articles["id"]) == list(raw["id"])
+        meta = md(result, "embeddings")
+        assert (meta["model"], meta["dimension"], meta["dagster/row_count"]) == ("all-MiniLM-L6-v2", 384, expected[key])
+        assert meta["docs_per_second"] > 0
+        assert md(result, "milvus_collection")["dagster/row_count"] == expected[key]
+        assert all(c.passed for c in checks(result).values())
+        assert set(checks(result)) == {("embeddings", "dimension_matches_collection"),
+                                       ("milvus_collection", "no_duplicate_ids_for_day")}
+    last = md(sample_run["daily"][LAST], "milvus_collection")
+    assert last["collection_total_rows"] == 211
+
+
+def test_rematerializing_days_never_duplicates(sample_run):
+    for key in ("2024-03-05", "2024-03-06"):
+        result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=sample_run["instance"],
+                                resources=sample_run["resources"])
+        meta = md(result, "milvus_collection")
+        assert meta["collection_total_rows"] == 211
+        assert meta["rows_new"] == 0 and meta["rows_replaced"] == meta["dagster/row_count"]
+    with open_client(sample_run["resources"]["milvus"].uri) as c:
+        c.load_collection("news")
+        assert c.query("news", filter="day >= 0", output_fields=["count(*)"])[0]["count(*)"] == 211
+
+
+def test_window_graph_labels_and_metadata(sample_run):
+    result = sample_run["window"]
+    assert result.success
+    graph = result.output_for_node("knn_distances")
+    assert graph.n == 211 and graph.distances.shape == (211, 211)
+    assert (graph.distances != graph.distances.T).nnz == 0
+    assert graph.vectors.shape == (211, 384)
+    knn_md = md(result, "knn_distances")
+    assert knn_md["articles"] == 211 and knn_md["window_first_day"] == "2024-02-14"
+    assert knn_md["edges"] == graph.distances.nnz // 2 and knn_md["isolated_articles"] == 0
+    labels = result.output_for_node("cluster_labels")
+    assert labels.shape == (211, 7)
+    assert sorted(labels["id"]) == sorted(graph.articles["id"])
+    n_clusters = labels["label"].max() + 1
+    assert n_clusters > 5
+    assert set(labels["label"]) <= set(range(-1, n_clusters))
+    assert labels.loc[labels["label"] < 0, "probability"].eq(0).all()
+    meta = md(result, "cluster_labels")
+    assert meta["clusters"] == n_clusters
+    assert meta["noise_share"] == pytest.approx((labels["label"] < 0).mean(), abs=1e-4)
+    assert meta["ari_all_vs_category"] > 0.3 and meta["nmi_all_vs_category"] > 0.5
+    table = meta["clusters_table"]
+    assert table.count("\n") == n_clusters + 2  # header, rule, one row per cluster, noise row
+    assert all(c.passed for c in checks(result).values())
+    # a multi-day story ends up in one cluster: the transit strike headlines share a label
+    strike = labels[labels["headline"].str.contains("Harbor City Transit")]
+    assert len(strike) >= 5 and strike["label"].value_counts().iloc[0] >= 0.8 * len(strike)
+
+
+def test_map_file_contents(sample_run):
+    meta = md(sample_run["window"], "umap_plot")
+    labels = sample_run["window"].output_for_node("cluster_labels")
+    html = open(meta["path"]).read()
+    traces = plotly_traces(html)
+    assert sum(len(t["x"]) for t in traces) == 211 == meta["points"]
+    names = {t["name"] for t in traces}
+    for label, name in labels.groupby("label")["cluster_name"].first().items():
+        if label >= 0:
+            assert f"{name} ({(labels['label'] == label).sum()})" in names
+    assert meta["url"].startswith("file://") and meta["path"].endswith(f"newsclust_map_{LAST}.html")
+
+
+def test_rerun_is_deterministic(sample_run):
+    again = dg.materialize(ALL_ASSETS, selection=WINDOWED, partition_key=LAST, instance=sample_run["instance"],
+                           resources=sample_run["resources"])
+    first = sample_run["window"].output_for_node("cluster_labels")
+    second = again.output_for_node("cluster_labels")
+    assert first["id"].tolist() == second["id"].tolist()
+    assert first["label"].tolist() == second["label"].tolist()
+    assert json.dumps(md(again, "cluster_labels")["clusters"]) == json.dumps(md(sample_run["window"], "cluster_labels")["clusters"])

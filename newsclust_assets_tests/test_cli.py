@@ -1,0 +1,61 @@
+"""`newsclust run` end to end in real processes: the shared 10k file by configuration
+alone, and two runs at once against one Milvus Lite directory (as a backfill does)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from newsclust_assets.milvus_store import open_client
+
+from .conftest import REPO, sample_rows, write_jsonl
+
+
+def newsclust(tmp, *args, env=None, wait=True):
+    full_env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    full_env.update({"NEWSCLUST_DATA_DIR": str(tmp), "PYTHONWARNINGS": "ignore", **(env or {})})
+    cmd = [sys.executable, "-m", "newsclust_assets.cli", "run", *args]
+    if not wait:
+        return subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_shared_dataset_backfill_by_configuration(tmp_path, shared_news):
+    out = newsclust(tmp_path, "--first", "2022-09-01", "--last", "2022-09-23", "--windows", "last",
+                    "--json", str(tmp_path / "summary.json"),
+                    env={"NEWSCLUST_SOURCE": str(shared_news), "NEWSCLUST_WINDOW_DAYS": "30"})
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    rows = [json.loads(line) for line in shared_news.read_text().splitlines()]
+    expected = len({r["link"] for r in rows if "2022-09-01" <= r["date"] <= "2022-09-23"})
+    assert summary["articles"] == expected
+    assert summary["window"] == "2022-08-25..2022-09-23"
+    assert summary["clusters"] >= 2
+    assert 0 <= summary["noise_share"] < 1
+    assert -1 <= summary["ari_all"] <= 1 and 0 <= summary["nmi_all"] <= 1
+    assert f"map: {summary['map']}" in out and os.path.getsize(summary["map"]) > 1_000_000
+    assert "summary: " in out and "clusters" in out
+
+
+def test_concurrent_runs_share_one_milvus_lite_directory(tmp_path):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-06"))
+    env = {"NEWSCLUST_SOURCE": str(source)}
+    homes = [tmp_path / "home_a", tmp_path / "home_b"]  # one Dagster home each; one shared Milvus Lite
+    for home in homes:
+        home.mkdir()
+    procs = [
+        newsclust(tmp_path, "--first", first, "--last", last, "--windows", "last", wait=False,
+                  env={**env, "DAGSTER_HOME": str(home)})
+        for (first, last), home in zip([("2024-03-01", "2024-03-03"), ("2024-03-04", "2024-03-06")], homes)
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, out[-2000:] + err[-3000:]
+        assert "summary: " in out
+    with open_client(str(tmp_path / "milvus.db")) as c:
+        c.load_collection("news")
+        total = c.query("news", filter="day >= 0", output_fields=["count(*)"])[0]["count(*)"]
+    assert total == len(sample_rows("2024-03-01", "2024-03-06"))

@@ -1,0 +1,39 @@
+import os
+import subprocess
+import sys
+
+import dagster as dg
+
+from newsclust_assets.definitions import defs
+from newsclust_assets.partitions import window_mapping
+
+from .conftest import REPO
+
+ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels", "umap_plot"]
+
+
+def test_six_assets_in_lineage_order_with_checks():
+    graph = defs.resolve_asset_graph()
+    keys = {k.path[-1] for k in graph.get_all_asset_keys()}
+    assert keys == set(ASSETS)
+    parents = {a: {p.path[-1] for p in graph.get(dg.AssetKey(a)).parent_keys} for a in ASSETS}
+    assert parents == {"raw_news": set(), "embeddings": {"raw_news"}, "milvus_collection": {"embeddings"},
+                       "knn_distances": {"milvus_collection"}, "cluster_labels": {"knn_distances"},
+                       "umap_plot": {"knn_distances", "cluster_labels"}}
+    checks = {(k.asset_key.path[-1], k.name) for k in graph.asset_check_keys}
+    assert checks == {("embeddings", "dimension_matches_collection"), ("milvus_collection", "no_duplicate_ids_for_day"),
+                      ("cluster_labels", "every_article_labelled"), ("cluster_labels", "noise_share_below_bound")}
+    assert set(defs.resources) == {"news_source", "embedder", "milvus", "maps"}
+
+
+def test_window_mapping_covers_the_window_days():
+    assert window_mapping.start_offset == -29 and window_mapping.end_offset == 0
+
+
+def test_dagster_loads_the_workspace_code_location():
+    env = {**os.environ, "DAGSTER_HOME": str(REPO / ".pytest_cache")}
+    os.makedirs(env["DAGSTER_HOME"], exist_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+                          cwd=REPO, capture_output=True, text=True, timeout=180, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Validation successful" in proc.stdout + proc.stderr

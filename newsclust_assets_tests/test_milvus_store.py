@@ -1,0 +1,121 @@
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from newsclust_assets import milvus_store as ms
+
+
+def _articles(ids, day="2024-03-01"):
+    return pd.DataFrame({"id": ids, "date": [day] * len(ids), "headline": [f"h {i}" for i in ids],
+                         "text": [f"t {i}" for i in ids], "category": ["C"] * len(ids),
+                         "link": [""] * len(ids), "authors": [""] * len(ids)})
+
+
+def _unit(n, dim=8, seed=0):
+    v = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_distance_conversion_is_explicit():
+    assert ms.similarity_to_distance(np.array([1.0, 0.25, -1.0]), "COSINE").tolist() == [0.0, 0.75, 2.0]
+    assert ms.similarity_to_distance(np.array([0.5]), "IP").tolist() == [0.5]
+    assert ms.similarity_to_distance(np.array([4.0, 0.0]), "L2").tolist() == [2.0, 0.0]  # squared -> true
+    with pytest.raises(ms.MilvusStoreError, match="unsupported metric"):
+        ms.similarity_to_distance(np.array([1.0]), "HAMMING")
+
+
+def test_truncate_utf8_never_splits_a_character():
+    assert ms.truncate_utf8("caf\u00e9s", 4) == "caf"
+    assert ms.truncate_utf8("abc", 10) == "abc"
+    assert len(ms.truncate_utf8("\u00e9" * 5000, 8192).encode()) <= 8192
+
+
+def test_write_day_is_idempotent_and_drops_stale_rows(tmp_path):
+    spec = ms.CollectionSpec("news", 8, model="m")
+    v = _unit(5)
+    with ms.open_client(str(tmp_path / "m.db")) as c:
+        assert ms.ensure_collection(c, spec) is True
+        first = ms.write_day(c, spec, "2024-03-01", _articles(list("abcde")), v)
+        again = ms.write_day(c, spec, "2024-03-01", _articles(list("abcde")), v)
+        assert first == {"upserted": 5, "new": 5, "replaced": 0, "deleted_stale": 0}
+        assert again == {"upserted": 5, "new": 0, "replaced": 5, "deleted_stale": 0}
+        shrunk = ms.write_day(c, spec, "2024-03-01", _articles(list("abc")), v[:3])
+        assert shrunk["deleted_stale"] == 2
+        ms.write_day(c, spec, "2024-03-02", _articles(["x"], "2024-03-02"), v[:1])
+        d = ms.day_number("2024-03-01")
+        assert ms.ids_for_days(c, "news", d, d) == ["a", "b", "c"]
+        assert ms.ids_for_days(c, "news", d, d + 1) == ["a", "b", "c", "x"]
+    # the lock is released on exit: a new client (in this process) reopens the same data
+    with ms.open_client(str(tmp_path / "m.db")) as c:
+        assert ms.ensure_collection(c, spec) is False
+        assert len(ms.query_window(c, "news", 0, 10**6, fields=["id", "headline"])) == 4
+
+
+def test_dimension_and_model_mismatch_are_clear_errors(tmp_path):
+    with ms.open_client(str(tmp_path / "m.db")) as c:
+        ms.ensure_collection(c, ms.CollectionSpec("news", 8, model="m"))
+        with pytest.raises(ms.CollectionMismatchError, match="holds 8-d vectors .* produces 384-d vectors"):
+            ms.ensure_collection(c, ms.CollectionSpec("news", 384, model="m"))
+        with pytest.raises(ms.CollectionMismatchError, match="vectors of model 'm', not 'other'"):
+            ms.ensure_collection(c, ms.CollectionSpec("news", 8, model="other"))
+        with pytest.raises(ms.CollectionMismatchError, match="expected 2 vectors of dimension 8"):
+            ms.write_day(c, ms.CollectionSpec("news", 8, model="m"), "2024-03-01", _articles(["a", "b"]), _unit(2, 4))
+
+
+def test_search_neighbours_window_filter_self_and_duplicates(tmp_path):
+    spec = ms.CollectionSpec("news", 8, model="m")
+    v = _unit(6)
+    v[1] = v[0]  # exact duplicate of a
+    with ms.open_client(str(tmp_path / "m.db")) as c:
+        ms.ensure_collection(c, spec)
+        ms.write_day(c, spec, "2024-03-01", _articles(list("abcde")), v[:5])
+        ms.write_day(c, spec, "2024-03-05", _articles(["z"], "2024-03-05"), v[5:])  # outside the window
+        d = ms.day_number("2024-03-01")
+        win = ms.query_window(c, "news", d, d, fields=["id", "vector"])
+        vec = np.asarray(win["vector"].tolist(), np.float32)
+        rows, cols, dists = ms.search_neighbours(c, "news", list(win["id"]), vec, 2, d, d, "COSINE", queries_per_call=2)
+    assert list(win["id"]) == list("abcde")
+    assert len(rows) == 10 and (np.bincount(rows) == 2).all()
+    assert not (rows == cols).any()
+    assert cols.max() < 5  # z is outside the window
+    a_b = dists[(rows == 0) & (cols == 1)]
+    assert a_b.tolist() == [0.0]
+    exact = 1 - vec @ vec.T
+    for r, c_, dist in zip(rows, cols, dists):
+        assert dist == pytest.approx(exact[r, c_], abs=1e-5)
+
+
+LOCK_HOLDER = """
+import sys, time
+from newsclust_assets.milvus_store import open_client
+with open_client(sys.argv[1]) as c:
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_lite_lock_is_waited_for_then_reported_clearly(tmp_path):
+    uri = str(tmp_path / "m.db")
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, uri, "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ms.MilvusStoreError, match="held by another process for more than 0 s"):
+            with ms.open_client(uri, lock_timeout_s=0.5):
+                pass
+        start = time.monotonic()
+        with ms.open_client(uri, lock_timeout_s=30) as c:  # waits for the holder to finish
+            assert c.list_collections() == []
+        assert time.monotonic() - start > 0.5
+    finally:
+        holder.wait(timeout=30)
+    assert holder.returncode == 0
+
+
+def test_unreachable_server_names_the_uri():
+    with pytest.raises(ms.MilvusStoreError, match="cannot connect to Milvus at http://127.0.0.1:1"):
+        with ms.open_client("http://127.0.0.1:1", timeout_s=2):
+            pass
