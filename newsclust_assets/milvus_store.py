@@ -86,6 +86,7 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
         os.makedirs(os.path.dirname(path), exist_ok=True)
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.2
+    unlocked_failures = 0
     while True:
         try:
             kwargs = {"uri": uri, "timeout": timeout_s}
@@ -96,7 +97,11 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
             client = MilvusClient(**kwargs)
             break
         except MilvusException as exc:
-            if lite and _lite_locked(path):
+            # A Lite open that fails while the lock is free may have lost a race with a
+            # process that has just released it: retry a few times before calling it an error.
+            if lite:
+                unlocked_failures = 0 if _lite_locked(path) else unlocked_failures + 1
+            if lite and unlocked_failures <= 5:
                 if time.monotonic() < deadline:
                     time.sleep(delay)
                     delay = min(delay * 1.5, 2.0)

@@ -133,3 +133,21 @@ def test_noise_check_warns_above_bound(tmp_path, instance):
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["noise_share"].value == 1.0
     assert evaluation.metadata["max_noise_share"].value == 0.5
+
+
+def test_empty_day_and_empty_window_materialize_cleanly(tmp_path, instance):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-14", "2024-03-14"))
+    resources = make_resources(tmp_path, source)
+    dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-14", instance=instance, resources=resources)
+    empty_day = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-01", instance=instance,
+                               resources=resources)
+    assert len(empty_day.output_for_node("raw_news")) == 0
+    assert empty_day.output_for_node("embeddings").vectors.shape == (0, 384)
+    assert all(e.passed for e in empty_day.get_asset_check_evaluations())
+    window = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels", "umap_plot"],
+                            partition_key="2024-03-01", instance=instance, resources=resources)
+    assert window.output_for_node("knn_distances").n == 0
+    assert len(window.output_for_node("cluster_labels")) == 0
+    plot = window.asset_materializations_for_node("umap_plot")[0].metadata
+    assert plot["points"].value == 0 and plot["clusters"].value == 0
+    assert all(e.passed for e in window.get_asset_check_evaluations())

@@ -28,7 +28,7 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
         "skipped_cross_day_duplicates": result.skipped_cross_day_duplicates,
         "repaired_non_utf8_rows": report.repaired_non_utf8,
         "truncated_rows": report.truncated,
-        "categories": int(frame["category"].replace("", None).nunique()) if len(frame) else 0,
+        "categories": int(frame.loc[frame["category"] != "", "category"].nunique()),
     }
     for reason, count in sorted(report.skipped.items()):
         metadata[f"skipped_{reason}"] = count
