@@ -17,7 +17,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from .news_source import read_articles_cached
+from .news_source import NewsSourceError, read_articles_cached
 
 SAMPLE_PATH = Path(__file__).parent / "sample_data" / "sample_news.jsonl"
 DEFAULT_WINDOW_DAYS = 30
@@ -57,13 +57,10 @@ def partition_days() -> tuple[dt.date, dt.date]:
     start, end = _env_date("NEWSCLUST_START_DATE"), _env_date("NEWSCLUST_END_DATE")
     if start is None or end is None:
         try:
-            articles, _ = read_articles_cached(source_path())
-        except Exception:
-            articles = []
-        dates = [a["date"] for a in articles]
-        if not dates and (start is None or end is None):
-            today = dt.date.today()
-            dates = [start or end or today]
+            dates = [a["date"] for a in read_articles_cached(source_path())[0]]
+        except NewsSourceError:  # raw_news reports the missing file when it runs
+            dates = []
+        dates = dates or [dt.date.today() - dt.timedelta(days=1)]  # one complete day to materialize
         start = start or min(dates)
         end = end or max(dates)
     if end < start:

@@ -55,6 +55,3 @@ def cluster_name(label: int, words: list[str]) -> str:
         return "noise"
     return f"{label}: " + (" / ".join(words[:3]) if words else "(no words)")
 
-
-def tokens(text: str) -> list[str]:
-    return re.findall(TOKEN, text.lower())

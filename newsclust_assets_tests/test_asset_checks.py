@@ -1,7 +1,6 @@
 """Each asset check, run for real inside dagster.materialize, shown failing on bad data."""
 
 import contextlib
-import json
 
 import dagster as dg
 import pytest

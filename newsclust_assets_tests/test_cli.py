@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from newsclust_assets.milvus_store import open_client
 
