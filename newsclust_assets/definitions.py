@@ -1,23 +1,76 @@
-"""The newsclust code location: six assets, their checks, and the default resources.
+"""The newsclust code location: six assets, their checks, and the resources.
 
 Defaults need no server and no key: the news sample shipped in the package, the bundled
 all-MiniLM-L6-v2 on the CPU, Milvus Lite under NEWSCLUST_DATA_DIR (./newsclust_data).
+
+Production is configuration alone (environment variables; secrets through dg.EnvVar):
+
+- ``NEWSCLUST_EMBEDDING_BASE_URL`` (e.g. ``http://gpu-box:8000/v1``) switches to an
+  OpenAI-compatible endpoint; with it ``NEWSCLUST_EMBEDDING_MODEL`` (required),
+  ``NEWSCLUST_EMBEDDING_DIMENSIONS``, ``NEWSCLUST_EMBEDDING_BATCH_SIZE``,
+  ``NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT`` and the key in ``NEWSCLUST_EMBEDDING_API_KEY``.
+- ``NEWSCLUST_MILVUS_URI`` (``http://host:19530``, a Zilliz Cloud endpoint, or a local
+  ``*.db`` path), ``NEWSCLUST_MILVUS_TOKEN`` (the secret), ``NEWSCLUST_MILVUS_DB_NAME``,
+  ``NEWSCLUST_MILVUS_COLLECTION``, ``NEWSCLUST_MILVUS_METRIC``, ``NEWSCLUST_MILVUS_INDEX_TYPE``.
 """
+
+import os
 
 import dagster as dg
 
 from .assets import ALL_ASSETS
-from .resources import LocalEmbeddingResource, MapStorageResource, MilvusResource, NewsSourceResource
+from .resources import (EmbeddingResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
+                        NewsSourceResource, OpenAIEmbeddingResource)
 from .settings import data_dir, source_path
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _secret(field: str, name: str) -> dict:
+    """{field: dg.EnvVar(name)} when the variable is set: Dagster shows the name, never the value."""
+    return {field: dg.EnvVar(name)} if os.environ.get(name) else {}
+
+
+def embedder_from_env() -> EmbeddingResource:
+    base_url = os.environ.get("NEWSCLUST_EMBEDDING_BASE_URL", "")
+    if not base_url:
+        return LocalEmbeddingResource()
+    model = os.environ.get("NEWSCLUST_EMBEDDING_MODEL", "")
+    if not model:
+        raise ValueError("NEWSCLUST_EMBEDDING_BASE_URL is set but NEWSCLUST_EMBEDDING_MODEL is not: "
+                         "name the model the endpoint serves, e.g. Qwen/Qwen3-Embedding-0.6B")
+    return OpenAIEmbeddingResource(
+        base_url=base_url, model=model,
+        dimensions=_env_int("NEWSCLUST_EMBEDDING_DIMENSIONS", 0),
+        batch_size=_env_int("NEWSCLUST_EMBEDDING_BATCH_SIZE", 256),
+        max_in_flight=_env_int("NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT", 4),
+        **_secret("api_key", "NEWSCLUST_EMBEDDING_API_KEY"),
+    )
+
+
+def milvus_from_env() -> MilvusResource:
+    optional = {field: os.environ[var] for field, var in [
+        ("db_name", "NEWSCLUST_MILVUS_DB_NAME"), ("collection_name", "NEWSCLUST_MILVUS_COLLECTION"),
+        ("metric", "NEWSCLUST_MILVUS_METRIC"), ("index_type", "NEWSCLUST_MILVUS_INDEX_TYPE")]
+        if os.environ.get(var)}
+    uri = os.environ.get("NEWSCLUST_MILVUS_URI") or str(data_dir() / "milvus.db")
+    return MilvusResource(uri=uri, **optional, **_secret("token", "NEWSCLUST_MILVUS_TOKEN"))
+
+
 def default_resources() -> dict:
-    base = data_dir()
     return {
         "news_source": NewsSourceResource(path=source_path()),
-        "embedder": LocalEmbeddingResource(),
-        "milvus": MilvusResource(uri=str(base / "milvus.db")),
-        "maps": MapStorageResource(directory=str(base / "maps")),
+        "embedder": embedder_from_env(),
+        "milvus": milvus_from_env(),
+        "maps": MapStorageResource(directory=str(data_dir() / "maps")),
     }
 
 

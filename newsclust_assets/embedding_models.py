@@ -27,8 +27,9 @@ class EmbeddingRun:
     vectors: np.ndarray  # (n, dim) float32, rows of unit length
     model: str
     seconds: float
-    requests: int = 0
-    truncated: int = 0
+    requests: int = 0  # forward passes (local) or HTTP requests, retries included (endpoint)
+    truncated: int = 0  # texts cut to max_chars
+    retries: int = 0  # requests repeated after 429/5xx/timeouts (endpoint only)
 
     @property
     def docs_per_second(self) -> float:

@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Iterator
@@ -50,6 +51,11 @@ def day_number(day: dt.date | str) -> int:
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
     return (day - EPOCH).days
+
+
+def redact_uri(uri: str) -> str:
+    """The uri with any user:password@ part removed, for messages, logs and metadata."""
+    return re.sub(r"//[^/@]*@", "//***@", uri)
 
 
 def is_lite_uri(uri: str) -> bool:
@@ -90,6 +96,10 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
     while True:
         try:
             kwargs = {"uri": uri, "timeout": timeout_s}
+            if not lite:
+                # one connection per block, closed on exit: pymilvus's shared connection would
+                # outlive a server restart and fail the next call
+                kwargs["dedicated"] = True
             if token:
                 kwargs["token"] = token
             if db_name:
@@ -111,13 +121,20 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
                     f"{lock_timeout_s:.0f} s. Milvus Lite allows one process at a time: wait for the other "
                     "run, or use a Milvus server (uri http://host:19530) for concurrent runs."
                 ) from None
-            where = path if lite else uri
+            where = path if lite else redact_uri(uri)
             raise MilvusStoreError(
                 f"cannot connect to Milvus at {where}: {getattr(exc, 'message', exc)}. "
                 "Check that the server is running and the uri, token and db_name are right."
             ) from None
     try:
         yield client
+    except MilvusException as exc:
+        # e.g. the server stopped after the connection was made
+        where = path if lite else redact_uri(uri)
+        raise MilvusStoreError(
+            f"Milvus at {where} failed: {getattr(exc, 'message', exc)}. "
+            "Check that the server is running and reachable, and that the uri, token and db_name are right."
+        ) from None
     finally:
         with contextlib.suppress(Exception):
             client.close()
@@ -280,9 +297,19 @@ def similarity_to_distance(values: np.ndarray, metric: str) -> np.ndarray:
     raise MilvusStoreError(f"unsupported metric {metric!r}")
 
 
+def index_search_params(index_type: str, limit: int) -> dict:
+    """Search-time parameters an approximate index needs to return ``limit`` good hits."""
+    index_type = index_type.upper()
+    if index_type == "HNSW":
+        return {"ef": max(64, limit)}  # a server rejects ef < limit
+    if index_type.startswith("IVF"):
+        return {"nprobe": 32}
+    return {}
+
+
 def search_neighbours(client, name: str, ids: list[str], vectors: np.ndarray, k: int,
                       first_day: int, last_day: int, metric: str,
-                      queries_per_call: int = 16384) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      queries_per_call: int = 16384, index_type: str = "FLAT") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """k nearest neighbours of every vector among the window's rows, self-matches dropped.
 
     Many query vectors go in one search call (``queries_per_call``; Milvus servers accept
@@ -299,7 +326,8 @@ def search_neighbours(client, name: str, ids: list[str], vectors: np.ndarray, k:
     for start in range(0, len(ids), queries_per_call):
         block = vectors[start:start + queries_per_call]
         results = client.search(name, data=block.tolist(), limit=limit, filter=flt,
-                                anns_field="vector", search_params={"metric_type": metric})
+                                anns_field="vector", search_params={"metric_type": metric,
+                                               "params": index_search_params(index_type, limit)})
         for offset, hits in enumerate(results):
             qi = start + offset
             found = []

@@ -249,3 +249,8 @@ def articles_for_day(path: str | Path, day: dt.date) -> DayArticles:
     frame = frame.astype({c: "object" for c in ARTICLE_COLUMNS})
     days = (min(first_seen.values()), max(first_seen.values())) if first_seen else None
     return DayArticles(day, frame, in_day, cross_day, report, days)
+
+
+def count_outside(path: str | Path, first: dt.date, last: dt.date) -> int:
+    """Articles of the source dated before ``first`` or after ``last`` (no partition holds them)."""
+    return sum(1 for a in read_articles_cached(path)[0] if not first <= a["date"] <= last)

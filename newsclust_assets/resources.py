@@ -4,7 +4,6 @@ and where maps go. Swapping any of them is configuration, not code."""
 from __future__ import annotations
 
 import contextlib
-import re
 from pathlib import Path
 from typing import Iterator
 
@@ -12,7 +11,9 @@ import dagster as dg
 from pydantic import Field
 
 from . import milvus_store
+from .milvus_store import redact_uri
 from .embedding_models import EmbeddingRun, LocalSentenceTransformer
+from .openai_embedding import OpenAICompatibleEmbedder
 
 
 class NewsSourceResource(dg.ConfigurableResource):
@@ -22,7 +23,22 @@ class NewsSourceResource(dg.ConfigurableResource):
     path: str = Field(description="Path of the news file.")
 
 
-class LocalEmbeddingResource(dg.ConfigurableResource):
+class EmbeddingResource(dg.ConfigurableResource):
+    """What the ``embeddings`` asset needs from a model: ``model_name``, ``dimension()``
+    and ``embed(texts)`` returning an EmbeddingRun of unit-length float32 vectors."""
+
+    @property
+    def model_name(self) -> str:
+        raise NotImplementedError
+
+    def dimension(self) -> int:
+        raise NotImplementedError
+
+    def embed(self, texts: list[str]) -> EmbeddingRun:
+        raise NotImplementedError
+
+
+class LocalEmbeddingResource(EmbeddingResource):
     """A sentence-transformers model on the local CPU (default: the bundled all-MiniLM-L6-v2)."""
 
     model_path: str = Field(default="", description="Local model directory; empty = bundled all-MiniLM-L6-v2.")
@@ -44,9 +60,41 @@ class LocalEmbeddingResource(dg.ConfigurableResource):
         return self._model().embed(texts)
 
 
-def redact_uri(uri: str) -> str:
-    """The uri with any user:password@ part removed, for logs and metadata."""
-    return re.sub(r"//[^/@]*@", "//***@", uri)
+class OpenAIEmbeddingResource(EmbeddingResource):
+    """Any OpenAI-compatible ``/v1/embeddings`` endpoint (vLLM, TEI, OpenAI, ...).
+
+    Set ``api_key`` with ``dg.EnvVar("NEWSCLUST_EMBEDDING_API_KEY")``, never a literal:
+    Dagster then shows the variable's name, not its value.
+    """
+
+    base_url: str = Field(description="Endpoint base URL including the API prefix, e.g. http://gpu-box:8000/v1.")
+    model: str = Field(description="Model name the server knows, e.g. Qwen/Qwen3-Embedding-0.6B.")
+    api_key: str = Field(default="", description="From the environment only: dg.EnvVar('NEWSCLUST_EMBEDDING_API_KEY').")
+    dimensions: int = Field(default=0, description="Requested vector size (Matryoshka models); 0 = the model's own.")
+    batch_size: int = Field(default=256, description="Texts per request.")
+    max_in_flight: int = Field(default=4, description="Requests in flight at once.")
+    max_chars: int = Field(default=8000, description="Longer texts are cut to this many characters (counted).")
+    max_retries: int = Field(default=5, description="Retries per batch after 429, 5xx or a timeout.")
+    backoff_s: float = Field(default=1.0, description="First retry delay; doubles per retry.")
+    max_retry_s: float = Field(default=300.0, description="Give up on a batch after this many seconds of retrying.")
+    timeout_s: float = Field(default=60.0, description="Seconds to wait for one answer.")
+
+    def _embedder(self) -> OpenAICompatibleEmbedder:
+        return OpenAICompatibleEmbedder(
+            self.base_url, self.model, self.api_key, self.dimensions, self.batch_size, self.max_in_flight,
+            self.max_chars, self.max_retries, self.backoff_s, min(30.0, self.max_retry_s), self.max_retry_s,
+            self.timeout_s,
+        )
+
+    @property
+    def model_name(self) -> str:
+        return self.model
+
+    def dimension(self) -> int:
+        return self._embedder().dimension()
+
+    def embed(self, texts: list[str]) -> EmbeddingRun:
+        return self._embedder().embed(texts)
 
 
 class MilvusResource(dg.ConfigurableResource):

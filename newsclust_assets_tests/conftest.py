@@ -1,8 +1,11 @@
 import json
 from pathlib import Path
 
+import dagster as dg
+import pandas as pd
 import pytest
 
+from newsclust_assets.milvus_store import open_client, query_window
 from newsclust_assets.resources import LocalEmbeddingResource, MapStorageResource, MilvusResource, NewsSourceResource
 from newsclust_assets.settings import SAMPLE_PATH
 
@@ -37,3 +40,31 @@ def shared_news() -> Path:
     if not SHARED_NEWS.exists():
         pytest.skip(f"shared data set not found at {SHARED_NEWS}")
     return SHARED_NEWS
+
+
+def stored_rows(milvus: MilvusResource, fields=("id", "day")) -> pd.DataFrame:
+    """Every row of the collection (empty frame if it does not exist yet)."""
+
+    with open_client(milvus.uri, milvus.token, milvus.db_name) as c:
+        if not c.has_collection(milvus.collection_name):
+            return pd.DataFrame(columns=list(fields))
+        c.load_collection(milvus.collection_name)
+        return query_window(c, milvus.collection_name, 0, 10**6, fields=list(fields))
+
+
+def step_error(result, node: str) -> str:
+    """The error message of a failed step, with the messages of its causes."""
+    failure = result.failure_data_for_node(node)
+    assert failure is not None, f"step {node} did not fail"
+    parts, err = [], failure.error
+    while err is not None:
+        parts.append(err.message)
+        err = err.cause
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def instance(tmp_path):
+    (tmp_path / "home").mkdir(exist_ok=True)
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
+        yield inst

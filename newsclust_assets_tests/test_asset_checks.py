@@ -20,13 +20,6 @@ def check(result, name):
     return found[-1]
 
 
-@pytest.fixture
-def instance(tmp_path):
-    (tmp_path / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
-        yield inst
-
-
 def test_dimension_check_fails_and_blocks_the_write(tmp_path, instance):
     resources = make_resources(tmp_path)
     with open_client(resources["milvus"].uri) as c:

@@ -1,15 +1,17 @@
 """`newsclust run` end to end in real processes: the shared 10k file by configuration
-alone, and two runs at once against one Milvus Lite directory (as a backfill does)."""
+alone, two runs at once against one Milvus Lite directory (as a backfill does), and the
+production setup (embedding endpoint + Milvus server) by environment variables alone."""
 
 import json
 import os
 import subprocess
 import sys
 
-
-from newsclust_assets.milvus_store import open_client
+from newsclust_assets.milvus_store import describe, open_client
 
 from .conftest import REPO, sample_rows, write_jsonl
+from .milvus_server import MilvusServer
+from .openai_compatible_server import EmbeddingServer
 
 
 def newsclust(tmp, *args, env=None, wait=True):
@@ -58,3 +60,40 @@ def test_concurrent_runs_share_one_milvus_lite_directory(tmp_path):
         c.load_collection("news")
         total = c.query("news", filter="day >= 0", output_fields=["count(*)"])[0]["count(*)"]
     assert total == len(sample_rows("2024-03-01", "2024-03-06"))
+
+
+def test_production_setup_by_environment_alone(tmp_path):
+    """README's production example: an OpenAI-compatible endpoint and a Milvus server, chosen
+    by environment variables only, in a separate process (the path a deployment takes)."""
+    key = "sk-prod-test-KEY-0042"
+    endpoint = EmbeddingServer(dim=1024, model="Qwen/Qwen3-Embedding-0.6B", api_key=key)
+    server = MilvusServer(tmp_path / "milvus_server").start()
+    try:
+        source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-05"))
+        out = newsclust(tmp_path, "--windows", "last", "--json", str(tmp_path / "summary.json"), env={
+            "NEWSCLUST_SOURCE": str(source),
+            "NEWSCLUST_EMBEDDING_BASE_URL": endpoint.url,
+            "NEWSCLUST_EMBEDDING_MODEL": "Qwen/Qwen3-Embedding-0.6B",
+            "NEWSCLUST_EMBEDDING_DIMENSIONS": "256",
+            "NEWSCLUST_EMBEDDING_BATCH_SIZE": "8",
+            "NEWSCLUST_EMBEDDING_API_KEY": key,
+            "NEWSCLUST_MILVUS_URI": server.uri,
+            "NEWSCLUST_MILVUS_COLLECTION": "prod_news",
+        })
+        summary = json.loads((tmp_path / "summary.json").read_text())
+        assert summary["articles"] == 51 and summary["clusters"] >= 1
+        assert key not in out
+        # per day ceil(n / 8) requests: days of 7, 9, 10, 11 and 14 articles
+        assert len(endpoint.requests) == 1 + 2 + 2 + 2 + 2
+        assert {r["auth"] for r in endpoint.requests} == {f"Bearer {key}"}
+        assert {r["body"]["dimensions"] for r in endpoint.requests} == {256}
+        with open_client(server.uri) as c:
+            info = describe(c, "prod_news")
+            c.load_collection("prod_news")
+            total = c.query("prod_news", filter="day >= 0", output_fields=["count(*)"])[0]["count(*)"]
+        assert info == {"dimension": 256, "metric": "COSINE", "model": "Qwen/Qwen3-Embedding-0.6B"}
+        assert total == 51
+        assert not (tmp_path / "milvus.db").exists()  # no Milvus Lite fallback
+    finally:
+        server.stop()
+        endpoint.close()

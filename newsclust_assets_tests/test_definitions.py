@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import dagster as dg
+import pytest
 
 from newsclust_assets.definitions import defs
 from newsclust_assets.partitions import window_mapping
@@ -37,3 +38,30 @@ def test_dagster_loads_the_workspace_code_location():
                           cwd=REPO, capture_output=True, text=True, timeout=180, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Validation successful" in proc.stdout + proc.stderr
+
+
+def test_production_resources_come_from_the_environment(monkeypatch):
+    from newsclust_assets.definitions import embedder_from_env, milvus_from_env
+    from newsclust_assets.resources import LocalEmbeddingResource, OpenAIEmbeddingResource
+
+    assert isinstance(embedder_from_env(), LocalEmbeddingResource)
+    assert milvus_from_env().uri.endswith("milvus.db")
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_BASE_URL", "http://gpu-box:8000/v1")
+    with pytest.raises(ValueError, match="NEWSCLUST_EMBEDDING_MODEL is not"):
+        embedder_from_env()
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_MODEL", "Qwen/Qwen3-Embedding-0.6B")
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_DIMENSIONS", "1024")
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_API_KEY", "sk-from-env")
+    monkeypatch.setenv("NEWSCLUST_MILVUS_URI", "https://in01-x.zillizcloud.com")
+    monkeypatch.setenv("NEWSCLUST_MILVUS_TOKEN", "zilliz-secret")
+    monkeypatch.setenv("NEWSCLUST_MILVUS_COLLECTION", "prod")
+    embedder, milvus = embedder_from_env(), milvus_from_env()
+    assert isinstance(embedder, OpenAIEmbeddingResource)
+    assert (embedder.base_url, embedder.model, embedder.dimensions, embedder.batch_size) == (
+        "http://gpu-box:8000/v1", "Qwen/Qwen3-Embedding-0.6B", 1024, 256)
+    assert (milvus.uri, milvus.collection_name) == ("https://in01-x.zillizcloud.com", "prod")
+    # secrets are bound as dg.EnvVar: Dagster records the variable's name, not its value
+    assert "sk-from-env" not in repr(embedder) and "zilliz-secret" not in repr(milvus)
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_DIMENSIONS", "lots")
+    with pytest.raises(ValueError, match="NEWSCLUST_EMBEDDING_DIMENSIONS must be a whole number, got 'lots'"):
+        embedder_from_env()

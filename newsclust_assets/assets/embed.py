@@ -5,7 +5,7 @@ import pandas as pd
 from ..artifacts import EmbeddedDay
 from ..milvus_store import describe
 from ..partitions import daily_partitions
-from ..resources import LocalEmbeddingResource, MilvusResource
+from ..resources import EmbeddingResource, MilvusResource
 
 DIMENSION_CHECK = "dimension_matches_collection"
 
@@ -21,8 +21,13 @@ DIMENSION_CHECK = "dimension_matches_collection"
                     "Blocking: a mismatch stops milvus_collection from writing.",
     )],
 )
-def embeddings(context: dg.AssetExecutionContext, raw_news: pd.DataFrame, embedder: LocalEmbeddingResource,
+def embeddings(context: dg.AssetExecutionContext, raw_news: pd.DataFrame, embedder: EmbeddingResource,
                milvus: MilvusResource):
+    # raw_news never yields an empty text; a custom source might, and an endpoint must never see one
+    blank = raw_news["text"].fillna("").str.strip() == ""
+    if blank.any():
+        context.log.warning(f"skipped {int(blank.sum())} articles with empty text")
+        raw_news = raw_news.loc[~blank].reset_index(drop=True)
     texts = list(raw_news["text"])
     run = embedder.embed(texts)
     if run.vectors.shape[0] != len(texts):
@@ -51,8 +56,10 @@ def embeddings(context: dg.AssetExecutionContext, raw_news: pd.DataFrame, embedd
         "dagster/row_count": len(texts),
         "docs_per_second": round(run.docs_per_second, 1),
         "encode_seconds": round(run.seconds, 3),
-        "batches": run.requests,
+        "requests": run.requests,
         "truncated_texts": run.truncated,
+        "retries": run.retries,
+        "skipped_empty_texts": int(blank.sum()),
     }
     return dg.MaterializeResult(value=EmbeddedDay(raw_news, run.vectors, run.model), metadata=metadata,
                                 check_results=[check])

@@ -40,7 +40,7 @@ def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: 
                    else np.zeros((0, 0), np.float32))
         ids = list(window["id"])
         rows, cols, dists = search_neighbours(client, milvus.collection_name, ids, vectors, config.k, lo, hi,
-                                              milvus.metric, milvus.queries_per_search)
+                                              milvus.metric, milvus.queries_per_search, milvus.index_type)
     seconds = time.perf_counter() - start
     graph = symmetric_graph(len(ids), rows, cols, dists)
     articles = window.drop(columns=["vector", "day"]).reset_index(drop=True)

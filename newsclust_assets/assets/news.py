@@ -3,8 +3,8 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from ..news_source import articles_for_day
-from ..partitions import daily_partitions
+from ..news_source import articles_for_day, count_outside
+from ..partitions import FIRST_DAY, LAST_DAY, daily_partitions
 from ..resources import NewsSourceResource
 
 
@@ -39,6 +39,11 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
         metadata["preview"] = dg.MetadataValue.md(
             frame[["id", "headline", "category"]].head(10).to_markdown(index=False)
         )
+    outside = count_outside(news_source.path, FIRST_DAY, LAST_DAY)
+    metadata["source_articles_outside_partitions"] = outside
+    if outside:
+        context.log.warning(f"{outside} articles of {news_source.path} are dated outside the partitions "
+                            f"{FIRST_DAY}..{LAST_DAY}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them")
     if report.skipped_total:
         context.log.warning(f"skipped {report.skipped_total} malformed rows in {news_source.path}: {dict(report.skipped)}")
     return dg.MaterializeResult(value=frame, metadata=metadata)
