@@ -28,3 +28,8 @@ dev: setup
 
 clean:
 	rm -rf newsclust_data
+
+# Notebook approach vs newsclust on the first 1k/2k/5k/10k shared articles, plus the scale
+# run to 100k vectors: about 30-40 minutes on 2 cores; results in benchmarks/results/.
+bench: setup
+	$(VENV)/bin/python -m benchmarks.run

@@ -235,14 +235,27 @@ def _rows(articles: pd.DataFrame, vectors: np.ndarray) -> list[dict]:
     return rows
 
 
+QUERY_LIMIT = 16384  # the most rows one query returns on a Milvus server
+
+
 def ids_for_days(client, name: str, first_day: int, last_day: int) -> list[str]:
+    """Ids of the rows of those days: one plain query (3x cheaper than an iterator on Lite,
+    where write_day's per-day cost matters in backfills), the iterator only beyond its limit."""
+    rows = client.query(name, filter=window_filter(first_day, last_day), output_fields=["id"], limit=QUERY_LIMIT)
+    if len(rows) < QUERY_LIMIT:
+        return sorted(r["id"] for r in rows)
     return list(query_window(client, name, first_day, last_day, fields=["id"])["id"])
 
 
 def write_day(client, spec: CollectionSpec, day: dt.date, articles: pd.DataFrame,
-              vectors: np.ndarray, chunk: int = 1000) -> dict:
+              vectors: np.ndarray, chunk: int = 1000, flush: bool = False) -> dict:
     """Make the collection's rows for ``day`` exactly ``articles``: upsert them by primary
-    key, then delete rows of that day whose id is no longer in the source."""
+    key, then delete rows of that day whose id is no longer in the source.
+
+    ``flush`` seals the written rows. Use it for Milvus Lite: Lite scans unsealed rows in
+    Python, so without it every filtered query of a backfill gets slower as rows pile up
+    (0.24 s per query at 9,000 rows, 0.01 s once flushed). Not for servers, which rate-limit
+    flushes and query unsealed rows natively."""
     if vectors.shape != (len(articles), spec.dimension):
         raise CollectionMismatchError(
             f"expected {len(articles)} vectors of dimension {spec.dimension}, got shape {vectors.shape}"
@@ -256,6 +269,8 @@ def write_day(client, spec: CollectionSpec, day: dt.date, articles: pd.DataFrame
     stale = sorted(before - current)
     if stale:
         client.delete(spec.name, ids=stale)
+    if flush:
+        client.flush(spec.name)
     return {"upserted": len(rows), "new": len(current - before), "replaced": len(current & before),
             "deleted_stale": len(stale)}
 

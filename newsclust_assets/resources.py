@@ -111,6 +111,10 @@ class MilvusResource(dg.ConfigurableResource):
     lock_timeout_s: float = Field(default=600.0, description="How long to wait for another process's Milvus Lite lock.")
 
     @property
+    def is_lite(self) -> bool:
+        return milvus_store.is_lite_uri(self.uri)
+
+    @property
     def display_uri(self) -> str:
         return redact_uri(self.uri)
 

@@ -5,9 +5,11 @@ import json
 from collections import Counter
 
 import dagster as dg
+import numpy as np
 import pytest
 
 from newsclust_assets.assets import ALL_ASSETS
+from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.milvus_store import open_client
 from newsclust_assets.partitions import daily_partitions
 
@@ -91,6 +93,7 @@ def test_window_graph_labels_and_metadata(sample_run):
     knn_md = md(result, "knn_distances")
     assert knn_md["articles"] == 211 and knn_md["window_first_day"] == "2024-02-14"
     assert knn_md["edges"] == graph.distances.nnz // 2 and knn_md["isolated_articles"] == 0
+    assert knn_md["knn_method"] == "exact"  # the default for Milvus Lite
     labels = result.output_for_node("cluster_labels")
     assert labels.shape == (211, 7)
     assert sorted(labels["id"]) == sorted(graph.articles["id"])
@@ -131,3 +134,20 @@ def test_rerun_is_deterministic(sample_run):
     assert first["id"].tolist() == second["id"].tolist()
     assert first["label"].tolist() == second["label"].tolist()
     assert json.dumps(md(again, "cluster_labels")["clusters"]) == json.dumps(md(sample_run["window"], "cluster_labels")["clusters"])
+
+
+def test_milvus_search_and_exact_knn_give_the_same_graph(sample_run):
+    searched = dg.materialize(ALL_ASSETS, selection=["knn_distances"], partition_key=LAST,
+                              instance=sample_run["instance"], resources=sample_run["resources"],
+                              run_config=dg.RunConfig({"knn_distances": KnnConfig(method="milvus")}))
+    assert md(searched, "knn_distances")["knn_method"] == "milvus"
+    by_search = searched.output_for_node("knn_distances").distances
+    exact = sample_run["window"].output_for_node("knn_distances").distances
+    assert (by_search != by_search.T).nnz == 0
+    assert by_search.nnz == exact.nnz
+    assert (by_search.indices == exact.indices).all() and (by_search.indptr == exact.indptr).all()
+    np.testing.assert_allclose(by_search.data, exact.data, atol=1e-5)
+    with pytest.raises(Exception, match="method must be one of"):
+        dg.materialize(ALL_ASSETS, selection=["knn_distances"], partition_key=LAST, instance=sample_run["instance"],
+                       resources=sample_run["resources"],
+                       run_config=dg.RunConfig({"knn_distances": KnnConfig(method="faiss")}))

@@ -45,6 +45,8 @@ def test_graph_on_a_server_survives_a_restart_and_reruns(tmp_path, instance, mil
     assert len(stored) == 51 and stored["id"].is_unique
     labels = first[-1].output_for_node("cluster_labels")
     assert len(labels) == 51
+    knn_meta = first[-1].asset_materializations_for_node("knn_distances")[0].metadata
+    assert knn_meta["knn_method"].value == "milvus"  # a server searches itself
     store_meta = first[0].asset_materializations_for_node("milvus_collection")[0].metadata
     assert store_meta["uri"].value == milvus_server.uri
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from newsclust_assets import milvus_store as ms
+from newsclust_assets.exact_knn import exact_neighbours
 
 
 def _articles(ids, day="2024-03-01"):
@@ -87,6 +88,29 @@ def test_search_neighbours_window_filter_self_and_duplicates(tmp_path):
     exact = 1 - vec @ vec.T
     for r, c_, dist in zip(rows, cols, dists):
         assert dist == pytest.approx(exact[r, c_], abs=1e-5)
+    # the local exact path (the default for Milvus Lite) gives the same graph
+    rows2, cols2, dists2 = exact_neighbours(vec, 2, "COSINE", block=2)
+    assert rows2.tolist() == rows.tolist() and cols2.tolist() == cols.tolist()
+    np.testing.assert_allclose(dists2, dists, atol=1e-6)
+    assert dists2[(rows2 == 0) & (cols2 == 1)].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("metric", ["COSINE", "IP", "L2"])
+def test_exact_neighbours_match_milvus_search_on_real_vectors(tmp_path, metric):
+    v = _unit(300, dim=16, seed=3)
+    v[7] = v[3]  # an exact duplicate
+    ids = [f"{i:04d}" for i in range(300)]
+    spec = ms.CollectionSpec("news", 16, metric=metric, model="m")
+    with ms.open_client(str(tmp_path / "m.db")) as c:
+        ms.ensure_collection(c, spec)
+        ms.write_day(c, spec, "2024-03-01", _articles(ids), v)
+        d = ms.day_number("2024-03-01")
+        searched = ms.search_neighbours(c, "news", ids, v, 5, d, d, metric)
+    exact = exact_neighbours(v, 5, metric, block=64)
+    assert exact[0].tolist() == searched[0].tolist() and exact[1].tolist() == searched[1].tolist()
+    np.testing.assert_allclose(exact[2], searched[2], atol=1e-5)
+    assert exact[2][(exact[0] == 3) & (exact[1] == 7)].tolist() == [0.0]
+    assert exact_neighbours(v[:1], 5, metric)[0].size == 0
 
 
 LOCK_HOLDER = """

@@ -1,9 +1,10 @@
 import datetime as dt
 
 import dagster as dg
+import pandas as pd
 
 from ..artifacts import EmbeddedDay
-from ..milvus_store import day_number, ensure_collection, query_window, write_day
+from ..milvus_store import day_number, ensure_collection, ids_for_days, write_day
 from ..partitions import daily_partitions
 from ..resources import MilvusResource
 
@@ -27,9 +28,9 @@ def milvus_collection(context: dg.AssetExecutionContext, embeddings: EmbeddedDay
     spec = milvus.spec(embeddings.dimension, embeddings.model)
     with milvus.client() as client:
         created = ensure_collection(client, spec)
-        counts = write_day(client, spec, day, embeddings.articles, embeddings.vectors)
+        counts = write_day(client, spec, day, embeddings.articles, embeddings.vectors, flush=milvus.is_lite)
         d = day_number(day)
-        stored = query_window(client, milvus.collection_name, d, d, fields=["id"])["id"]
+        stored = pd.Series(ids_for_days(client, milvus.collection_name, d, d), dtype=object)
         total = int(client.query(milvus.collection_name, filter="day >= 0", output_fields=["count(*)"])[0]["count(*)"])
     expected = set(embeddings.articles["id"])
     duplicates = int(len(stored) - stored.nunique())

@@ -1,0 +1,92 @@
+"""newsclust's own path, through the same functions the assets call, with their defaults:
+per day (raw_news -> embeddings -> milvus_collection), then one window over all the days
+(knn_distances -> cluster_labels -> umap_plot)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from newsclust_assets.artifacts import WindowGraph
+from newsclust_assets.cluster_quality import agreement
+from newsclust_assets.embedding_models import LocalSentenceTransformer
+from newsclust_assets.exact_knn import exact_neighbours
+from newsclust_assets.knn_graph import symmetric_graph
+from newsclust_assets.map_plot import write_map
+from newsclust_assets.milvus_store import (QUERY_FIELDS, CollectionSpec, day_number, ensure_collection, open_client,
+                                           query_window, write_day)
+from newsclust_assets.news_source import articles_for_day, read_articles
+from newsclust_assets.numba_cache import enable_numba_cache
+from newsclust_assets.umap_reduction import reduce_with_knn
+from newsclust_assets.window_clustering import label_window
+
+from .data import first_lines_file
+from .measure import Stages
+
+K = 15  # KnnConfig default
+
+
+def store_days(db: str, days: list, frames: list, vectors: list, model: str) -> None:
+    """milvus_collection for each day: ensure the collection, upsert the day by id."""
+    spec = CollectionSpec("news", vectors[0].shape[1], model=model)
+    with open_client(db) as client:
+        ensure_collection(client, spec)
+        for day, frame, vecs in zip(days, frames, vectors):
+            write_day(client, spec, day, frame, vecs, flush=True)  # Lite, as milvus_collection does
+
+
+def window_graph(db: str, first, last, k: int = K) -> tuple[WindowGraph, str]:
+    """knn_distances over one window: read the window back, exact kNN (Milvus Lite's default)."""
+    lo, hi = day_number(first), day_number(last)
+    with open_client(db) as client:
+        client.load_collection("news")
+        window = query_window(client, "news", lo, hi, fields=[*QUERY_FIELDS, "vector"])
+    vectors = np.asarray(window["vector"].tolist(), np.float32)
+    rows, cols, dists = exact_neighbours(vectors, k, "COSINE")
+    graph = symmetric_graph(len(window), rows, cols, dists)
+    articles = window.drop(columns=["vector", "day"]).reset_index(drop=True)
+    return WindowGraph(articles, vectors, graph, k, "COSINE", str(first), str(last)), "exact"
+
+
+def cluster_and_plot(stages: Stages, graph: WindowGraph, map_path: Path) -> dict:
+    with stages("cluster"):  # cluster_labels: UMAP 5-d on the graph -> HDBSCAN -> topic words
+        frame, _ = label_window(graph)
+    with stages("plot"):  # umap_plot: UMAP 2-d on the same graph -> HTML map
+        coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=0.1, seed=42)
+        write_map(frame, coords, map_path, f"newsclust: {graph.n} articles")
+    labels = frame["label"].to_numpy()
+    return {"clusters": int(labels.max() + 1) if len(labels) else 0, "noise_share": float((labels < 0).mean()),
+            **(agreement(list(frame["category"]), labels) or {})}
+
+
+def main(n: int, workdir: Path, out: Path) -> None:
+    enable_numba_cache()
+    stages = Stages()
+    with stages("load"):  # raw_news for every day of the file
+        path = first_lines_file(n, workdir)
+        days = sorted({a["date"] for a in read_articles(path)[0]})
+        frames = [articles_for_day(path, d).articles for d in days]
+        days = [d for d, f in zip(days, frames) if len(f)]
+        frames = [f for f in frames if len(f)]
+    with stages("embed"):  # embeddings, one call per day partition (batches of 32 within it)
+        model = LocalSentenceTransformer()
+        runs = [model.embed(list(f["text"])) for f in frames]
+        vectors = [r.vectors for r in runs]
+    stages.results["embed"]["encode_seconds"] = round(sum(r.seconds for r in runs), 3)  # without the model load
+    db = str(workdir / f"newsclust_{n}.db")
+    with stages("store"):
+        store_days(db, days, frames, vectors, model.model_name)
+    with stages("knn"):
+        graph, method = window_graph(db, days[0], days[-1])
+    quality = cluster_and_plot(stages, graph, workdir / f"newsclust_map_{n}.html")
+    np.save(workdir / f"vectors_{n}.npy", np.concatenate(vectors))  # for the scale run
+    result = {"approach": "newsclust", "n": n, "articles": graph.n, "days": len(days), "knn_method": method,
+              "stages": stages.results, "outcome": "ok", "edges": int(graph.distances.nnz // 2), **quality}
+    out.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))

@@ -1,0 +1,77 @@
+"""Scale run of the stages after embedding (store, kNN graph, cluster, plot) at N vectors.
+
+Construction: the real MiniLM vectors of the 10k set (saved by the newsclust 10k run) plus
+deterministic perturbed copies. Copy c of article a is a's vector plus Gaussian noise of
+norm ~0.35 (seed c), re-normalised: about 0.94 cosine similarity to its original, so each
+copy lands inside its original's neighbourhood but is not a duplicate. Copies keep their
+original's day, headline and category, so days hold N/10k times more articles and the
+graph, UMAP and HDBSCAN see N distinct points with the real data's structure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from newsclust_assets.news_source import articles_for_day, read_articles
+from newsclust_assets.numba_cache import enable_numba_cache
+
+from .data import first_lines_file
+from .measure import Stages
+from .newsclust_path import cluster_and_plot, store_days, window_graph
+
+NOISE_NORM = 0.35
+
+
+def build(n: int, workdir: Path) -> tuple[list, list[pd.DataFrame], list[np.ndarray]]:
+    base = np.load(workdir / "vectors_10000.npy")
+    path = first_lines_file(10_000, workdir)
+    days = sorted({a["date"] for a in read_articles(path)[0]})
+    frames = [articles_for_day(path, d).articles for d in days]
+    kept = [(d, f) for d, f in zip(days, frames) if len(f)]
+    originals = pd.concat([f for _, f in kept], ignore_index=True)
+    assert len(originals) == base.shape[0], "vectors_10000.npy does not match the 10k articles"
+    copies = -(-n // len(originals))
+    all_frames, all_vecs = [], []
+    for c in range(copies):
+        if c == 0:
+            vecs = base
+            frame = originals
+        else:
+            noise = np.random.default_rng(c).standard_normal(base.shape).astype(np.float32)
+            noise *= NOISE_NORM / np.sqrt(base.shape[1])
+            vecs = base + noise
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            frame = originals.assign(id=originals["id"] + f"-c{c}")
+        all_frames.append(frame)
+        all_vecs.append(vecs)
+    frame = pd.concat(all_frames, ignore_index=True).iloc[:n]
+    vecs = np.concatenate(all_vecs)[:n]
+    groups = frame.groupby("date", sort=True).indices
+    days = sorted(groups)
+    return ([pd.Timestamp(d).date() for d in days], [frame.iloc[groups[d]].reset_index(drop=True) for d in days],
+            [vecs[groups[d]] for d in days])
+
+
+def main(n: int, workdir: Path, out: Path) -> None:
+    enable_numba_cache()
+    days, frames, vectors = build(n, workdir)
+    run_dir = workdir / f"scale_{n}"
+    run_dir.mkdir(exist_ok=True)
+    db = str(run_dir / "newsclust.db")
+    stages = Stages()
+    with stages("store"):
+        store_days(db, days, frames, vectors, "all-MiniLM-L6-v2")
+    with stages("knn"):
+        graph, method = window_graph(db, days[0], days[-1])
+    quality = cluster_and_plot(stages, graph, run_dir / "map.html")
+    out.write_text(json.dumps({"n": graph.n, "days": len(days), "knn_method": method, "stages": stages.results,
+                               "edges": int(graph.distances.nnz // 2), **quality}, indent=2))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
