@@ -233,3 +233,17 @@ def test_same_model_through_the_endpoint_matches_the_local_model():
         np.testing.assert_allclose(remote.vectors, local.embed(texts).vectors, atol=1e-6)
     finally:
         srv.close()
+
+
+def test_empty_day_through_the_endpoint_stores_nothing(tmp_path, instance, server, key_in_env):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAY, DAY))
+    resources = endpoint_resources(tmp_path, server.url, source)
+    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-05", instance=instance,
+                            resources=resources)  # no article that day in this source
+    assert result.success
+    assert result.output_for_node("embeddings").vectors.shape == (0, 64)
+    assert [r["input"] for r in server.requests] == [["dimension probe"]]  # only to learn the dimension
+    assert len(stored_rows(resources["milvus"])) == 0
+    configured = endpoint_resources(tmp_path, server.url, source, dimensions=64)
+    dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-05", instance=instance, resources=configured)
+    assert len(server.requests) == 1  # a configured dimension needs no probe
