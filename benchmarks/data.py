@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from newsclust_assets.news_source import read_articles
+import datetime as dt
+
+import pandas as pd
+
+from newsclust_assets.news_source import articles_for_day, read_articles
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "news_category_10k.jsonl"
@@ -32,3 +36,11 @@ def first_lines_file(n: int, workdir: Path) -> Path:
 def first_articles(n: int, workdir: Path) -> list[dict]:
     articles, _ = read_articles(first_lines_file(n, workdir))
     return articles
+
+
+def day_frames(path: Path) -> tuple[list[dt.date], list[pd.DataFrame]]:
+    """raw_news for every day of ``path`` that has articles: (days, one frame per day)."""
+    days = sorted({a["date"] for a in read_articles(path)[0]})
+    frames = [articles_for_day(path, d).articles for d in days]
+    kept = [(d, f) for d, f in zip(days, frames) if len(f)]
+    return [d for d, _ in kept], [f for _, f in kept]

@@ -11,51 +11,43 @@ from pathlib import Path
 import numpy as np
 
 from newsclust_assets.artifacts import WindowGraph
+from newsclust_assets.assets.knn import KnnConfig
+from newsclust_assets.assets.plot import PlotConfig
 from newsclust_assets.cluster_quality import agreement
 from newsclust_assets.embedding_models import LocalSentenceTransformer
-from newsclust_assets.exact_knn import exact_neighbours
-from newsclust_assets.knn_graph import symmetric_graph
 from newsclust_assets.map_plot import write_map
-from newsclust_assets.milvus_store import (QUERY_FIELDS, CollectionSpec, day_number, ensure_collection, open_client,
-                                           query_window, write_day)
-from newsclust_assets.news_source import articles_for_day, read_articles
+from newsclust_assets.milvus_store import ensure_collection, write_day
 from newsclust_assets.numba_cache import enable_numba_cache
+from newsclust_assets.resources import MilvusResource
 from newsclust_assets.umap_reduction import reduce_with_knn
 from newsclust_assets.window_clustering import label_window
+from newsclust_assets.window_graph import resolve_method, window_graph
 
-from .data import first_lines_file
+from .data import day_frames, first_lines_file
 from .measure import Stages
 
-K = 15  # KnnConfig default
 
-
-def store_days(db: str, days: list, frames: list, vectors: list, model: str) -> None:
+def store_days(milvus: MilvusResource, days: list, frames: list, vectors: list, model: str) -> None:
     """milvus_collection for each day: ensure the collection, upsert the day by id."""
-    spec = CollectionSpec("news", vectors[0].shape[1], model=model)
-    with open_client(db) as client:
+    spec = milvus.spec(vectors[0].shape[1], model)
+    with milvus.client() as client:
         ensure_collection(client, spec)
         for day, frame, vecs in zip(days, frames, vectors):
-            write_day(client, spec, day, frame, vecs, flush=True)  # Lite, as milvus_collection does
+            write_day(client, spec, day, frame, vecs, flush=milvus.is_lite)
 
 
-def window_graph(db: str, first, last, k: int = K) -> tuple[WindowGraph, str]:
-    """knn_distances over one window: read the window back, exact kNN (Milvus Lite's default)."""
-    lo, hi = day_number(first), day_number(last)
-    with open_client(db) as client:
-        client.load_collection("news")
-        window = query_window(client, "news", lo, hi, fields=[*QUERY_FIELDS, "vector"])
-    vectors = np.asarray(window["vector"].tolist(), np.float32)
-    rows, cols, dists = exact_neighbours(vectors, k, "COSINE")
-    graph = symmetric_graph(len(window), rows, cols, dists)
-    articles = window.drop(columns=["vector", "day"]).reset_index(drop=True)
-    return WindowGraph(articles, vectors, graph, k, "COSINE", str(first), str(last)), "exact"
+def graph_of_all_days(milvus: MilvusResource, days: list) -> tuple[WindowGraph, str]:
+    """knn_distances over one window holding every day, with its default method."""
+    method = resolve_method(KnnConfig().method, milvus.is_lite)
+    return window_graph(milvus, days[0], days[-1], KnnConfig().k, method), method
 
 
 def cluster_and_plot(stages: Stages, graph: WindowGraph, map_path: Path) -> dict:
     with stages("cluster"):  # cluster_labels: UMAP 5-d on the graph -> HDBSCAN -> topic words
         frame, _ = label_window(graph)
     with stages("plot"):  # umap_plot: UMAP 2-d on the same graph -> HTML map
-        coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=0.1, seed=42)
+        plot = PlotConfig()
+        coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=plot.min_dist, seed=plot.seed)
         write_map(frame, coords, map_path, f"newsclust: {graph.n} articles")
     labels = frame["label"].to_numpy()
     return {"clusters": int(labels.max() + 1) if len(labels) else 0, "noise_share": float((labels < 0).mean()),
@@ -66,21 +58,17 @@ def main(n: int, workdir: Path, out: Path) -> None:
     enable_numba_cache()
     stages = Stages()
     with stages("load"):  # raw_news for every day of the file
-        path = first_lines_file(n, workdir)
-        days = sorted({a["date"] for a in read_articles(path)[0]})
-        frames = [articles_for_day(path, d).articles for d in days]
-        days = [d for d, f in zip(days, frames) if len(f)]
-        frames = [f for f in frames if len(f)]
+        days, frames = day_frames(first_lines_file(n, workdir))
     with stages("embed"):  # embeddings, one call per day partition (batches of 32 within it)
         model = LocalSentenceTransformer()
         runs = [model.embed(list(f["text"])) for f in frames]
         vectors = [r.vectors for r in runs]
     stages.results["embed"]["encode_seconds"] = round(sum(r.seconds for r in runs), 3)  # without the model load
-    db = str(workdir / f"newsclust_{n}.db")
+    milvus = MilvusResource(uri=str(workdir / f"newsclust_{n}.db"))
     with stages("store"):
-        store_days(db, days, frames, vectors, model.model_name)
+        store_days(milvus, days, frames, vectors, model.model_name)
     with stages("knn"):
-        graph, method = window_graph(db, days[0], days[-1])
+        graph, method = graph_of_all_days(milvus, days)
     quality = cluster_and_plot(stages, graph, workdir / f"newsclust_map_{n}.html")
     np.save(workdir / f"vectors_{n}.npy", np.concatenate(vectors))  # for the scale run
     result = {"approach": "newsclust", "n": n, "articles": graph.n, "days": len(days), "knn_method": method,

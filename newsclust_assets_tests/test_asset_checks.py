@@ -9,9 +9,8 @@ from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.milvus_store import CollectionSpec, ensure_collection, open_client
 from newsclust_assets.resources import MilvusResource
 
-from .conftest import make_resources, sample_rows, write_jsonl
+from .conftest import DAILY, make_resources, sample_rows, write_jsonl
 
-DAILY = ["raw_news", "embeddings", "milvus_collection"]
 
 
 def check(result, name):

@@ -13,16 +13,10 @@ from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.milvus_store import open_client
 from newsclust_assets.partitions import daily_partitions
 
-from .conftest import make_resources, sample_rows
+from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows
 from .test_map_plot import plotly_traces
 
-DAILY = ["raw_news", "embeddings", "milvus_collection"]
-WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 LAST = "2024-03-14"
-
-
-def md(result, asset):
-    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[-1].metadata.items()}
 
 
 def checks(result):

@@ -9,11 +9,9 @@ import pytest
 from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.milvus_store import TEXT_LIMITS
 
-from .conftest import make_resources, sample_rows, step_error, stored_rows
+from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows, step_error, stored_rows
 from .test_map_plot import plotly_traces
 
-DAILY = ["raw_news", "embeddings", "milvus_collection"]
-WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 DAYS = ["2024-03-02", "2024-03-03", "2024-03-04"]  # 03-04 has no article in this source
 SCRIPT = "<script>alert('owned')</script><img src=x onerror=alert(2)>"
 
@@ -41,10 +39,6 @@ def write_bad_source(path):
     ]
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
-
-
-def md(result, asset):
-    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[-1].metadata.items()}
 
 
 def run_all(resources, instance):

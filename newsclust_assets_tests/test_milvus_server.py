@@ -8,11 +8,9 @@ from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.milvus_store import CollectionSpec, ensure_collection, open_client
 from newsclust_assets.resources import MilvusResource
 
-from .conftest import make_resources, sample_rows, step_error, stored_rows, write_jsonl
+from .conftest import DAILY, WINDOWED, make_resources, sample_rows, step_error, stored_rows, write_jsonl
 from .milvus_server import MilvusServer
 
-DAILY = ["raw_news", "embeddings", "milvus_collection"]
-WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"]  # 51 articles
 
 

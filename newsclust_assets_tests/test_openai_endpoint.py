@@ -18,10 +18,9 @@ from newsclust_assets.embedding_models import EmbeddingError, LocalSentenceTrans
 from newsclust_assets.openai_embedding import OpenAICompatibleEmbedder
 from newsclust_assets.resources import OpenAIEmbeddingResource
 
-from .conftest import make_resources, sample_rows, step_error, stored_rows, write_jsonl
+from .conftest import DAILY, make_resources, md, sample_rows, step_error, stored_rows, write_jsonl
 from .openai_compatible_server import EmbeddingServer, hashed_embedding
 
-DAILY = ["raw_news", "embeddings", "milvus_collection"]
 DAY = "2024-03-06"  # 17 articles in the sample
 KEY = "sk-test-0123456789-SECRET"
 KEY_ENV = "NEWSCLUST_EMBEDDING_API_KEY"
@@ -45,10 +44,6 @@ def endpoint_resources(tmp, server_url, source, **embedder_kwargs):
                 "batch_size": 5, "backoff_s": 0.01, **embedder_kwargs}
     resources["embedder"] = OpenAIEmbeddingResource(**settings)
     return resources
-
-
-def md(result, asset):
-    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[-1].metadata.items()}
 
 
 def run_day(resources, instance):
