@@ -6,7 +6,7 @@ VENV ?= .venv
 # CPU build of torch; on this project's machines pip finds it as a local file.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test bench dev clean
+.PHONY: setup demo test bench bench-quality dev clean
 
 setup: $(VENV)/.installed
 
@@ -33,3 +33,8 @@ clean:
 # run to 100k vectors: about 30-40 minutes on 2 cores; results in benchmarks/results/.
 bench: setup
 	$(VENV)/bin/python -m benchmarks.run
+
+# Story quality side by side (newsclust vs v1 and baselines on UCI, sparse, sample, synthetic):
+# about 5 minutes on 2 cores; results in benchmarks/results/story_quality.{md,json}.
+bench-quality: setup
+	$(VENV)/bin/python -m benchmarks.story_quality

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from newsclust_assets.news_source import articles_for_day, read_articles
+from newsclust_assets.ingest.news_source import articles_for_day, read_articles
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "news_category_10k.jsonl"

@@ -13,15 +13,15 @@ import numpy as np
 from newsclust_assets.artifacts import WindowGraph
 from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.assets.plot import PlotConfig
-from newsclust_assets.cluster_quality import agreement
-from newsclust_assets.embedding_models import LocalSentenceTransformer
-from newsclust_assets.map_plot import write_map
-from newsclust_assets.milvus_store import ensure_collection, write_day
+from newsclust_assets.evaluation.cluster_quality import agreement
+from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
+from newsclust_assets.maps.map_plot import write_map
+from newsclust_assets.vectors.milvus_store import ensure_collection, write_day
 from newsclust_assets.numba_cache import enable_numba_cache
 from newsclust_assets.resources import MilvusResource
-from newsclust_assets.umap_reduction import reduce_with_knn
-from newsclust_assets.window_clustering import label_window
-from newsclust_assets.window_graph import resolve_method, window_graph
+from newsclust_assets.clustering.umap_reduction import reduce_with_knn
+from newsclust_assets.clustering.window_clustering import label_window
+from newsclust_assets.vectors.window_graph import resolve_method, window_graph
 
 from .data import day_frames, first_lines_file
 from .measure import Stages
@@ -43,8 +43,8 @@ def graph_of_all_days(milvus: MilvusResource, days: list) -> tuple[WindowGraph, 
 
 
 def cluster_and_plot(stages: Stages, graph: WindowGraph, map_path: Path) -> dict:
-    with stages("cluster"):  # cluster_labels: UMAP 5-d on the graph -> HDBSCAN -> topic words
-        frame, _ = label_window(graph)
+    with stages("cluster"):  # cluster_labels: average linkage on the graph -> names
+        frame = label_window(graph).frame
     with stages("plot"):  # umap_plot: UMAP 2-d on the same graph -> HTML map
         plot = PlotConfig()
         coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=plot.min_dist, seed=plot.seed)

@@ -30,7 +30,7 @@ def main(n: int, workdir: Path, out: Path) -> None:
         articles = first_articles(n, workdir)
         texts = [a["text"] for a in articles]
     with stages("embed"):
-        from newsclust_assets.embedding_models import bundled_model_path, load_sentence_transformer
+        from newsclust_assets.vectors.embedding_models import bundled_model_path, load_sentence_transformer
 
         model = load_sentence_transformer(bundled_model_path())
         vectors = np.asarray([model.encode(t) for t in texts], np.float32)  # one call per document
@@ -75,7 +75,7 @@ def main(n: int, workdir: Path, out: Path) -> None:
     result = {"approach": "notebook", "n": n, "stages": stages.results, "outcome": child["outcome"],
               "cluster_output_tail": child["output"][-600:] if child["outcome"] != "ok" else ""}
     if labels is not None:
-        from newsclust_assets.cluster_quality import agreement
+        from newsclust_assets.evaluation.cluster_quality import agreement
 
         result.update(clusters=int(labels.max() + 1), noise_share=float((labels < 0).mean()),
                       **(agreement([a["category"] for a in articles], labels) or {}))

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from newsclust_assets.embedding_models import LocalSentenceTransformer
+from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
 
 from .data import first_articles
 

@@ -19,7 +19,7 @@ import os
 import dagster as dg
 
 from .assets import ALL_ASSETS
-from .resources import (EmbeddingResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
+from .resources import (EmbeddingResource, LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
                         NewsSourceResource, OpenAIEmbeddingResource)
 from .settings import data_dir, source_path
 
@@ -71,6 +71,7 @@ def default_resources() -> dict:
         "embedder": embedder_from_env(),
         "milvus": milvus_from_env(),
         "maps": MapStorageResource(directory=str(data_dir() / "maps")),
+        "labels_export": LabelExportResource(directory=str(data_dir() / "labels")),
     }
 
 

@@ -10,10 +10,10 @@ from typing import Iterator
 import dagster as dg
 from pydantic import Field
 
-from . import milvus_store
-from .milvus_store import redact_uri
-from .embedding_models import EmbeddingRun, LocalSentenceTransformer
-from .openai_embedding import OpenAICompatibleEmbedder
+from .vectors import milvus_store
+from .vectors.milvus_store import redact_uri
+from .vectors.embedding_models import EmbeddingRun, LocalSentenceTransformer
+from .vectors.openai_embedding import OpenAICompatibleEmbedder
 
 
 class NewsSourceResource(dg.ConfigurableResource):
@@ -134,3 +134,21 @@ class MapStorageResource(dg.ConfigurableResource):
 
     def path_for(self, partition_key: str) -> Path:
         return Path(self.directory).absolute() / f"newsclust_map_{partition_key}.html"
+
+
+class LabelExportResource(dg.ConfigurableResource):
+    """Directory that receives each window's per-article labels as CSV
+    (``labels_<partition>.csv``: id, date, label, cluster_name, probability, centrality,
+    attached, headline), for reading outside Dagster."""
+
+    directory: str
+
+    def path_for(self, partition_key: str) -> Path:
+        return Path(self.directory).absolute() / f"labels_{partition_key}.csv"
+
+    def write(self, frame, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".csv.tmp")
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)  # readers never see a half-written file
+        return path

@@ -17,9 +17,9 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from .news_source import NewsSourceError, read_articles_cached
+from .ingest.news_source import NewsSourceError, read_articles_cached
 
-SAMPLE_PATH = Path(__file__).parent / "sample_data" / "sample_news.jsonl"
+SAMPLE_PATH = Path(__file__).parent / "ingest" / "sample_data" / "sample_news.jsonl"
 DEFAULT_WINDOW_DAYS = 30
 
 

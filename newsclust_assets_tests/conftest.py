@@ -5,8 +5,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from newsclust_assets.milvus_store import open_client, query_window
-from newsclust_assets.resources import LocalEmbeddingResource, MapStorageResource, MilvusResource, NewsSourceResource
+from newsclust_assets.vectors.milvus_store import open_client, query_window
+from newsclust_assets.resources import (LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
+                                        NewsSourceResource)
 from newsclust_assets.settings import SAMPLE_PATH
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def make_resources(tmp: Path, source: Path | str = SAMPLE_PATH, **milvus_kwargs)
         "embedder": LocalEmbeddingResource(),
         "milvus": MilvusResource(uri=str(tmp / "milvus.db"), **milvus_kwargs),
         "maps": MapStorageResource(directory=str(tmp / "maps")),
+        "labels_export": LabelExportResource(directory=str(tmp / "labels")),
     }
 
 

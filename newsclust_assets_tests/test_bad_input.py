@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from newsclust_assets.assets import ALL_ASSETS
-from newsclust_assets.milvus_store import TEXT_LIMITS
+from newsclust_assets.vectors.milvus_store import TEXT_LIMITS
 
 from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows, step_error, stored_rows
 from .test_map_plot import plotly_traces

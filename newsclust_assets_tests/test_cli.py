@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from newsclust_assets.milvus_store import describe, open_client
+from newsclust_assets.vectors.milvus_store import describe, open_client
 
 from .conftest import REPO, sample_rows, write_jsonl
 from .milvus_server import MilvusServer

@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 
 from newsclust_assets.artifacts import WindowGraph
-from newsclust_assets.hdbscan_clustering import cluster_embedding, renumber_by_size
-from newsclust_assets.knn_graph import symmetric_graph
-from newsclust_assets.umap_reduction import reduce_with_knn
-from newsclust_assets.window_clustering import label_window
+from newsclust_assets.clustering.hdbscan_clustering import cluster_embedding, renumber_by_size
+from newsclust_assets.vectors.knn_graph import symmetric_graph
+from newsclust_assets.clustering.umap_reduction import reduce_with_knn
+from newsclust_assets.clustering.window_clustering import label_window
 
 
 def test_renumber_by_size():
@@ -76,10 +76,12 @@ def _window(vectors, graph, k=4):
 
 def test_label_window_is_deterministic_and_names_topics():
     vectors, graph = _two_component_window()
-    first, words = label_window(_window(vectors, graph))
-    again, _ = label_window(_window(vectors, graph))
+    result = label_window(_window(vectors, graph))
+    first, words = result.frame, result.top_words
+    again = label_window(_window(vectors, graph)).frame
     assert first["label"].tolist() == again["label"].tolist()
-    assert first.shape == (24, 7)
+    assert first.shape == (24, 9)
+    assert first["label"].tolist() == [0] * 12 + [1] * 12
     assert sorted(words) == [0, 1]
     topic_a = words[int(first["label"].iloc[0])]
     assert set(topic_a[:3]) == {"alpha", "harbor", "strike"}
@@ -89,7 +91,8 @@ def test_windows_of_zero_one_and_few_articles():
     for n in (0, 1, 3):
         vectors = np.eye(max(n, 1), 8, dtype=np.float32)[:n]
         graph = symmetric_graph(n, [0] * (n > 1), [1] * (n > 1), [0.5] * (n > 1))
-        frame, words = label_window(_window(vectors, graph))
+        result = label_window(_window(vectors, graph))
+        frame, words = result.frame, result.top_words
         assert len(frame) == n
         assert frame["label"].tolist() == [-1] * n
         assert words == {}

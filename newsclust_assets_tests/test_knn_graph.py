@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from newsclust_assets.knn_graph import connected_components, knn_arrays, symmetric_graph
+from newsclust_assets.vectors.knn_graph import connected_components, knn_arrays, symmetric_graph
 
 
 def test_symmetric_min_distance_and_no_self_loops():

@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from newsclust_assets.map_plot import write_map
+from newsclust_assets.maps.map_plot import write_map
 
 
 def plotly_traces(html: str) -> list[dict]:

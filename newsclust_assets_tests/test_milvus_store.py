@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsclust_assets import milvus_store as ms
-from newsclust_assets.exact_knn import exact_neighbours
+from newsclust_assets.vectors import milvus_store as ms
+from newsclust_assets.vectors.exact_knn import exact_neighbours
 
 
 def _articles(ids, day="2024-03-01"):
@@ -115,7 +115,7 @@ def test_exact_neighbours_match_milvus_search_on_real_vectors(tmp_path, metric):
 
 LOCK_HOLDER = """
 import sys, time
-from newsclust_assets.milvus_store import open_client
+from newsclust_assets.vectors.milvus_store import open_client
 with open_client(sys.argv[1]) as c:
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))

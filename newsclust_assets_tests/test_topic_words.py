@@ -1,6 +1,6 @@
 import numpy as np
 
-from newsclust_assets.topic_words import cluster_name, cluster_top_words
+from newsclust_assets.clustering.topic_words import cluster_name, cluster_top_words
 
 
 def test_ctfidf_prefers_words_specific_to_a_cluster():

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import EmbeddedDay
-from ..milvus_store import describe
+from ..vectors.milvus_store import describe
 from ..partitions import daily_partitions
 from ..resources import EmbeddingResource, MilvusResource
 

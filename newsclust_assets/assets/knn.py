@@ -4,10 +4,10 @@ import dagster as dg
 import numpy as np
 
 from ..artifacts import WindowGraph
-from ..knn_graph import connected_components
+from ..vectors.knn_graph import connected_components
 from ..partitions import WINDOW_DAYS, daily_partitions, window_bounds, window_mapping
 from ..resources import MilvusResource
-from ..window_graph import resolve_method, window_graph
+from ..vectors.window_graph import resolve_method, window_graph
 
 
 class KnnConfig(dg.Config):

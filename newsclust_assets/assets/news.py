@@ -3,7 +3,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from ..news_source import articles_for_day, count_outside
+from ..ingest.news_source import articles_for_day, count_outside
 from ..partitions import FIRST_DAY, LAST_DAY, daily_partitions
 from ..resources import NewsSourceResource
 

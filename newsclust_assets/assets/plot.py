@@ -2,10 +2,10 @@ import dagster as dg
 import pandas as pd
 
 from ..artifacts import WindowGraph
-from ..map_plot import write_map
+from ..maps.map_plot import write_map
 from ..partitions import daily_partitions
 from ..resources import MapStorageResource
-from ..umap_reduction import reduce_with_knn
+from ..clustering.umap_reduction import reduce_with_knn
 
 
 class PlotConfig(dg.Config):

@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from ..artifacts import EmbeddedDay
-from ..milvus_store import day_number, ensure_collection, ids_for_days, write_day
+from ..vectors.milvus_store import day_number, ensure_collection, ids_for_days, write_day
 from ..partitions import daily_partitions
 from ..resources import MilvusResource
 

@@ -190,6 +190,14 @@ def _to_article(row: dict, report: ParseReport) -> dict | None:
     }
 
 
+def _source_rows(path: Path, report: ParseReport):
+    """(raw row, article or None) for every row of the file."""
+    lines = _decode_lines(path.read_bytes(), report)
+    rows = _csv_rows(lines, report) if path.suffix.lower() == ".csv" else _json_rows(lines, report)
+    for row in rows:
+        yield row, _to_article(row, report)
+
+
 def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
     """Parse every row of a .jsonl/.json/.ndjson or .csv file."""
     path = Path(path)
@@ -201,10 +209,24 @@ def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
             f"news source {path} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv"
         )
     report = ParseReport()
-    lines = _decode_lines(path.read_bytes(), report)
-    rows = _csv_rows(lines, report) if suffix == ".csv" else _json_rows(lines, report)
-    articles = [a for a in (_to_article(r, report) for r in rows) if a is not None]
+    articles = [a for _, a in _source_rows(path, report) if a is not None]
     return articles, report
+
+
+def read_labels(path: str | Path, field: str = "story") -> dict[str, str]:
+    """{article id: value of ``field``} for every article of the file whose row has a
+    non-empty ``field`` (e.g. the story an aggregator or an editor assigned). An article
+    that occurs twice keeps the label of its first row."""
+    path = Path(path)
+    read_articles(path)  # the same errors for a missing file or an unknown format
+    labels: dict[str, str] = {}
+    for row, article in _source_rows(path, ParseReport()):
+        if article is None:
+            continue
+        value = _clean(row.get(field))
+        if value and article["id"] not in labels:
+            labels[article["id"]] = value
+    return labels
 
 
 _CACHE: dict[tuple[str, float, int], tuple[list[dict], ParseReport]] = {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .numba_cache import enable_numba_cache
+from ..numba_cache import enable_numba_cache
 
 
 @dataclass

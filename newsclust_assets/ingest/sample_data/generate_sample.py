@@ -1,9 +1,11 @@
 """Write the shipped sample: made-up but realistic news over 14 days.
 
-Run ``python -m newsclust_assets.sample_data.generate_sample`` to regenerate
+Run ``python -m newsclust_assets.ingest.sample_data.generate_sample`` to regenerate
 ``sample_news.jsonl`` (deterministic: the same file every time). Twelve multi-day
 stories, each told through several headline and description templates, plus a
-stream of one-off items, so that real clusters and real noise exist. All names,
+stream of one-off items, so that real clusters and real noise exist. Every row carries
+its ``story`` (the story's name; a one-off feature is a story of its own), so the
+sample is scored like any story-labelled file. All names,
 places and events are invented.
 """
 
@@ -269,6 +271,7 @@ def generate(seed: int = 20240301) -> list[dict]:
                     "category": category,
                     "authors": rng.choice(["Dana Reyes", "Sam Whitfield", "Priya Nair", "Tom Okoro", "Staff"]),
                     "date": date,
+                    "story": name,
                 })
         for category, head, desc in rng.sample(ONE_OFFS, 3):
             rows.append({
@@ -278,6 +281,8 @@ def generate(seed: int = 20240301) -> list[dict]:
                 "category": category,
                 "authors": "Features Desk",
                 "date": date,
+                # a one-off feature is a story of its own; a feature re-run on another day is the same story
+                "story": "feature-" + "-".join(head.lower().split()[:6]),
             })
     rows.sort(key=lambda r: r["date"], reverse=True)  # newest first, like real feeds
     return rows

@@ -50,8 +50,27 @@ def cluster_top_words(texts: list[str], labels: np.ndarray, n_words: int = 5) ->
     return out
 
 
-def cluster_name(label: int, words: list[str]) -> str:
+def cluster_name(label: int, words: list[str], headline: str = "", max_chars: int = 70) -> str:
+    """``"3: <central headline> [w1 / w2 / w3]"``; ``"noise"`` for -1."""
     if label < 0:
         return "noise"
-    return f"{label}: " + (" / ".join(words[:3]) if words else "(no words)")
+    tags = " / ".join(words[:3]) if words else "(no words)"
+    if not headline:
+        return f"{label}: {tags}"
+    if len(headline) > max_chars:
+        headline = headline[:max_chars - 1].rstrip() + "…"
+    return f"{label}: {headline} [{tags}]"
+
+
+def story_names(headlines: list[str], labels: np.ndarray, centrality: np.ndarray,
+                words: dict[int, list[str]]) -> dict[int, str]:
+    """{label: name}: each cluster's most central headline (highest ``centrality``, ties by
+    position) with its top words."""
+    labels = np.asarray(labels)
+    names = {}
+    for label in sorted({int(c) for c in labels if c >= 0}):
+        members = np.flatnonzero(labels == label)
+        best = members[np.argmax(np.asarray(centrality)[members])]
+        names[label] = cluster_name(label, words.get(label, []), str(headlines[best]))
+    return names
 

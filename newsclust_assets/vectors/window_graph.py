@@ -14,7 +14,7 @@ import datetime as dt
 
 import numpy as np
 
-from .artifacts import WindowGraph
+from ..artifacts import WindowGraph
 from .exact_knn import exact_neighbours
 from .knn_graph import symmetric_graph
 from .milvus_store import QUERY_FIELDS, day_number, query_window, search_neighbours

@@ -1,0 +1,193 @@
+"""Story clusters by average linkage over the window's kNN graph. No Dagster imports.
+
+A story is a group of articles that are, on average, *this similar*: two groups merge
+while the mean cosine similarity over all their cross pairs is at least
+``similarity_threshold`` (UPGMA, Sokal & Michener 1958, stopped at a threshold). The
+threshold is in cosine units, so it means the same in a window of 5 articles and in one
+of 5,000; no cluster-size parameter has to fit the stream's volume.
+
+Only groups joined by an edge of the kNN graph are candidates, so memory is O(N k) and
+never N x N. The similarity of two groups is still exact: for unit vectors the mean of
+the cross-pair cosines is ``sum(a) . sum(b) / (|a| |b|)``, so each group keeps the sum of
+its vectors. On the UCI dev set this reproduces scipy's full average-linkage clustering.
+
+Optionally a lexical similarity (TF-IDF cosine of the texts, weight ``lexical_weight``)
+is blended in: ``(1 - w) * cos(embedding) + w * cos(tfidf)``, as in Staykovski et al.
+2019. Deterministic: no seed, the same input gives the same clusters.
+
+Groups smaller than ``min_cluster_size`` end as noise (-1). A noise article then joins
+its most similar neighbouring cluster when the cosine to that cluster's centroid is at
+least ``attach_similarity`` (BERTopic-style outlier reduction by nearest centroid;
+0 switches it off).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .hdbscan_clustering import renumber_by_size
+
+
+@dataclass
+class LinkageResult:
+    labels: np.ndarray         # int64, -1 = noise, clusters numbered 0.. by decreasing size
+    strength: np.ndarray       # cosine of each article to its cluster's centroid, 0 for noise
+    attached: np.ndarray       # bool: joined its cluster by the noise-attach rule
+    merges: int                # merges performed
+
+
+def tfidf_rows(texts: list[str]) -> sp.csr_matrix:
+    """Unit-length TF-IDF rows (sublinear tf, English stop words) of ``texts``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(sublinear_tf=True, stop_words="english", lowercase=True)
+    try:
+        return vec.fit_transform(texts).astype(np.float64).tocsr()
+    except ValueError:  # nothing but stop words
+        return sp.csr_matrix((len(texts), 1))
+
+
+class _Groups:
+    """Running sums of the members' vectors per group, for exact mean cross-pair similarity."""
+
+    def __init__(self, vectors: np.ndarray, lexical: sp.csr_matrix | None, weight: float):
+        self.dense = np.asarray(vectors, np.float64).copy()
+        self.size = np.ones(self.dense.shape[0], np.float64)
+        self.weight = weight
+        self.lexical = [lexical.getrow(i) for i in range(lexical.shape[0])] if lexical is not None else None
+
+    def similarity(self, a: int, others: np.ndarray) -> np.ndarray:
+        sims = self.dense[others] @ self.dense[a]
+        if self.lexical is not None:
+            lex = sp.vstack([self.lexical[o] for o in others]) @ self.lexical[a].T
+            sims = (1.0 - self.weight) * sims + self.weight * lex.toarray().ravel()
+        return sims / (self.size[others] * self.size[a])
+
+    def absorb(self, a: int, b: int) -> None:
+        self.dense[a] += self.dense[b]
+        self.size[a] += self.size[b]
+        if self.lexical is not None:
+            self.lexical[a] = self.lexical[a] + self.lexical[b]
+            self.lexical[b] = None
+
+
+def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_threshold: float = 0.3,
+                    texts: list[str] | None = None, lexical_weight: float = 0.0,
+                    min_cluster_size: int = 2, attach_similarity: float = 0.0) -> LinkageResult:
+    """Cluster unit-length ``vectors`` (n x d) along the edges of ``graph`` (n x n, any
+    weights: only its pattern is used)."""
+    n = vectors.shape[0]
+    if graph.shape != (n, n):
+        raise ValueError(f"graph is {graph.shape} but there are {n} vectors")
+    if not 0.0 <= lexical_weight <= 1.0:
+        raise ValueError(f"lexical_weight must be in [0, 1], got {lexical_weight}")
+    if lexical_weight > 0 and texts is None:
+        raise ValueError("lexical_weight > 0 needs the texts")
+    empty = np.zeros(0)
+    if n == 0:
+        return LinkageResult(np.zeros(0, np.int64), empty, np.zeros(0, bool), 0)
+    lexical = tfidf_rows(texts) if lexical_weight > 0 else None
+    groups = _Groups(vectors, lexical, lexical_weight)
+    # the edge pattern as ones: the graph keeps exact duplicates as explicit zero distances,
+    # which sparse arithmetic on the distances themselves would drop
+    graph = sp.csr_matrix(graph)
+    pattern = sp.csr_matrix((np.ones(graph.indices.size), graph.indices, graph.indptr), shape=(n, n))
+    pattern = (pattern + pattern.T).tocsr()
+    neighbours = [set(pattern.indices[pattern.indptr[i]:pattern.indptr[i + 1]].tolist()) - {i} for i in range(n)]
+
+    version = np.zeros(n, np.int64)
+    alive = np.ones(n, bool)
+    parent = np.arange(n)
+    heap: list[tuple[float, int, int, int, int]] = []
+
+    def push_pairs(a: int, others: list[int]) -> None:
+        if not others:
+            return
+        arr = np.asarray(others, np.int64)
+        for b, s in zip(arr.tolist(), groups.similarity(a, arr).tolist()):
+            if s >= similarity_threshold:
+                x, y = (a, b) if a < b else (b, a)
+                heapq.heappush(heap, (-s, x, y, int(version[x]), int(version[y])))
+
+    for a in range(n):
+        push_pairs(a, [b for b in neighbours[a] if b > a])
+    merges = 0
+    while heap:
+        _, x, y, vx, vy = heapq.heappop(heap)
+        if not (alive[x] and alive[y]) or version[x] != vx or version[y] != vy:
+            continue  # stale: one side has merged since this pair was scored
+        # keep the group with more neighbours, so neighbour sets are moved small into large
+        keep, gone = (x, y) if len(neighbours[x]) >= len(neighbours[y]) else (y, x)
+        groups.absorb(keep, gone)
+        alive[gone] = False
+        parent[gone] = keep
+        version[keep] += 1
+        merges += 1
+        for c in neighbours[gone]:
+            if c != keep:
+                neighbours[c].discard(gone)
+                neighbours[c].add(keep)
+                neighbours[keep].add(c)
+        neighbours[keep].discard(gone)
+        neighbours[gone] = set()
+        push_pairs(keep, sorted(neighbours[keep]))
+
+    root = parent.copy()
+    while True:  # path compression to each article's final group
+        nxt = root[root]
+        if (nxt == root).all():
+            break
+        root = nxt
+    sizes = np.bincount(root, minlength=n)
+    labels = np.where(sizes[root] >= max(min_cluster_size, 2), root, -1)
+    labels = renumber_by_size(labels)
+    attached = np.zeros(n, bool)
+    if attach_similarity > 0:
+        labels, attached = attach_noise(vectors, labels, pattern, attach_similarity)
+    return LinkageResult(labels, centroid_strength(vectors, labels), attached, merges)
+
+
+def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    k = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    sums = np.zeros((k, vectors.shape[1]), np.float64)
+    np.add.at(sums, labels[labels >= 0], vectors[labels >= 0])
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return sums / np.where(norms > 0, norms, 1.0)
+
+
+def centroid_strength(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Cosine of each article to its cluster's centroid, clipped to [0, 1]; 0 for noise."""
+    out = np.zeros(labels.size)
+    if (labels >= 0).any():
+        cents = _centroids(vectors, labels)
+        member = labels >= 0
+        out[member] = np.einsum("ij,ij->i", np.asarray(vectors, np.float64)[member], cents[labels[member]])
+    return np.clip(out, 0.0, 1.0)
+
+
+def attach_noise(vectors: np.ndarray, labels: np.ndarray, graph: sp.csr_matrix,
+                 threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each noise article joins the cluster of a graph neighbour whose centroid it is most
+    similar to, when that cosine is at least ``threshold``; centroids are those before any
+    article is attached, so the order of articles does not matter."""
+    labels = labels.copy()
+    attached = np.zeros(labels.size, bool)
+    if not (labels >= 0).any():
+        return labels, attached
+    cents = _centroids(vectors, labels)
+    before = labels.copy()
+    for i in np.flatnonzero(before < 0):
+        nbr = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
+        cand = np.unique(before[nbr][before[nbr] >= 0])
+        if cand.size == 0:
+            continue
+        sims = cents[cand] @ np.asarray(vectors[i], np.float64)
+        best = int(np.argmax(sims))
+        if sims[best] >= threshold:
+            labels[i] = cand[best]
+            attached[i] = True
+    return labels, attached

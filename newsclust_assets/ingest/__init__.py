@@ -1,0 +1,1 @@
+"""Reading news files: parsing, stable ids, counted skips. No Dagster imports."""

@@ -1,0 +1,1 @@
+"""Text to vectors, Milvus storage, and the kNN graph of a window. No Dagster imports."""
