@@ -200,6 +200,14 @@ def _source_rows(path: Path, report: ParseReport):
 
 def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
     """Parse every row of a .jsonl/.json/.ndjson or .csv file."""
+    path = _checked_source(path)
+    report = ParseReport()
+    articles = [a for _, a in _source_rows(path, report) if a is not None]
+    return articles, report
+
+
+def _checked_source(path: str | Path) -> Path:
+    """``path`` as a Path, or NewsSourceError for a missing file or an unknown format."""
     path = Path(path)
     if not path.is_file():
         raise NewsSourceError(f"news source file not found: {path}")
@@ -208,25 +216,31 @@ def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
         raise NewsSourceError(
             f"news source {path} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv"
         )
-    report = ParseReport()
-    articles = [a for _, a in _source_rows(path, report) if a is not None]
-    return articles, report
+    return path
 
 
 def read_labels(path: str | Path, field: str = "story") -> dict[str, str]:
     """{article id: value of ``field``} for every article of the file whose row has a
     non-empty ``field`` (e.g. the story an aggregator or an editor assigned). An article
-    that occurs twice keeps the label of its first row."""
-    path = Path(path)
-    read_articles(path)  # the same errors for a missing file or an unknown format
-    labels: dict[str, str] = {}
-    for row, article in _source_rows(path, ParseReport()):
-        if article is None:
-            continue
-        value = _clean(row.get(field))
-        if value and article["id"] not in labels:
-            labels[article["id"]] = value
-    return labels
+    that occurs twice keeps the label of its first row. Memoised on (path, mtime, size,
+    field): cluster_labels asks once per window, and one process may run many windows."""
+    path = _checked_source(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime, st.st_size, field)
+    if key not in _LABELS_CACHE:
+        labels: dict[str, str] = {}
+        for row, article in _source_rows(path, ParseReport()):
+            if article is None:
+                continue
+            value = _clean(row.get(field))
+            if value and article["id"] not in labels:
+                labels[article["id"]] = value
+        _LABELS_CACHE.clear()
+        _LABELS_CACHE[key] = labels
+    return dict(_LABELS_CACHE[key])
+
+
+_LABELS_CACHE: dict[tuple[str, float, int, str], dict[str, str]] = {}
 
 
 _CACHE: dict[tuple[str, float, int], tuple[list[dict], ParseReport]] = {}
