@@ -16,7 +16,7 @@ from newsclust_assets.assets.plot import PlotConfig
 from newsclust_assets.evaluation.cluster_quality import agreement
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
 from newsclust_assets.maps.map_plot import write_map
-from newsclust_assets.vectors.milvus_store import ensure_collection, write_day
+from newsclust_assets.vectors.milvus_store import ensure_collection, write_days
 from newsclust_assets.numba_cache import enable_numba_cache
 from newsclust_assets.resources import MilvusResource
 from newsclust_assets.clustering.umap_reduction import reduce_with_knn
@@ -28,12 +28,13 @@ from .measure import Stages
 
 
 def store_days(milvus: MilvusResource, days: list, frames: list, vectors: list, model: str) -> None:
-    """milvus_collection for each day: ensure the collection, upsert the day by id."""
+    """milvus_collection for a range of days: ensure the collection, upsert every day by id
+    in bulk, delete each day's stale ids, flush once."""
     spec = milvus.spec(vectors[0].shape[1], model)
     with milvus.client() as client:
         ensure_collection(client, spec)
-        for day, frame, vecs in zip(days, frames, vectors):
-            write_day(client, spec, day, frame, vecs, flush=milvus.is_lite)
+        write_days(client, spec, {day: (frame, vecs) for day, frame, vecs in zip(days, frames, vectors)},
+                   flush=milvus.is_lite)
 
 
 def graph_of_all_days(milvus: MilvusResource, days: list) -> tuple[WindowGraph, str]:
@@ -59,11 +60,12 @@ def main(n: int, workdir: Path, out: Path) -> None:
     stages = Stages()
     with stages("load"):  # raw_news for every day of the file
         days, frames = day_frames(first_lines_file(n, workdir))
-    with stages("embed"):  # embeddings, one call per day partition (batches of 32 within it)
+    with stages("embed"):  # embeddings of a range run: every day's texts in one call (full batches of 32)
         model = LocalSentenceTransformer()
-        runs = [model.embed(list(f["text"])) for f in frames]
-        vectors = [r.vectors for r in runs]
-    stages.results["embed"]["encode_seconds"] = round(sum(r.seconds for r in runs), 3)  # without the model load
+        run = model.embed([t for f in frames for t in f["text"]])
+        bounds = np.cumsum([0] + [len(f) for f in frames])
+        vectors = [run.vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    stages.results["embed"]["encode_seconds"] = round(run.seconds, 3)  # without the model load
     milvus = MilvusResource(uri=str(workdir / f"newsclust_{n}.db"))
     with stages("store"):
         store_days(milvus, days, frames, vectors, model.model_name)

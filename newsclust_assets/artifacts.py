@@ -37,6 +37,7 @@ class WindowGraph:
     metric: str
     first_day: str
     last_day: str
+    method: str = "exact"  # how the neighbours were found: exact, approx (HNSW) or milvus (search)
 
     @property
     def n(self) -> int:

@@ -19,6 +19,7 @@ import os
 import dagster as dg
 
 from .assets import ALL_ASSETS
+from .ranges import range_pickle_io_manager
 from .resources import (EmbeddingResource, LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
                         NewsSourceResource, OpenAIEmbeddingResource)
 from .settings import data_dir, source_path
@@ -72,6 +73,7 @@ def default_resources() -> dict:
         "milvus": milvus_from_env(),
         "maps": MapStorageResource(directory=str(data_dir() / "maps")),
         "labels_export": LabelExportResource(directory=str(data_dir() / "labels")),
+        "io_manager": range_pickle_io_manager,
     }
 
 

@@ -8,6 +8,7 @@ import pytest
 from newsclust_assets.vectors.milvus_store import open_client, query_window
 from newsclust_assets.resources import (LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
                                         NewsSourceResource)
+from newsclust_assets.ranges import range_pickle_io_manager
 from newsclust_assets.settings import SAMPLE_PATH
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ def make_resources(tmp: Path, source: Path | str = SAMPLE_PATH, **milvus_kwargs)
         "milvus": MilvusResource(uri=str(tmp / "milvus.db"), **milvus_kwargs),
         "maps": MapStorageResource(directory=str(tmp / "maps")),
         "labels_export": LabelExportResource(directory=str(tmp / "labels")),
+        "io_manager": range_pickle_io_manager,
     }
 
 

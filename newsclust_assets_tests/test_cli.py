@@ -37,7 +37,9 @@ def test_shared_dataset_backfill_by_configuration(tmp_path, shared_news):
     assert summary["clusters"] >= 2
     assert 0 <= summary["noise_share"] < 1
     assert -1 <= summary["ari_all"] <= 1 and 0 <= summary["nmi_all"] <= 1
-    assert f"map: {summary['map']}" in out and os.path.getsize(summary["map"]) > 1_000_000
+    assert f"map: {summary['map']}" in out and os.path.getsize(summary["map"]) < 200_000
+    assert [p.suffix for p in (tmp_path / "maps").iterdir()].count(".js") == 1  # plotly.js once, beside the map
+    assert any(line.strip().startswith("days 23/23") for line in out.splitlines())  # progress per chunk
     assert "summary: " in out and "clusters" in out
 
 
@@ -83,8 +85,9 @@ def test_production_setup_by_environment_alone(tmp_path):
         summary = json.loads((tmp_path / "summary.json").read_text())
         assert summary["articles"] == 51 and summary["clusters"] >= 1
         assert key not in out
-        # per day ceil(n / 8) requests: days of 7, 9, 10, 11 and 14 articles
-        assert len(endpoint.requests) == 1 + 2 + 2 + 2 + 2
+        # one range run embeds the five days (7, 9, 10, 11 and 14 articles) together: ceil(51 / 8)
+        # full batches, not ceil(n / 8) per day (1 + 2 + 2 + 2 + 2 = 9)
+        assert len(endpoint.requests) == 7
         assert {r["auth"] for r in endpoint.requests} == {f"Bearer {key}"}
         assert {r["body"]["dimensions"] for r in endpoint.requests} == {256}
         with open_client(server.uri) as c:

@@ -24,7 +24,7 @@ def test_six_assets_in_lineage_order_with_checks():
     checks = {(k.asset_key.path[-1], k.name) for k in graph.asset_check_keys}
     assert checks == {("embeddings", "dimension_matches_collection"), ("milvus_collection", "no_duplicate_ids_for_day"),
                       ("cluster_labels", "every_article_labelled"), ("cluster_labels", "noise_share_below_bound")}
-    assert set(defs.resources) == {"news_source", "embedder", "milvus", "maps", "labels_export"}
+    assert set(defs.resources) == {"news_source", "embedder", "milvus", "maps", "labels_export", "io_manager"}
 
 
 def test_window_mapping_covers_the_window_days():

@@ -30,5 +30,22 @@ def test_map_traces_hover_and_escaping(tmp_path):
     assert "Strike day 2<" in traces[0]["text"][1] and "2024-03-02" in traces[0]["text"][1]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in traces[2]["text"][0]
     assert "<script>alert(1)</script>" not in html
-    assert path.stat().st_size > 1_000_000  # plotly.js is inlined: the file works offline
     assert not (tmp_path / "m" / "map.tmp").exists()
+    # plotly.js is written once beside the maps and referenced relatively: small files that open offline
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
+    assert len(scripts) == 1 and re.fullmatch(r"plotly-[\d.]+\.min\.js", scripts[0]), scripts
+    js = tmp_path / "m" / scripts[0]
+    assert js.stat().st_size > 1_000_000 and "://" not in scripts[0]
+    assert path.stat().st_size < 50_000
+    stamp = js.stat().st_mtime_ns
+    second = write_map(frame, np.zeros((4, 2)), tmp_path / "m" / "map2.html", "t")
+    assert js.stat().st_mtime_ns == stamp and second.stat().st_size < 50_000  # shared, not rewritten
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == sorted(["map.html", "map2.html", js.name])
+
+
+def test_map_with_inlined_plotly_is_one_file(tmp_path):
+    frame = pd.DataFrame({"headline": ["a", "b"], "date": ["2024-03-01"] * 2, "label": [0, 0],
+                          "cluster_name": ["0: a", "0: a"]})
+    path = write_map(frame, np.zeros((2, 2)), tmp_path / "map.html", "t", inline_js=True)
+    assert path.stat().st_size > 1_000_000 and "<script src=" not in path.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]

@@ -1,3 +1,5 @@
+import time
+
 import dagster as dg
 
 from ..artifacts import WindowGraph
@@ -5,9 +7,9 @@ from ..clustering.window_clustering import ClusterSettings, label_window
 from ..evaluation.cluster_quality import agreement, clusters_markdown
 from ..evaluation.scores import NOISE_CONVENTION, story_scores
 from ..ingest.news_source import read_labels
-from ..partitions import daily_partitions
+from ..ranges import day_asset_args, by_day, config_digest, days_of, output
 from ..resources import LabelExportResource, MilvusResource, NewsSourceResource
-from ..vectors.milvus_store import day_number, query_window
+from ..vectors.milvus_store import day_number, ids_by_day
 
 LABELLED_CHECK = "every_article_labelled"
 NOISE_CHECK = "noise_share_below_bound"
@@ -33,9 +35,38 @@ class ClusterConfig(dg.Config):
                                self.min_samples, self.seed, self.top_words)
 
 
+def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, export, stories: dict,
+                     digest: str) -> dict:
+    frame, words = result.frame, result.top_words
+    n_clusters = int(frame["label"].max() + 1) if len(frame) else 0
+    noise = float((frame["label"] < 0).mean()) if len(frame) else 0.0
+    metadata = {
+        "dagster/row_count": len(frame),
+        "clusters": n_clusters,
+        "noise_share": round(noise, 4),
+        "noise_attached": result.attached,
+        "attach_rule": (f"a noise article joins the neighbouring cluster whose centroid it is closest to, at cosine "
+                        f">= {settings.attach_similarity}") if settings.attach_similarity > 0 else "off",
+        "algorithm": settings.algorithm,
+        "similarity_threshold": settings.similarity_threshold,
+        "settings_digest": digest,
+        "cluster_seconds": round(result.seconds, 3),
+        "window": f"{graph.first_day}..{graph.last_day}",
+        "labels_csv": dg.MetadataValue.path(str(export)),
+        "clusters_table": dg.MetadataValue.md(clusters_markdown(frame, words)) if len(frame) else "no articles",
+    }
+    scores = agreement(frame["category"], frame["label"].to_numpy()) if len(frame) else None
+    if scores:
+        metadata.update({f"{k}_vs_category": round(v, 4) for k, v in scores.items()})
+    if stories and len(frame):
+        s = story_scores([stories.get(i) for i in frame["id"]], frame["label"].to_numpy())
+        metadata.update({f"story_{k}": (round(v, 4) if isinstance(v, float) else v) for k, v in s.as_dict().items()})
+        metadata["story_noise_convention"] = NOISE_CONVENTION
+    return metadata
+
+
 @dg.asset(
-    partitions_def=daily_partitions,
-    group_name="newsclust",
+    **day_asset_args(),
     kinds={"scipy", "pandas"},
     description="Story label (-1 = noise), strength and name for every article of the window: average "
                 "linkage along the kNN graph, stopped at a mean cosine similarity (or UMAP + HDBSCAN). "
@@ -47,62 +78,70 @@ class ClusterConfig(dg.Config):
                           description="Share of noise articles is at most max_noise_share (warning)."),
     ],
 )
-def cluster_labels(context: dg.AssetExecutionContext, config: ClusterConfig, knn_distances: WindowGraph,
+def cluster_labels(context: dg.AssetExecutionContext, config: ClusterConfig, knn_distances,
                    milvus: MilvusResource, news_source: NewsSourceResource, labels_export: LabelExportResource):
     settings = config.settings()
-    result = label_window(knn_distances, settings)
-    frame, words = result.frame, result.top_words
-    lo, hi = day_number(knn_distances.first_day), day_number(knn_distances.last_day)
+    digest = config_digest(config)
+    graphs: dict[str, WindowGraph] = by_day(context, knn_distances)
+    keys = days_of(context)
+    started = time.perf_counter()
+    lo = min(day_number(g.first_day) for g in graphs.values())
+    hi = max(day_number(g.last_day) for g in graphs.values())
     with milvus.client() as client:
         if client.has_collection(milvus.collection_name):
             client.load_collection(milvus.collection_name)
-            stored = set(query_window(client, milvus.collection_name, lo, hi, fields=["id"])["id"])
+            stored_by_day = ids_by_day(client, milvus.collection_name, lo, hi)
         else:
-            stored = set()
-    labelled = frame["id"]
-    unlabelled = stored - set(labelled)
-    dup_labels = int(labelled.duplicated().sum())
-    n_clusters = int(frame["label"].max() + 1) if len(frame) else 0
-    noise = float((frame["label"] < 0).mean()) if len(frame) else 0.0
+            stored_by_day = {}
+    stories = read_labels(news_source.path, config.story_field) if any(g.n for g in graphs.values()) else {}
+    values, unlabelled_days, noisy_days = {}, [], []
+    totals = {"articles_in_milvus_window": 0, "labelled": 0, "unlabelled": 0, "duplicate_labels": 0}
+    worst_noise, last_log = 0.0, started
+    for i, key in enumerate(keys, 1):
+        graph = graphs[key]
+        result = label_window(graph, settings)
+        frame = result.frame
+        stored = {pid for d in range(day_number(graph.first_day), day_number(graph.last_day) + 1)
+                  for pid in stored_by_day.get(d, ())}
+        labelled = frame["id"]
+        unlabelled = stored - set(labelled)
+        dup_labels = int(labelled.duplicated().sum())
+        ok = not unlabelled and dup_labels == 0 and len(frame) == graph.n and bool(frame["label"].notna().all())
+        if not ok:
+            unlabelled_days.append(key)
+        for name, value in (("articles_in_milvus_window", len(stored)), ("labelled", len(frame)),
+                            ("unlabelled", len(unlabelled)), ("duplicate_labels", dup_labels)):
+            totals[name] += value
+        noise = float((frame["label"] < 0).mean()) if len(frame) else 0.0
+        worst_noise = max(worst_noise, noise)
+        if noise > config.max_noise_share:
+            noisy_days.append(key)
+        export = labels_export.path_for(key)
+        labels_export.write(frame[EXPORT_COLUMNS], export)
+        context.add_asset_metadata(_window_metadata(graph, result, settings, export, stories, digest),
+                                   partition_key=key)
+        values[key] = frame
+        if time.perf_counter() - last_log > 5 and i < len(keys):
+            last_log = time.perf_counter()
+            context.log.info(f"cluster_labels: {i}/{len(keys)} windows in {last_log - started:.1f} s")
     checks = [
         dg.AssetCheckResult(
             check_name=LABELLED_CHECK,
-            passed=not unlabelled and dup_labels == 0 and len(frame) == knn_distances.n
-                   and bool(frame["label"].notna().all()),
-            metadata={"articles_in_milvus_window": len(stored), "labelled": len(frame),
-                      "unlabelled": len(unlabelled), "duplicate_labels": dup_labels},
-            description=(f"{len(unlabelled)} articles of the window in Milvus have no label: knn_distances is "
-                         "stale, re-materialize it") if unlabelled else None,
+            passed=not unlabelled_days,
+            metadata={**totals, "windows_checked": len(keys), "failing_windows": ", ".join(unlabelled_days[:20]) or "none"},
+            description=(f"{totals['unlabelled']} articles of {len(unlabelled_days)} windows in Milvus have no label: "
+                         "knn_distances is stale, re-materialize it") if unlabelled_days else None,
         ),
         dg.AssetCheckResult(
             check_name=NOISE_CHECK,
-            passed=noise <= config.max_noise_share,
+            passed=not noisy_days,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"noise_share": round(noise, 4), "max_noise_share": config.max_noise_share},
+            metadata={"noise_share": round(worst_noise, 4),
+                      "max_noise_share": config.max_noise_share, "windows_checked": len(keys),
+                      "windows_over_bound": ", ".join(noisy_days[:20]) or "none"},
+            description=f"{len(noisy_days)} windows have more noise than {config.max_noise_share}" if noisy_days else None,
         ),
     ]
-    export = labels_export.path_for(context.partition_key)
-    labels_export.write(frame[EXPORT_COLUMNS], export)
-    metadata = {
-        "dagster/row_count": len(frame),
-        "clusters": n_clusters,
-        "noise_share": round(noise, 4),
-        "noise_attached": result.attached,
-        "attach_rule": (f"a noise article joins the neighbouring cluster whose centroid it is closest to, at cosine "
-                        f">= {settings.attach_similarity}") if settings.attach_similarity > 0 else "off",
-        "algorithm": settings.algorithm,
-        "similarity_threshold": settings.similarity_threshold,
-        "cluster_seconds": round(result.seconds, 3),
-        "window": f"{knn_distances.first_day}..{knn_distances.last_day}",
-        "labels_csv": dg.MetadataValue.path(str(export)),
-        "clusters_table": dg.MetadataValue.md(clusters_markdown(frame, words)) if len(frame) else "no articles",
-    }
-    scores = agreement(frame["category"], frame["label"].to_numpy()) if len(frame) else None
-    if scores:
-        metadata.update({f"{k}_vs_category": round(v, 4) for k, v in scores.items()})
-    stories = read_labels(news_source.path, config.story_field) if len(frame) else {}
-    if stories:
-        s = story_scores([stories.get(i) for i in frame["id"]], frame["label"].to_numpy())
-        metadata.update({f"story_{k}": (round(v, 4) if isinstance(v, float) else v) for k, v in s.as_dict().items()})
-        metadata["story_noise_convention"] = NOISE_CONVENTION
-    return dg.MaterializeResult(value=frame, metadata=metadata, check_results=checks)
+    return dg.MaterializeResult(value=output(context, values), check_results=checks,
+                                metadata={"run_windows": len(keys),
+                                          "run_seconds": round(time.perf_counter() - started, 3)})

@@ -4,31 +4,36 @@ import pandas as pd
 
 from ..artifacts import EmbeddedDay
 from ..vectors.milvus_store import describe
-from ..partitions import daily_partitions
+from ..ranges import day_asset_args, by_day, days_of, output
 from ..resources import EmbeddingResource, MilvusResource
 
 DIMENSION_CHECK = "dimension_matches_collection"
 
 
 @dg.asset(
-    partitions_def=daily_partitions,
-    group_name="newsclust",
+    **day_asset_args(),
     kinds={"pytorch", "numpy"},
-    description="L2-normalised float32 vectors of the day's articles, encoded in batches.",
+    description="L2-normalised float32 vectors of the day's articles, encoded in batches. A range run encodes "
+                "all its days' texts together, so batches are full however few articles a day holds.",
     check_specs=[dg.AssetCheckSpec(
         DIMENSION_CHECK, asset="embeddings", blocking=True,
         description="Vectors are finite, unit length, and of the dimension of the Milvus collection (if it exists). "
                     "Blocking: a mismatch stops milvus_collection from writing.",
     )],
 )
-def embeddings(context: dg.AssetExecutionContext, raw_news: pd.DataFrame, embedder: EmbeddingResource,
+def embeddings(context: dg.AssetExecutionContext, raw_news, embedder: EmbeddingResource,
                milvus: MilvusResource):
-    # raw_news never yields an empty text; a custom source might, and an endpoint must never see one
-    blank = raw_news["text"].fillna("").str.strip() == ""
-    if blank.any():
-        context.log.warning(f"skipped {int(blank.sum())} articles with empty text")
-        raw_news = raw_news.loc[~blank].reset_index(drop=True)
-    texts = list(raw_news["text"])
+    days = by_day(context, raw_news)
+    kept: dict[str, pd.DataFrame] = {}
+    blank_by_day: dict[str, int] = {}
+    for key, frame in days.items():
+        # raw_news never yields an empty text; a custom source might, and an endpoint must never see one
+        blank = frame["text"].fillna("").str.strip() == ""
+        blank_by_day[key] = int(blank.sum())
+        kept[key] = frame.loc[~blank].reset_index(drop=True)
+    if sum(blank_by_day.values()):
+        context.log.warning(f"skipped {sum(blank_by_day.values())} articles with empty text")
+    texts = [t for key in days_of(context) for t in kept[key]["text"]]
     run = embedder.embed(texts)
     if run.vectors.shape[0] != len(texts):
         raise ValueError(f"embedding model returned {run.vectors.shape[0]} vectors for {len(texts)} texts")
@@ -50,16 +55,22 @@ def embeddings(context: dg.AssetExecutionContext, raw_news: pd.DataFrame, embedd
                   "problems": "; ".join(problems) or "none"},
         description="; ".join(problems) or None,
     )
+    values, start = {}, 0
+    for key in days_of(context):
+        n = len(kept[key])
+        values[key] = EmbeddedDay(kept[key], run.vectors[start:start + n], run.model)
+        start += n
+        context.add_asset_metadata({"dagster/row_count": n, "skipped_empty_texts": blank_by_day[key]},
+                                   partition_key=key)
     metadata = {
         "model": run.model,
         "dimension": dim,
-        "dagster/row_count": len(texts),
         "docs_per_second": round(run.docs_per_second, 1),
         "encode_seconds": round(run.seconds, 3),
         "requests": run.requests,
         "truncated_texts": run.truncated,
         "retries": run.retries,
-        "skipped_empty_texts": int(blank.sum()),
+        "run_days": len(values),
+        "run_articles": len(texts),
     }
-    return dg.MaterializeResult(value=EmbeddedDay(raw_news, run.vectors, run.model), metadata=metadata,
-                                check_results=[check])
+    return dg.MaterializeResult(value=output(context, values), metadata=metadata, check_results=[check])

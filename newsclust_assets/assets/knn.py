@@ -4,48 +4,71 @@ import dagster as dg
 import numpy as np
 
 from ..artifacts import WindowGraph
+from ..vectors.approx_knn import APPROX_ABOVE
 from ..vectors.knn_graph import connected_components
-from ..partitions import WINDOW_DAYS, daily_partitions, window_bounds, window_mapping
+from ..partitions import WINDOW_DAYS, window_bounds, window_mapping
+from ..ranges import day_asset_args, config_digest, days_of, output
 from ..resources import MilvusResource
-from ..vectors.window_graph import resolve_method, window_graph
+from ..vectors.window_graph import KNN_METHODS, window_graphs
 
 
 class KnnConfig(dg.Config):
     k: int = 15  # neighbours per article (UMAP's n_neighbors is k + 1, counting the article itself)
-    method: str = "auto"  # "milvus" (Milvus search), "exact" (numpy blocks) or "auto": see window_graph.py
+    method: str = "auto"  # one of KNN_METHODS; "auto": milvus on a server, exact on Lite, approx above approx_above
+    approx_above: int = APPROX_ABOVE  # on Lite, windows with more vectors use the HNSW index (0: never)
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name="newsclust",
-    kinds={"milvus", "scipy"},
-    deps=[dg.AssetDep("milvus_collection", partition_mapping=window_mapping)],
-    description=f"Sparse symmetric kNN graph (true distances) of the articles of the {WINDOW_DAYS} days "
-                "ending on the partition day: Milvus searches filtered to that window (servers), or exact "
-                "neighbours of the window's vectors read back from Milvus (Milvus Lite).",
-)
-def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: MilvusResource) -> dg.MaterializeResult[WindowGraph]:
-    method = resolve_method(config.method, milvus.is_lite)
-    first, last = window_bounds(context.partition_key)
-    start = time.perf_counter()
-    value = window_graph(milvus, first, last, config.k, method)
-    seconds = time.perf_counter() - start
+def graph_metadata(value: WindowGraph) -> dict:
     graph, n = value.distances, value.n
     degrees = np.diff(graph.indptr)
-    if n == 0:
-        context.log.warning(f"window {first}..{last} holds no articles in Milvus")
-    return dg.MaterializeResult(value=value, metadata={
-        "window_first_day": first.isoformat(),
-        "window_last_day": last.isoformat(),
+    return {
+        "window_first_day": value.first_day,
+        "window_last_day": value.last_day,
         "window_days": WINDOW_DAYS,
         "articles": n,
-        "k": config.k,
-        "metric": milvus.metric,
+        "k": value.k,
+        "metric": value.metric,
         "edges": int(graph.nnz // 2),
         "zero_distance_edges": int((graph.data == 0).sum() // 2),
         "mean_degree": float(degrees.mean()) if n else 0.0,
         "isolated_articles": int((degrees == 0).sum()),
         "connected_components": connected_components(graph),
-        "knn_method": method,
-        "knn_seconds": round(seconds, 3),
-    })
+        "knn_method": value.method,
+    }
+
+
+@dg.asset(
+    **day_asset_args(),
+    kinds={"milvus", "scipy"},
+    deps=[dg.AssetDep("milvus_collection", partition_mapping=window_mapping)],
+    description=f"Sparse symmetric kNN graph (true distances) of the articles of the {WINDOW_DAYS} days "
+                "ending on the partition day: Milvus searches filtered to that window (servers), or "
+                "neighbours of the window's vectors read back from Milvus (Milvus Lite: exact, HNSW above "
+                f"{APPROX_ABOVE:,} vectors). A range run reads the range's rows once.",
+)
+def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: MilvusResource):
+    if config.method not in KNN_METHODS:
+        raise ValueError(f"method must be one of {KNN_METHODS}, got {config.method!r}")
+    keys = days_of(context)
+    started = time.perf_counter()
+    last_seen = [started]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last_seen[0] > 5 or done == total and total > 1:
+            last_seen[0] = now
+            context.log.info(f"knn_distances: {done}/{total} windows in {now - started:.1f} s")
+
+    graphs = window_graphs(milvus, [window_bounds(k)[1] for k in keys], WINDOW_DAYS, config.k, config.method,
+                           config.approx_above, on_window=progress)
+    values = dict(zip(keys, graphs.values()))
+    for key, value in values.items():
+        context.add_asset_metadata({**graph_metadata(value), "settings_digest": config_digest(config)},
+                                   partition_key=key)
+    empty = [v for v in values.values() if v.n == 0]
+    if empty:
+        context.log.warning(f"{len(empty)} of {len(keys)} windows hold no articles in Milvus "
+                            f"(first: {empty[0].first_day}..{empty[0].last_day})")
+    seconds = time.perf_counter() - started
+    return dg.MaterializeResult(value=output(context, values), metadata={
+        "knn_seconds": round(seconds, 3), "run_windows": len(keys)})

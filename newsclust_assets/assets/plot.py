@@ -1,9 +1,11 @@
+import time
+
 import dagster as dg
 import pandas as pd
 
 from ..artifacts import WindowGraph
 from ..maps.map_plot import write_map
-from ..partitions import daily_partitions
+from ..ranges import day_asset_args, by_day, days_of
 from ..resources import MapStorageResource
 from ..clustering.umap_reduction import reduce_with_knn
 
@@ -13,30 +15,39 @@ class PlotConfig(dg.Config):
     min_dist: float = 0.1
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name="newsclust",
-    kinds={"plotly", "umap"},
-    description="2-D UMAP of the window as a self-contained interactive HTML map: one colour per cluster, "
-                "noise greyed and toggleable, hover shows headline, date and cluster.",
-)
-def umap_plot(context: dg.AssetExecutionContext, config: PlotConfig, knn_distances: WindowGraph,
-              cluster_labels: pd.DataFrame, maps: MapStorageResource) -> dg.MaterializeResult:
-    labels = cluster_labels.set_index("id").reindex(knn_distances.articles["id"])
-    if labels["label"].isna().any():
+def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConfig) -> dict:
+    """Write one window's map; returns its metadata."""
+    frame = labels.set_index("id").reindex(graph.articles["id"])
+    if frame["label"].isna().any():
         raise ValueError("cluster_labels does not cover every article of knn_distances: re-materialize cluster_labels")
-    frame = labels.reset_index()
-    coords = reduce_with_knn(knn_distances.distances, knn_distances.vectors,
-                             knn_distances.k, 2, min_dist=config.min_dist, seed=config.seed)
+    frame = frame.reset_index()
+    coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=config.min_dist, seed=config.seed)
     n_clusters = int(frame["label"].max() + 1) if len(frame) else 0
-    title = (f"newsclust: {len(frame)} articles, {knn_distances.first_day} to {knn_distances.last_day}, "
-             f"{n_clusters} clusters")
-    path = write_map(frame, coords, maps.path_for(context.partition_key), title)
-    return dg.MaterializeResult(metadata={
+    title = f"newsclust: {len(frame)} articles, {graph.first_day} to {graph.last_day}, {n_clusters} clusters"
+    path = write_map(frame, coords, path, title)
+    return {
         "path": dg.MetadataValue.path(str(path)),
         "url": dg.MetadataValue.url(path.as_uri()),
         "points": len(frame),
         "clusters": n_clusters,
         "noise_points": int((frame["label"] < 0).sum()),
         "size_bytes": path.stat().st_size,
-    })
+    }
+
+
+@dg.asset(
+    **day_asset_args(),
+    kinds={"plotly", "umap"},
+    description="2-D UMAP of the window as an interactive HTML map that opens offline (plotly.js is written once "
+                "beside the maps): one colour per cluster, noise greyed and toggleable, hover shows headline, "
+                "date and cluster.",
+)
+def umap_plot(context: dg.AssetExecutionContext, config: PlotConfig, knn_distances, cluster_labels,
+              maps: MapStorageResource) -> dg.MaterializeResult:
+    graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
+    started = time.perf_counter()
+    for key in days_of(context):
+        context.add_asset_metadata(draw_window(graphs[key], labels[key], maps.path_for(key), config),
+                                   partition_key=key)
+    return dg.MaterializeResult(metadata={"run_windows": len(graphs),
+                                          "run_seconds": round(time.perf_counter() - started, 3)})

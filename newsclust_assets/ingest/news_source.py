@@ -261,30 +261,51 @@ def read_articles_cached(path: str | Path) -> tuple[list[dict], ParseReport]:
     return _CACHE[key]
 
 
-def articles_for_day(path: str | Path, day: dt.date) -> DayArticles:
-    """The articles dated ``day``, each id once, an article kept on its earliest day."""
+def articles_for_days(path: str | Path, days: list[dt.date]) -> dict[dt.date, DayArticles]:
+    """The articles of each of ``days`` from one pass over the source: each id once, an
+    article kept on its earliest day. A day without articles maps to an empty frame."""
     articles, report = read_articles_cached(path)
     first_seen: dict[str, dt.date] = {}
     for a in articles:
         if a["id"] not in first_seen or a["date"] < first_seen[a["id"]]:
             first_seen[a["id"]] = a["date"]
-    kept, seen = [], set()
-    in_day = cross_day = 0
+    wanted = set(days)
+    kept: dict[dt.date, list[dict]] = {d: [] for d in wanted}
+    seen: dict[dt.date, set] = {d: set() for d in wanted}
+    in_day = Counter()
+    cross_day = Counter()
     for a in articles:
-        if a["date"] != day:
+        day = a["date"]
+        if day not in wanted:
             continue
         if first_seen[a["id"]] < day:
-            cross_day += 1
+            cross_day[day] += 1
             continue
-        if a["id"] in seen:
-            in_day += 1
+        if a["id"] in seen[day]:
+            in_day[day] += 1
             continue
-        seen.add(a["id"])
-        kept.append({**a, "date": a["date"].isoformat()})
-    frame = pd.DataFrame(kept, columns=ARTICLE_COLUMNS)
-    frame = frame.astype({c: "object" for c in ARTICLE_COLUMNS})
-    days = (min(first_seen.values()), max(first_seen.values())) if first_seen else None
-    return DayArticles(day, frame, in_day, cross_day, report, days)
+        seen[day].add(a["id"])
+        kept[day].append({**a, "date": day.isoformat()})
+    span = (min(first_seen.values()), max(first_seen.values())) if first_seen else None
+    out = {}
+    for day in days:
+        frame = pd.DataFrame(kept[day], columns=ARTICLE_COLUMNS).astype({c: "object" for c in ARTICLE_COLUMNS})
+        out[day] = DayArticles(day, frame, in_day[day], cross_day[day], report, span)
+    return out
+
+
+def articles_for_day(path: str | Path, day: dt.date) -> DayArticles:
+    """The articles dated ``day``, each id once, an article kept on its earliest day."""
+    return articles_for_days(path, [day])[day]
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """A digest of a day's articles (ids and every stored field, in id order): equal
+    digests mean the day's stored rows would be the same, so a resumed run can skip it."""
+    digest = hashlib.sha256()
+    for row in frame.sort_values("id", kind="stable")[ARTICLE_COLUMNS].itertuples(index=False):
+        digest.update(json.dumps(list(map(str, row)), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
 
 
 def count_outside(path: str | Path, first: dt.date, last: dt.date) -> int:

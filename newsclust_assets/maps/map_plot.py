@@ -8,6 +8,7 @@ before they reach plotly: a headline holding markup or script shows as text.
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +55,31 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str):
     return fig
 
 
-def write_map(frame: pd.DataFrame, coords: np.ndarray, path: str | Path, title: str) -> Path:
-    """Write the map as one HTML file with plotly.js inlined (works offline)."""
+def plotly_js(directory: Path) -> str:
+    """Write plotly.js once into ``directory`` (named by its version, so an upgrade writes a
+    new file instead of serving an old one) and return its file name."""
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    name = f"plotly-{plotly.__version__}.min.js"
+    target = directory / name
+    if not target.exists():
+        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(get_plotlyjs(), encoding="utf-8")
+        tmp.replace(target)  # concurrent writers each write whole files; the last rename wins
+    return name
+
+
+def write_map(frame: pd.DataFrame, coords: np.ndarray, path: str | Path, title: str,
+              inline_js: bool = False) -> Path:
+    """Write the map as an HTML file that works offline: plotly.js is written once beside it
+    (``plotly-<version>.min.js``, shared by every map of the directory, so a map of a few
+    hundred points is tens of kilobytes), or inlined with ``inline_js`` (one 4.8 MB file
+    that can be mailed on its own)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = build_figure(frame, coords, title)
     tmp = path.with_suffix(".tmp")
-    fig.write_html(tmp, include_plotlyjs=True, full_html=True)
+    fig.write_html(tmp, include_plotlyjs=True if inline_js else plotly_js(path.parent), full_html=True)
     tmp.replace(path)
     return path

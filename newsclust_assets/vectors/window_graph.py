@@ -1,11 +1,14 @@
-"""One window's kNN graph from what Milvus holds. No Dagster imports.
+"""Windows' kNN graphs from what Milvus holds. No Dagster imports.
 
-Reads the window's rows and vectors back from Milvus, then finds each article's k nearest
-neighbours: by Milvus search ("milvus": server-side, the default for a server uri), or
-exactly in numpy blocks ("exact": the default for Milvus Lite, whose pure-Python search
-costs milliseconds per query vector). The exact path runs after the client is closed, so
-Lite's lock is held only while reading. Used by the ``knn_distances`` asset and the
-benchmarks alike.
+Reads the rows and vectors of all the windows asked for back from Milvus in one query
+(consecutive windows share W-1 days, so a range of windows reads each row once), then
+finds each window's k nearest neighbours: by Milvus search ("milvus": server-side, the
+default for a server uri), exactly in numpy blocks ("exact": the default for Milvus Lite,
+whose pure-Python search costs milliseconds per query vector), or with an in-process
+HNSW index ("approx": what "auto" picks on Lite for windows above ``APPROX_ABOVE``
+vectors, where exact work grows as N^2). The in-process paths run after the client is
+closed, so Lite's lock is held only while reading. Used by the ``knn_distances`` asset
+and the benchmarks alike.
 """
 
 from __future__ import annotations
@@ -15,29 +18,48 @@ import datetime as dt
 import numpy as np
 
 from ..artifacts import WindowGraph
+from .approx_knn import APPROX_ABOVE, hnsw_neighbours
 from .exact_knn import exact_neighbours
 from .knn_graph import symmetric_graph
 from .milvus_store import QUERY_FIELDS, day_number, query_window, search_neighbours
 
-KNN_METHODS = ("auto", "milvus", "exact")
+KNN_METHODS = ("auto", "milvus", "exact", "approx")
 
 
-def resolve_method(method: str, is_lite: bool) -> str:
+def resolve_method(method: str, is_lite: bool, n: int = 0, approx_above: int = APPROX_ABOVE) -> str:
+    """The method for a window of ``n`` vectors."""
     if method not in KNN_METHODS:
         raise ValueError(f"method must be one of {KNN_METHODS}, got {method!r}")
     if method == "auto":
-        return "exact" if is_lite else "milvus"
+        if not is_lite:
+            return "milvus"
+        return "approx" if approx_above and n > approx_above else "exact"
     return method
 
 
 def window_graph(milvus, first: dt.date, last: dt.date, k: int, method: str) -> WindowGraph:
-    """The graph of the rows with first <= day <= last. ``milvus`` is anything with the
-    MilvusResource attributes used here (``client()``, ``collection_name``, ``metric``,
-    ``queries_per_search``, ``index_type``, ``display_uri``); ``method`` is resolved."""
+    """The graph of the rows with first <= day <= last (one window)."""
+    days = (last - first).days + 1
+    return window_graphs(milvus, [last], days, k, method)[last]
+
+
+def window_graphs(milvus, last_days: list[dt.date], window_days: int, k: int, method: str,
+                  approx_above: int = APPROX_ABOVE, on_window=None) -> dict[dt.date, WindowGraph]:
+    """{D: graph of the rows with D - window_days + 1 <= day <= D} for each D in ``last_days``.
+
+    ``milvus`` is anything with the MilvusResource attributes used here (``client()``,
+    ``collection_name``, ``metric``, ``queries_per_search``, ``index_type``,
+    ``display_uri``, ``is_lite``). ``on_window(i, n_windows)`` is called after each window."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    lo, hi = day_number(first), day_number(last)
+    if not last_days:
+        return {}
+    span = dt.timedelta(days=window_days - 1)
+    lo, hi = day_number(min(last_days) - span), day_number(max(last_days))
     name = milvus.collection_name
+    out: dict[dt.date, WindowGraph] = {}
+    searched: dict[dt.date, tuple] = {}
+    methods: dict[dt.date, str] = {}
     with milvus.client() as client:
         if not client.has_collection(name):
             raise ValueError(
@@ -45,15 +67,36 @@ def window_graph(milvus, first: dt.date, last: dt.date, k: int, method: str) -> 
                 "materialize milvus_collection for the window's days first"
             )
         client.load_collection(name)
-        window = query_window(client, name, lo, hi, fields=[*QUERY_FIELDS, "vector"])
-        vectors = (np.asarray(window["vector"].tolist(), np.float32) if len(window)
-                   else np.zeros((0, 0), np.float32))
-        ids = list(window["id"])
-        if method == "milvus":
-            rows, cols, dists = search_neighbours(client, name, ids, vectors, k, lo, hi, milvus.metric,
-                                                  milvus.queries_per_search, milvus.index_type)
-    if method == "exact":
-        rows, cols, dists = exact_neighbours(vectors, k, milvus.metric)
-    graph = symmetric_graph(len(ids), rows, cols, dists)
-    articles = window.drop(columns=["vector", "day"]).reset_index(drop=True)
-    return WindowGraph(articles, vectors, graph, k, milvus.metric, first.isoformat(), last.isoformat())
+        rows = query_window(client, name, lo, hi, fields=[*QUERY_FIELDS, "vector"])
+        all_vectors = (np.asarray(rows["vector"].tolist(), np.float32) if len(rows)
+                       else np.zeros((0, 0), np.float32))
+        day_numbers = rows["day"].to_numpy(np.int64) if len(rows) else np.zeros(0, np.int64)
+        windows = {}
+        for last in last_days:
+            a, b = day_number(last - span), day_number(last)
+            windows[last] = np.flatnonzero((day_numbers >= a) & (day_numbers <= b))  # rows stay in id order
+            methods[last] = resolve_method(method, milvus.is_lite, len(windows[last]), approx_above)
+            if methods[last] == "milvus":
+                idx = windows[last]
+                ids = list(rows["id"].iloc[idx])
+                searched[last] = search_neighbours(client, name, ids, all_vectors[idx], k, a, b, milvus.metric,
+                                                   milvus.queries_per_search, milvus.index_type)
+    articles_all = rows.drop(columns=["vector", "day"]).reset_index(drop=True)
+    for i, last in enumerate(last_days):
+        idx = windows[last]
+        vectors = all_vectors[idx] if len(idx) else np.zeros((0, all_vectors.shape[1] if all_vectors.ndim == 2 else 0),
+                                                               np.float32)
+        if methods[last] == "milvus":
+            r, c, d = searched[last]
+        elif methods[last] == "approx":
+            r, c, d = hnsw_neighbours(vectors, k, milvus.metric)
+        else:
+            r, c, d = exact_neighbours(vectors, k, milvus.metric)
+        graph = symmetric_graph(len(idx), r, c, d)
+        articles = articles_all.iloc[idx].reset_index(drop=True)
+        first = last - span
+        out[last] = WindowGraph(articles, vectors, graph, k, milvus.metric, first.isoformat(), last.isoformat(),
+                                methods[last])
+        if on_window:
+            on_window(i + 1, len(last_days))
+    return out

