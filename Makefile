@@ -41,7 +41,8 @@ bench-quality: setup
 	$(VENV)/bin/python -m benchmarks.story_quality
 
 # What users run, timed: the whole shared history through `newsclust run` beside the function
-# path doing the same work, resume, a sparse 5-year stream, kNN exact vs HNSW to 100k:
-# about 15 minutes on 2 cores; results in benchmarks/results/product_path.{md,json}.
+# path doing the same work, resume, a sparse 5-year stream, kNN exact vs HNSW to 100k, then a
+# UI-style backfill of the whole history through dagster dev: about 30 minutes on 2 cores; results in benchmarks/results/product_path.{md,json}.
 bench-product: setup
 	$(VENV)/bin/python -m benchmarks.product_path
+	$(VENV)/bin/python -m benchmarks.ui_backfill

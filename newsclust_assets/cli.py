@@ -20,9 +20,13 @@ the same settings. ``--force`` redoes everything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import re
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -31,8 +35,8 @@ DAILY = ["raw_news", "embeddings", "milvus_collection"]
 WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 DAY_CHUNK_ARTICLES = 2048   # articles per daily run: ~10 s of CPU embedding, so progress shows often
 DAY_CHUNK_DAYS = 366
-WINDOW_CHUNK = 62           # windows per run (each window's graph is held until its step ends)
-WINDOW_CHUNK_ROWS = 60_000  # article rows summed over a run's windows
+WINDOW_CHUNK = 31           # windows per run (each window's graph is held until its step ends)
+WINDOW_CHUNK_ROWS = 30_000  # article rows summed over a run's windows
 
 
 def dagster_home() -> Path:
@@ -51,11 +55,131 @@ def dagster_home() -> Path:
     return home
 
 
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    import fcntl
+
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _instance():
+    """The persistent Dagster instance. Its SQLite storages are created (and their schema
+    versions stamped) under a file lock: two processes initialising a fresh Dagster home at
+    once could otherwise leave two alembic heads, after which every run fails."""
     import dagster as dg
 
-    dagster_home()
-    return dg.DagsterInstance.get()
+    home = dagster_home()
+    with _file_lock(home / ".newsclust-init.lock"):
+        instance = dg.DagsterInstance.get()
+        for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+            assert storage is not None
+        instance.get_runs(limit=1)
+    return instance
+
+
+class StepFailed(Exception):
+    """A range run of ``newsclust run`` failed: one line of why, and where the whole error is."""
+
+    def __init__(self, line: str, days: list[str]):
+        super().__init__(line)
+        self.days = days
+
+
+class Interrupted(Exception):
+    def __init__(self, signo: int):
+        super().__init__(signal.Signals(signo).name)
+        self.signo = signo
+
+
+class SignalWatch:
+    """Remembers SIGINT and SIGTERM however Dagster handles them meanwhile.
+
+    During a run Dagster swaps in its own handlers (it defers the interrupt to a checkpoint,
+    fails the run, then forgets the signal), so a plain handler of ours would never learn of
+    it and the loop over ranges would go on. Python's wakeup fd receives the number of every
+    signal whatever Python-level handler is installed; ``received()`` reads it after each run."""
+
+    def __init__(self):
+        self._read, write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(write, False)
+        self._previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        self._handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for signo in self._handlers:
+            signal.signal(signo, self._raise)
+        self.last: int | None = None
+
+    @staticmethod
+    def _raise(signo, frame):
+        raise KeyboardInterrupt
+
+    def received(self) -> int | None:
+        try:
+            data = os.read(self._read, 512)
+        except BlockingIOError:
+            data = b""
+        for byte in data:
+            if byte in (signal.SIGINT, signal.SIGTERM):
+                self.last = byte
+        return self.last
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous)
+        for signo, handler in self._handlers.items():
+            signal.signal(signo, handler)
+
+
+def _error_line(error) -> str:
+    """The most specific message of a Dagster error chain, on one line, without the class name."""
+    messages = []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    useful = [m for m in messages if not m.startswith(("dagster._core.errors.DagsterExecutionStepExecutionError",
+                                                       "Error occurred while executing"))] or messages
+    line = useful[-1].strip().splitlines()[0] if useful[-1].strip() else "unknown error"
+    return re.sub(r"^([\w.]+(Error|Exception|Failure)): ", "", line)
+
+
+def _log_dir() -> Path:
+    from .settings import data_dir
+
+    return data_dir() / "logs"
+
+
+def sweep_orphans(instance, log) -> int:
+    """Mark failed the runs of ``newsclust run`` left STARTED by a process that is gone
+    (kill -9, a crash, a reboot); returns how many."""
+    import dagster as dg
+
+    swept = 0
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+                                                   tags={"newsclust/command": "newsclust run"}))
+    for r in runs:
+        pid = int(r.tags.get("newsclust/pid", "0") or 0)
+        if r.tags.get("newsclust/host") != socket.gethostname() or not pid or _alive(pid):
+            continue
+        instance.report_run_failed(r, message=f"the newsclust run process (pid {pid}) is gone; marked failed by the "
+                                             "next newsclust run")
+        swept += 1
+    if swept:
+        log(f"  marked {swept} run(s) of a vanished newsclust process as failed")
+    return swept
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _select(keys: list[str], first: str | None, last: str | None) -> list[str]:
@@ -121,17 +245,58 @@ class Progress:
                  f"{rate:,.0f} {self.unit}/s), {spent:.1f} s, ~{left:.0f} s left")
 
 
-def _materialize(selection: list[str], keys: list[str], instance, resources: dict, run_config: dict):
+def _materialize(selection: list[str], keys: list[str], instance, resources: dict, run_config: dict,
+                 watch: SignalWatch | None = None):
+    """One range run; StepFailed (one line, the full error in a log file) if a step fails,
+    Interrupted if SIGINT or SIGTERM arrived meanwhile (the run is then marked canceled)."""
     import dagster as dg
 
     from .assets import ALL_ASSETS
 
     tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1],
-            "newsclust/command": "newsclust run"}
+            "newsclust/command": "newsclust run", "newsclust/pid": str(os.getpid()),
+            "newsclust/host": socket.gethostname()}
     ops = {a: c for a, c in run_config.get("ops", {}).items() if a in selection}  # config of selected assets only
     run_config = {**{k: v for k, v in run_config.items() if k != "ops"}, **({"ops": ops} if ops else {})}
-    return dg.materialize(ALL_ASSETS, selection=selection, instance=instance, resources=resources,
-                          run_config=run_config, tags=tags)
+    try:
+        result = dg.materialize(ALL_ASSETS, selection=selection, instance=instance, resources=resources,
+                                run_config=run_config, tags=tags, raise_on_error=False)
+    except KeyboardInterrupt:
+        result = None
+    signo = watch.received() if watch else None
+    if signo or result is None:
+        _cancel_own_runs(instance)
+        raise Interrupted(signo or signal.SIGINT)
+    if result.success:
+        return result
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    span = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+    log_path = _log_dir() / f"run_{result.run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as fh:
+        for e in failures:
+            fh.write(f"step {e.step_key} failed for {span}\n{e.event_specific_data.error.to_string()}\n")
+    if failures:
+        first = failures[0]
+        line = f"{first.step_key} failed for {span}: {_error_line(first.event_specific_data.error)}"
+    else:
+        line = f"run {result.run_id} for {span} failed"
+    raise StepFailed(f"{line} (run {result.run_id[:8]}, full error: {log_path})", keys)
+
+
+def _cancel_own_runs(instance) -> None:
+    """Runs of this process that an interrupt left unfinished or failed show as canceled."""
+    import dagster as dg
+
+    mine = instance.get_runs(filters=dg.RunsFilter(tags={"newsclust/pid": str(os.getpid()),
+                                                         "newsclust/host": socket.gethostname()}), limit=5)
+    for r in mine:
+        if r.status in (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.FAILURE) \
+                and not r.tags.get("newsclust/canceled"):
+            if r.status == dg.DagsterRunStatus.FAILURE and r is not mine[0]:
+                continue  # only the run the interrupt hit: earlier failures stay failures
+            instance.add_run_tags(r.run_id, {"newsclust/canceled": "interrupted"})
+            instance.report_run_canceled(r, message="newsclust run was interrupted (SIGINT or SIGTERM)")
 
 
 def plan_days(days: list[str], instance, resources: dict, force: bool,
@@ -195,15 +360,20 @@ def plan_windows(window_days: list[str], window: int, instance, asset_config: di
 
 def run(first: str | None = None, last: str | None = None, windows: str = "all", instance=None,
         resources: dict | None = None, log=print, asset_config: dict | None = None, maps: str = "last",
-        force: bool = False) -> dict:
+        force: bool = False, keep_going: bool = False, days_per_run: int = DAY_CHUNK_DAYS,
+        watch: SignalWatch | None = None) -> dict:
     """Materialize the graph; returns the summary of the last window, with every window's
-    cluster_labels metadata under ``"windows"``. ``asset_config``: {asset: {field: value}}."""
+    cluster_labels metadata under ``"windows"`` and any failed range under ``"failures"``.
+    ``asset_config``: {asset: {field: value}}. A failed range stops the command unless
+    ``keep_going``; then the windows holding its days are left out."""
     from .definitions import default_resources
     from .partitions import WINDOW_DAYS, daily_partitions, window_bounds
     from .ranges import range_pickle_io_manager
 
     instance = instance or _instance()
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # Dagster's console log off: a failed step is reported as one line by attempt(), its full
+    # error goes to a log file, and everything stays in the Dagster UI
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     asset_config = asset_config or {}
     windowed_config = {**quiet, "ops": {a: {"config": c} for a, c in asset_config.items() if c}}
     resources = {"io_manager": range_pickle_io_manager, **(resources or default_resources())}
@@ -213,61 +383,83 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
     started = time.perf_counter()
     log(f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, "
         f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '(ephemeral)')}")
+    sweep_orphans(instance, log)
+    failures: list[StepFailed] = []
+
+    def attempt(selection, chunk, config) -> bool:
+        try:
+            _materialize(selection, chunk, instance, resources, config, watch)
+            return True
+        except StepFailed as failure:
+            failures.append(failure)
+            log(f"  failed: {failure}")
+            if not keep_going:
+                raise
+            return False
 
     todo, sizes = plan_days(days, instance, resources, force, lookback=WINDOW_DAYS - 1)
     if len(todo) < len(days):
         log(f"  {len(days) - len(todo)} of {len(days)} days already stored from the same articles: skipped "
             "(--force to redo)")
     progress = Progress(log, "days", len(todo), "articles", sum(sizes[k] for k in todo))
-    for chunk in chunks(todo, sizes, DAY_CHUNK_DAYS, DAY_CHUNK_ARTICLES):
-        _materialize(DAILY, chunk, instance, resources, quiet)
+    for chunk in chunks(todo, sizes, days_per_run, DAY_CHUNK_ARTICLES):
+        attempt(DAILY, chunk, quiet)
         progress.step(len(chunk), sum(sizes[k] for k in chunk))
-    log(f"  stored {len(todo)} days in {time.perf_counter() - started:.1f} s")
+    failed_days = {d for f in failures for d in f.days}
+    log(f"  stored {len(todo) - len(failed_days)} days in {time.perf_counter() - started:.1f} s")
 
     to_cluster = plan_windows(window_days, WINDOW_DAYS, instance, asset_config, force)
     if len(to_cluster) < len(window_days):
         log(f"  {len(window_days) - len(to_cluster)} of {len(window_days)} windows already clustered from the same "
             "days and settings: skipped")
-    window_rows = {}
+    window_rows, blocked = {}, []
     for key in to_cluster:
         lo, hi = window_bounds(key)
-        window_rows[key] = sum(sizes.get((lo + dt.timedelta(days=i)).isoformat(), 0) for i in range((hi - lo).days + 1))
+        span = [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
+        if failed_days.intersection(span):
+            blocked.append(key)
+        window_rows[key] = sum(sizes.get(d, 0) for d in span)
+    if blocked:
+        log(f"  {len(blocked)} windows hold days that failed to store: not clustered")
+        to_cluster = [k for k in to_cluster if k not in set(blocked)]
     with_maps = maps == "all"
-    progress = Progress(log, "windows", len(to_cluster), "article-windows", sum(window_rows.values()))
+    progress = Progress(log, "windows", len(to_cluster), "article-windows", sum(window_rows[k] for k in to_cluster))
     for chunk in chunks(to_cluster, window_rows, WINDOW_CHUNK, WINDOW_CHUNK_ROWS):
-        _materialize(WINDOWED if with_maps else WINDOWED[:2], chunk, instance, resources, windowed_config)
+        attempt(WINDOWED if with_maps else WINDOWED[:2], chunk, windowed_config)
         progress.step(len(chunk), sum(window_rows[k] for k in chunk))
     if not with_maps and map_days:
         plots = latest_records(instance, "umap_plot", set(map_days))
         labels = latest_records(instance, "cluster_labels", set(map_days))
-        stale = [k for k in map_days if k not in plots or plots[k][0] < labels.get(k, (0,))[0]
-                 or not Path(str(plots[k][1].get("path", ""))).exists()]
+        stale = [k for k in map_days if k in labels and (k not in plots or plots[k][0] < labels[k][0]
+                                                         or not Path(str(plots[k][1].get("path", ""))).exists())]
         for chunk in chunks(stale, {}, WINDOW_CHUNK, 0):
-            _materialize(WINDOWED[2:], chunk, instance, resources, windowed_config)
+            attempt(WINDOWED[2:], chunk, windowed_config)
     labels = latest_records(instance, "cluster_labels", set(window_days))
     per_window = [{"partition": k, **{m: v for m, v in labels[k][1].items() if not isinstance(v, (dict, list))}}
                   for k in window_days if k in labels]
-    labels_md = labels[window_days[-1]][1]
-    plot = latest_records(instance, "umap_plot", {window_days[-1]}).get(window_days[-1])
-    summary = {
-        "window": labels_md["window"],
-        "articles": labels_md["dagster/row_count"],
-        "clusters": labels_md["clusters"],
-        "noise_share": labels_md["noise_share"],
-        "map": plot[1]["path"] if plot and map_days else None,
-        "labels_csv": labels_md["labels_csv"],
-        "seconds": round(time.perf_counter() - started, 1),
-        "days_stored": len(todo),
-        "windows_clustered": len(to_cluster),
-        "windows": per_window,
-    }
-    for key in ("ari_all_vs_category", "nmi_all_vs_category"):
-        if key in labels_md:
-            summary[key.replace("_vs_category", "")] = labels_md[key]
+    summary = {"seconds": round(time.perf_counter() - started, 1), "days_stored": len(todo) - len(failed_days),
+               "windows_clustered": len(to_cluster), "windows": per_window,
+               "failures": [str(f) for f in failures], "map": None}
+    if window_days[-1] in labels:
+        labels_md = labels[window_days[-1]][1]
+        plot = latest_records(instance, "umap_plot", {window_days[-1]}).get(window_days[-1])
+        summary.update({
+            "window": labels_md["window"],
+            "articles": labels_md["dagster/row_count"],
+            "clusters": labels_md["clusters"],
+            "noise_share": labels_md["noise_share"],
+            "map": plot[1]["path"] if plot and map_days else None,
+            "labels_csv": labels_md["labels_csv"],
+        })
+        for key in ("ari_all_vs_category", "nmi_all_vs_category"):
+            if key in labels_md:
+                summary[key.replace("_vs_category", "")] = labels_md[key]
     return summary
 
 
 def format_summary(s: dict) -> str:
+    if "window" not in s:
+        return f"no window clustered ({s['seconds']} s)"
     line = (f"{s['articles']} articles, {s['clusters']} clusters, {s['noise_share']:.0%} noise "
             f"(window {s['window']}, {s['seconds']} s)")
     if "ari_all" in s:
@@ -339,6 +531,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="draw the last day's map (default), every window's, or none")
     p.add_argument("--force", action="store_true",
                    help="redo every day and window, even those already materialized from the same input")
+    p.add_argument("--keep-going", action="store_true",
+                   help="after a failed range, go on with the others (windows holding its days are left out)")
+    p.add_argument("--days-per-run", type=int, default=DAY_CHUNK_DAYS,
+                   help=f"at most this many days per Dagster run of the daily assets (default {DAY_CHUNK_DAYS})")
     p.add_argument("--json", help="also write the summary as JSON to this file")
     _add_cluster_options(p)
     e = sub.add_parser("evaluate", help="run the whole graph on a story-labelled file and score the clusters",
@@ -359,13 +555,34 @@ def main(argv: list[str] | None = None) -> int:
 
         return evaluate(args.file, args.label_field, args.window_days, args.windows, args.data_dir, args.json,
                         asset_config)
-    summary = run(args.first, args.last, args.windows, asset_config=asset_config, maps=args.maps, force=args.force)
+    if args.days_per_run < 1:
+        parser.error("--days-per-run must be at least 1")
+    watch = SignalWatch()
+    try:
+        summary = run(args.first, args.last, args.windows, asset_config=asset_config, maps=args.maps,
+                      force=args.force, keep_going=args.keep_going, days_per_run=args.days_per_run, watch=watch)
+    except StepFailed as failure:
+        print(f"newsclust: stopped: {failure}. Fix the cause and re-run to resume (--keep-going to carry on "
+              "past failed ranges).", file=sys.stderr)
+        return 1
+    except Interrupted as stop:
+        print(f"newsclust: stopped by {stop}; the interrupted run is marked canceled. Re-run to resume where it "
+              "stopped.", file=sys.stderr)
+        return 128 + stop.signo
+    finally:
+        watch.close()
     if summary["map"]:
         print(f"map: {summary['map']}")
-    print(f"labels: {summary['labels_csv']}")
+    if summary.get("labels_csv"):
+        print(f"labels: {summary['labels_csv']}")
     print(f"summary: {format_summary(summary)}")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
+    if summary["failures"]:
+        print(f"newsclust: {len(summary['failures'])} range(s) failed:", file=sys.stderr)
+        for line in summary["failures"]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     return 0
 
 

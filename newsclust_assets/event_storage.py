@@ -25,8 +25,12 @@ MAX_ENGINES = 64  # run shards are one file per run: keep the most recent ones
 
 
 def dagster_home_yaml(home: str) -> str:
-    """The dagster.yaml newsclust writes into a Dagster home it creates."""
+    """The dagster.yaml newsclust writes into a Dagster home it creates: no telemetry, at most
+    two runs at once, and this module's event log storage."""
     return ("telemetry:\n  enabled: false\n"  # local runs: no usage statistics (and no network here)
+            # a UI backfill of years queues one run per 62 days: two at a time (each loads the
+            # model; on Milvus Lite they take turns on its lock anyway), not Dagster's default 10
+            "concurrency:\n  runs:\n    max_concurrent_runs: 2\n"
             "event_log_storage:\n"
             f"  module: {__name__}\n"
             "  class: CachedEngineSqliteEventLogStorage\n"

@@ -14,6 +14,7 @@ come from the environment:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -52,15 +53,60 @@ def _env_date(name: str) -> dt.date | None:
         raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {raw!r}") from None
 
 
+RANGE_RECORD = "partition_range.json"  # under NEWSCLUST_DATA_DIR: the last range read from the source
+SOURCE_PROBLEM: str | None = None      # why the source could not give the partitions at load, if it could not
+
+
+def _recorded_range() -> tuple[dt.date, dt.date] | None:
+    try:
+        data = json.loads((data_dir() / RANGE_RECORD).read_text())
+        if data.get("source") == str(Path(source_path()).absolute()):
+            return dt.date.fromisoformat(data["first"]), dt.date.fromisoformat(data["last"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _record_range(first: dt.date, last: dt.date) -> None:
+    try:
+        data_dir().mkdir(parents=True, exist_ok=True)
+        target = data_dir() / RANGE_RECORD
+        tmp = target.with_name(f".{RANGE_RECORD}.{os.getpid()}")
+        tmp.write_text(json.dumps({"source": str(Path(source_path()).absolute()), "first": first.isoformat(),
+                                   "last": last.isoformat()}))
+        tmp.replace(target)
+    except OSError:  # a read-only data dir: the range is simply not remembered
+        pass
+
+
 def partition_days() -> tuple[dt.date, dt.date]:
-    """(first, last) day partition, both inclusive."""
+    """(first, last) day partition, both inclusive.
+
+    From NEWSCLUST_START_DATE / NEWSCLUST_END_DATE, else from the source's first and last
+    day. When the source cannot be read at load (missing, unreadable, empty), the code
+    location still loads, so the UI can show why: the partitions are the range last read
+    from the same source (recorded under the data directory), never a silently different
+    one, or one placeholder day if none was ever read; ``SOURCE_PROBLEM`` says what is
+    wrong, and raw_news fails with it."""
+    global SOURCE_PROBLEM
+    SOURCE_PROBLEM = None
     start, end = _env_date("NEWSCLUST_START_DATE"), _env_date("NEWSCLUST_END_DATE")
     if start is None or end is None:
         try:
-            dates = [a["date"] for a in read_articles_cached(source_path())[0]]
-        except NewsSourceError:  # raw_news reports the missing file when it runs
-            dates = []
-        dates = dates or [dt.date.today() - dt.timedelta(days=1)]  # one complete day to materialize
+            articles, report = read_articles_cached(source_path())
+            dates = [a["date"] for a in articles]
+            if not dates:
+                SOURCE_PROBLEM = (f"news source {source_path()} holds no readable article "
+                                  f"({report.rows_read} rows read, {report.skipped_total} skipped)")
+        except NewsSourceError as exc:
+            dates, SOURCE_PROBLEM = [], str(exc)
+        if dates:
+            _record_range(min(dates), max(dates))
+        else:
+            recorded = _recorded_range()
+            dates = list(recorded) if recorded else [dt.date.today() - dt.timedelta(days=1)]
+            SOURCE_PROBLEM += (f"; the partitions stay {dates[0]}..{dates[-1]}, as last read from it" if recorded
+                               else "; the partitions are one placeholder day until the source can be read")
         start = start or min(dates)
         end = end or max(dates)
     if end < start:

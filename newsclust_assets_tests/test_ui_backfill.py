@@ -24,6 +24,8 @@ def test_ui_backfill_runs_one_range_run(tmp_path):
     home = tmp_path / "home"
     env = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(tmp_path / "data")}
     with DagsterDev(home, env, tmp_path / "dagster_dev.log") as dev:
+        locations = dev.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
+        assert [e["name"] for e in locations["workspaceOrError"]["locationEntries"]] == ["newsclust"]
         params = {"partitionNames": DAYS, "assetSelection": [{"path": [a]} for a in ASSETS]}
         launched = dev.graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
         assert launched["__typename"] == "LaunchBackfillSuccess", launched

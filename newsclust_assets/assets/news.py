@@ -4,7 +4,9 @@ import time
 import dagster as dg
 import pandas as pd
 
-from ..ingest.news_source import articles_for_days, content_hash, count_outside
+from ..evaluation.cluster_quality import md_text
+from .. import settings
+from ..ingest.news_source import NewsSourceError, articles_for_days, content_hash, count_outside
 from ..partitions import FIRST_DAY, LAST_DAY
 from ..ranges import day_asset_args, days_of, output
 from ..resources import NewsSourceResource
@@ -22,6 +24,7 @@ def _day_metadata(result, source: str) -> dict:
         "skipped_cross_day_duplicates": result.skipped_cross_day_duplicates,
         "repaired_non_utf8_rows": report.repaired_non_utf8,
         "truncated_rows": report.truncated,
+        "rows_missing_headline": report.missing_headline,
         "categories": int(frame.loc[frame["category"] != "", "category"].nunique()),
     }
     for reason, count in sorted(report.skipped.items()):
@@ -30,9 +33,8 @@ def _day_metadata(result, source: str) -> dict:
         metadata["source_first_day"] = result.source_days[0].isoformat()
         metadata["source_last_day"] = result.source_days[1].isoformat()
     if len(frame):
-        metadata["preview"] = dg.MetadataValue.md(
-            frame[["id", "headline", "category"]].head(10).to_markdown(index=False)
-        )
+        preview = frame[["id", "headline", "category"]].head(10).map(md_text)  # headlines as text, never markup
+        metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
     return metadata
 
 
@@ -40,19 +42,26 @@ def _day_metadata(result, source: str) -> dict:
     **day_asset_args(),
     kinds={"python", "pandas"},
     description="One day of articles from the news source: stable ids, bad rows and duplicates counted and skipped. "
-                "A range run reads the source once for all its days.",
+                "A range run reads the source once for all its days."
+                + (f" WARNING, when the code location loaded: {settings.SOURCE_PROBLEM}." if settings.SOURCE_PROBLEM else ""),
 )
 def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     keys = days_of(context)
-    results = articles_for_days(news_source.path, [dt.date.fromisoformat(k) for k in keys])
+    try:
+        results = articles_for_days(news_source.path, [dt.date.fromisoformat(k) for k in keys])
+    except NewsSourceError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    report = next(iter(results.values())).report
+    if results and next(iter(results.values())).source_days is None:
+        raise dg.Failure(description=f"news source {news_source.path} holds no readable article ({report.rows_read} "
+                                     f"rows read, skipped: {dict(report.skipped) or 'none'})", allow_retries=False)
     outside = count_outside(news_source.path, FIRST_DAY, LAST_DAY)
     frames: dict[str, pd.DataFrame] = {}
     for key, result in zip(keys, results.values()):
         frames[key] = result.articles
         context.add_asset_metadata({**_day_metadata(result, news_source.path),
                                     "source_articles_outside_partitions": outside}, partition_key=key)
-    report = next(iter(results.values())).report
     if outside:
         context.log.warning(f"{outside} articles of {news_source.path} are dated outside the partitions "
                             f"{FIRST_DAY}..{LAST_DAY}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them")

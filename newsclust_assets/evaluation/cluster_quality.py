@@ -3,6 +3,8 @@ No Dagster imports."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -31,8 +33,16 @@ def agreement(reference: list[str] | np.ndarray, labels: np.ndarray) -> dict[str
     return out
 
 
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+
+
+def md_text(text) -> str:
+    """``text`` as literal text inside Dagster's markdown: HTML tags and entities shown as
+    typed, markdown syntax (links, images, emphasis, code, table pipes) backslash-escaped,
+    line breaks flattened, so a headline can neither change a table nor inject a link."""
+    text = str(text).replace("\r", " ").replace("\n", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def distinct_headlines(headlines, limit: int) -> list[str]:
@@ -58,15 +68,21 @@ def clusters_markdown(frame: pd.DataFrame, top_words: dict[int, list[str]], exam
     """
     order_by = "centrality" if "centrality" in frame else "probability"
     lines = ["| cluster | size | central headline | top words | other headlines |", "|---:|---:|---|---|---|"]
-    labels = sorted(c for c in frame["label"].unique() if c >= 0)
-    for label in labels[:max_rows]:
-        members = frame[frame["label"] == label].sort_values(order_by, ascending=False, kind="stable")
-        heads = distinct_headlines(members["headline"], examples + 1)
+    labels = np.asarray(frame["label"])
+    members = labels >= 0
+    # one sort for all clusters (by label, then most central first), then contiguous slices:
+    # a filter per cluster cost 40 ms a window, a tenth of a 1,607-window backfill
+    order = np.lexsort((-np.asarray(frame[order_by], np.float64)[members], labels[members]))
+    sorted_labels = labels[members][order]
+    headlines = np.asarray(frame["headline"], dtype=object)[members][order]
+    ids, starts, sizes = np.unique(sorted_labels, return_index=True, return_counts=True)
+    for label, start, size in list(zip(ids.tolist(), starts.tolist(), sizes.tolist()))[:max_rows]:
+        heads = distinct_headlines(headlines[start:start + size], examples + 1)
         words = ", ".join(top_words.get(int(label), []))
-        others = " · ".join(_md_cell(h) for h in heads[1:])
-        lines.append(f"| {label} | {len(members)} | {_md_cell(heads[0]) if heads else ''} | {_md_cell(words)} | {others} |")
-    if len(labels) > max_rows:
-        lines.append(f"| ... | {len(labels) - max_rows} more clusters | | | |")
+        others = " · ".join(md_text(h) for h in heads[1:])
+        lines.append(f"| {label} | {size} | {md_text(heads[0]) if heads else ''} | {md_text(words)} | {others} |")
+    if len(ids) > max_rows:
+        lines.append(f"| ... | {len(ids) - max_rows} more clusters | | | |")
     noise = int((frame["label"] < 0).sum())
     lines.append(f"| noise | {noise} | | | |")
     return "\n".join(lines)

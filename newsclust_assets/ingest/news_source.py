@@ -27,6 +27,7 @@ import pandas as pd
 
 HEADLINE_KEYS = ("headline", "title")
 DESCRIPTION_KEYS = ("short_description", "description", "summary")
+DATE_KEYS = ("date", "published", "pubDate", "pubdate", "published_at")
 ARTICLE_COLUMNS = ["id", "date", "headline", "description", "link", "category", "authors", "text"]
 
 # Over-long fields are cut here (characters); the cut is counted, never silent.
@@ -34,6 +35,10 @@ MAX_HEADLINE_CHARS = 1000
 MAX_DESCRIPTION_CHARS = 4000
 
 _WS = re.compile(r"\s+")
+# zero-width and invisible format characters: a headline of only these is no headline
+_INVISIBLE = re.compile("[\u200b-\u200f\u2028-\u202f\u2060-\u2064\ufeff\u00ad]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+HEADLINE_FROM_DESCRIPTION_CHARS = 120
 
 
 class NewsSourceError(Exception):
@@ -46,8 +51,9 @@ class ParseReport:
 
     rows_read: int = 0
     skipped: Counter = field(default_factory=Counter)
-    repaired_non_utf8: int = 0
+    repaired_non_utf8: int = 0   # rows with bytes that are not UTF-8, or lone surrogates, replaced by U+FFFD
     truncated: int = 0
+    missing_headline: int = 0    # rows without a headline: the description's start is shown as one
 
     @property
     def skipped_total(self) -> int:
@@ -71,7 +77,20 @@ def _clean(value: object) -> str:
         return ""
     if not isinstance(value, str):
         value = str(value)
-    return _WS.sub(" ", value).strip()
+    return _WS.sub(" ", _INVISIBLE.sub("", value)).strip()
+
+
+def _repair_surrogates(row: dict, report: ParseReport) -> dict:
+    """JSON can spell lone surrogates ("\\ud800"), which no UTF-8 encoder accepts: each becomes
+    U+FFFD and the row counts as repaired, so one such row never fails a day."""
+    bad = False
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, str) and _SURROGATE.search(v):
+            v, bad = _SURROGATE.sub("\ufffd", v), True
+        out[k] = v
+    report.repaired_non_utf8 += bad
+    return out
 
 
 def _first(row: dict, keys: tuple[str, ...]) -> str:
@@ -83,15 +102,62 @@ def _first(row: dict, keys: tuple[str, ...]) -> str:
     return ""
 
 
+_NAMED_MONTH_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y")
+
+
 def parse_date(value: object) -> dt.date | None:
-    """Accept 'YYYY-MM-DD' or an ISO datetime; anything else is None."""
-    text = _clean(value)
-    if len(text) < 10:
+    """The article's day, or None for anything not read as a date.
+
+    Accepted: 'YYYY-MM-DD'; ISO datetimes ('2022-06-26T10:00:00', with 'Z' or an offset:
+    converted to the UTC day); epoch seconds or milliseconds (numbers, or digit strings of
+    9-13 digits: above 1e11 they are milliseconds); RFC 2822 as in RSS ``pubDate``
+    ('Mon, 26 Jun 2022 10:00:00 GMT', converted to the UTC day); and named months ('June 26,
+    2022', 'Jun 26, 2022', '26 June 2022'). Anything else, including a valid date followed
+    by other text ('2024-05-02garbage'), is None."""
+    if isinstance(value, bool):
         return None
+    if isinstance(value, (int, float)):
+        return _epoch_day(float(value))
+    text = _clean(value)
+    if not text:
+        return None
+    if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
+        return _epoch_day(float(text))
     try:
-        return dt.date.fromisoformat(text[:10])
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", text):
+            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return _utc_day(stamp)
     except ValueError:
         return None
+    if "," in text[:5] or re.match(r"^\d{1,2} [A-Za-z]{3} \d{4} \d", text):
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return _utc_day(parsedate_to_datetime(text))
+        except (TypeError, ValueError, IndexError):
+            pass
+    for fmt in _NAMED_MONTH_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _utc_day(stamp: dt.datetime) -> dt.date:
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc)
+    return stamp.date()
+
+
+def _epoch_day(seconds: float) -> dt.date | None:
+    if seconds > 1e11:  # milliseconds
+        seconds /= 1000.0
+    if not 0 < seconds < 4102444800:  # 1970 .. 2100
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).date()
 
 
 def normalise_link(link: str) -> str:
@@ -130,7 +196,33 @@ def _decode_lines(raw: bytes, report: ParseReport) -> list[str]:
     return lines
 
 
+def _json_array(lines: list[str], report: ParseReport):
+    """The rows of a file holding one JSON array (on one line or pretty-printed), or None
+    when the file is not one valid array (then it is read line by line)."""
+    text = "\n".join(lines).strip()
+    if not text.startswith("["):
+        return None
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(rows, list):
+        return None
+    out = []
+    for row in rows:
+        report.rows_read += 1
+        if isinstance(row, dict):
+            out.append(row)
+        else:
+            report.skipped["not_an_object"] += 1
+    return out
+
+
 def _json_rows(lines: list[str], report: ParseReport):
+    array = _json_array(lines, report)
+    if array is not None:
+        yield from array
+        return
     for line in lines:
         if not line.strip():
             continue
@@ -159,12 +251,13 @@ def _csv_rows(lines: list[str], report: ParseReport):
 
 
 def _to_article(row: dict, report: ParseReport) -> dict | None:
+    row = _repair_surrogates(row, report)
     headline = _first(row, HEADLINE_KEYS)
     description = _first(row, DESCRIPTION_KEYS)
     if not headline and not description:
         report.skipped["missing_text"] += 1
         return None
-    date = parse_date(row.get("date"))
+    date = parse_date(_first(row, DATE_KEYS))
     if date is None:
         report.skipped["missing_or_bad_date"] += 1
         return None
@@ -174,25 +267,34 @@ def _to_article(row: dict, report: ParseReport) -> dict | None:
     if len(description) > MAX_DESCRIPTION_CHARS:
         description, truncated = description[:MAX_DESCRIPTION_CHARS], True
     report.truncated += truncated
+    text_headline = headline
+    if not headline:  # stated rule: the description is the text; its start is shown as the headline
+        report.missing_headline += 1
+        headline = description if len(description) <= HEADLINE_FROM_DESCRIPTION_CHARS else (
+            description[:HEADLINE_FROM_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "\u2026")
     link = _clean(row.get("link") or row.get("url"))
     authors = row.get("authors")
     if isinstance(authors, list):
         authors = ", ".join(_clean(a) for a in authors)
     return {
-        "id": article_id(link, headline, description),
+        "id": article_id(link, text_headline, description),
         "date": date,
         "headline": headline,
         "description": description,
         "link": link,
         "category": _clean(row.get("category")),
         "authors": _clean(authors),
-        "text": embedding_text(headline, description),
+        "text": embedding_text(text_headline, description),
     }
 
 
 def _source_rows(path: Path, report: ParseReport):
     """(raw row, article or None) for every row of the file."""
-    lines = _decode_lines(path.read_bytes(), report)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # permissions, a vanished file, an I/O error: one line naming file and cause
+        raise NewsSourceError(f"cannot read news source {path}: {exc.strerror or exc}") from None
+    lines = _decode_lines(raw, report)
     rows = _csv_rows(lines, report) if path.suffix.lower() == ".csv" else _json_rows(lines, report)
     for row in rows:
         yield row, _to_article(row, report)
@@ -209,6 +311,15 @@ def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
 def _checked_source(path: str | Path) -> Path:
     """``path`` as a Path, or NewsSourceError for a missing file or an unknown format."""
     path = Path(path)
+    try:
+        path.stat()
+    except PermissionError as exc:  # a directory on the way cannot be entered
+        raise NewsSourceError(f"cannot read news source {path}: {exc.strerror}") from None
+    except OSError:
+        pass  # missing: said below
+    if path.is_dir():
+        raise NewsSourceError(f"news source {path} is a directory, not a file: point NEWSCLUST_SOURCE at one "
+                              ".jsonl, .ndjson, .json or .csv file")
     if not path.is_file():
         raise NewsSourceError(f"news source file not found: {path}")
     suffix = path.suffix.lower()
@@ -249,11 +360,8 @@ _CACHE: dict[tuple[str, float, int], tuple[list[dict], ParseReport]] = {}
 def read_articles_cached(path: str | Path) -> tuple[list[dict], ParseReport]:
     """read_articles, memoised on (path, mtime, size) so that a process that
     materializes many days parses the file once."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError:
-        raise NewsSourceError(f"news source file not found: {p}") from None
+    p = _checked_source(path)
+    st = p.stat()
     key = (str(p.resolve()), st.st_mtime, st.st_size)
     if key not in _CACHE:
         _CACHE.clear()

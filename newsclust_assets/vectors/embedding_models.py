@@ -8,6 +8,8 @@ larger ones slower), never one request per document.
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import threading
 import time
@@ -80,6 +82,10 @@ def load_sentence_transformer(path: str, device: str = "cpu"):
                 raise EmbeddingError(f"model directory not found: {path} (models are never downloaded)")
             from sentence_transformers import SentenceTransformer
 
+            with contextlib.suppress(Exception):  # no "Loading weights" progress bar in run output
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()
             _MODELS[key] = SentenceTransformer(path, device=device, local_files_only=True)
         return _MODELS[key]
 

@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from typing import Iterator
@@ -37,6 +38,11 @@ MODEL_PROPERTY = "newsclust.embedding_model"  # collection property naming the v
 # pymilvus logs every failed RPC with a traceback (and a harmless query-iterator warning
 # against Lite); the errors that matter are raised, re-worded, by this module.
 logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+# Milvus Lite serves the client over an in-process gRPC server; it and Lite's servicer log a
+# traceback for every failed call (a full disk, a missing method); the error itself reaches
+# the caller, re-worded by open_client.
+for _name in ("grpc._server", "milvus_lite"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 
 class MilvusStoreError(Exception):
@@ -79,6 +85,68 @@ def _lite_locked(path: str) -> bool:
         os.close(fd)
 
 
+def _lite_os_error(path: str, exc: OSError) -> "MilvusStoreError":
+    """One line for a file-system failure under a Milvus Lite directory."""
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return MilvusStoreError(
+            f"Milvus Lite directory {path}: no space left on device. Free space (or point NEWSCLUST_DATA_DIR "
+            "elsewhere) and re-run: writes are upserts by id, so a re-run stores every article once.")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return MilvusStoreError(
+            f"Milvus Lite directory {path} is read-only ({exc.strerror}): make it writable or point "
+            "NEWSCLUST_DATA_DIR or NEWSCLUST_MILVUS_URI at a writable place; nothing was written.")
+    return MilvusStoreError(f"Milvus Lite directory {path}: {exc.strerror or exc} ({exc.filename or path})")
+
+
+def _errno_in(message: str) -> int | None:
+    """The errno of an OSError that Milvus Lite passed on as text ('[Errno 28] No space left ...')."""
+    match = re.search(r"\[Errno (\d+)\]", message or "")
+    return int(match.group(1)) if match else None
+
+
+def _check_writable(path: str) -> None:
+    """Raise the one-line MilvusStoreError when ``path`` (or where it will be made) is not writable."""
+    import tempfile
+
+    target = path if os.path.isdir(path) else os.path.dirname(path)
+    try:
+        os.makedirs(target, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target):
+            pass
+    except OSError as exc:
+        raise _lite_os_error(path, exc) from None
+
+
+def _warn_waiting(path: str) -> None:
+    """One line on stderr, instead of pymilvus's tracebacks, while another process holds Lite's lock."""
+    holder = _lock_holder(os.path.join(path, "LOCK"))
+    sys.stderr.write(f"newsclust: waiting for the Milvus Lite lock on {path} held by {holder}\n")
+    sys.stderr.flush()
+
+
+def _lock_holder(lock: str) -> str:
+    """'pid N (command)' of a process that has ``lock`` open (Linux /proc), else 'another process'."""
+    try:
+        target = os.path.realpath(lock)
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            fd_dir = f"/proc/{pid}/fd"
+            try:
+                for fd in os.listdir(fd_dir):
+                    if os.path.realpath(os.path.join(fd_dir, fd)) == target:
+                        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                            cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                        return f"pid {pid} ({cmd[:80]})"
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return "another process"
+
+
 @contextlib.contextmanager
 def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: float = 600.0,
                 timeout_s: float = 10.0) -> Iterator["MilvusClient"]:  # noqa: F821
@@ -89,11 +157,12 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
     lite = is_lite_uri(uri)
     if lite:
         path = os.path.abspath(uri)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        _check_writable(path)
     where = path if lite else redact_uri(uri)  # what messages name
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.2
     unlocked_failures = 0
+    warned = False
     while True:
         try:
             kwargs = {"uri": uri, "timeout": timeout_s}
@@ -107,12 +176,19 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
                 kwargs["db_name"] = db_name
             client = MilvusClient(**kwargs)
             break
+        except OSError as exc:
+            if lite:
+                raise _lite_os_error(path, exc) from None
+            raise
         except MilvusException as exc:
             # A Lite open that fails while the lock is free may have lost a race with a
             # process that has just released it: retry a few times before calling it an error.
             if lite:
                 unlocked_failures = 0 if _lite_locked(path) else unlocked_failures + 1
             if lite and unlocked_failures <= 5:
+                if not warned and _lite_locked(path):
+                    _warn_waiting(path)
+                    warned = True
                 if time.monotonic() < deadline:
                     time.sleep(delay)
                     delay = min(delay * 1.5, 2.0)
@@ -128,7 +204,15 @@ def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: fl
             ) from None
     try:
         yield client
+    except OSError as exc:
+        if lite:
+            raise _lite_os_error(path, exc) from None
+        raise
     except MilvusException as exc:
+        if lite:
+            errno_ = _errno_in(getattr(exc, "message", str(exc)))
+            if errno_:
+                raise _lite_os_error(path, OSError(errno_, os.strerror(errno_))) from None
         # e.g. the server stopped after the connection was made
         raise MilvusStoreError(
             f"Milvus at {where} failed: {getattr(exc, 'message', exc)}. "

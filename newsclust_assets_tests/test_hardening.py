@@ -1,0 +1,392 @@
+"""Faults from the red-team pass, each with its exact outcome: a clear one-line message or a
+counted skip, nothing lost, nothing duplicated. Real processes, real Milvus Lite."""
+
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from newsclust_assets.assets import ALL_ASSETS
+from newsclust_assets.evaluation.cluster_quality import clusters_markdown, md_text
+from newsclust_assets.ingest.news_source import NewsSourceError, parse_date, read_articles
+
+from .conftest import DAILY, REPO, md, make_resources, sample_rows, shared_file, step_error, stored_rows, write_jsonl
+from .openai_compatible_server import EmbeddingServer
+
+DAY = "2024-03-03"
+
+
+def cli(tmp, *args, env=None, **kw):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CI")}
+    full_env.update({"NEWSCLUST_DATA_DIR": str(tmp), "PYTHONWARNINGS": "ignore", **(env or {})})
+    return subprocess.Popen([sys.executable, "-m", "newsclust_assets.cli", *args], cwd=REPO, env=full_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def finish(proc, timeout=600):
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+# 1 -------------------------------------------------------------------------------------------
+def test_parallel_first_start_initialises_the_dagster_home_once(tmp_path):
+    code = ("from newsclust_assets.cli import _instance; i = _instance(); print(len(i.get_runs()))")
+    env = {**os.environ, "NEWSCLUST_DATA_DIR": str(tmp_path)}
+    env.pop("DAGSTER_HOME", None)
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, [e[-1500:] for _, e in results]
+    assert [o.strip() for o, _ in results] == ["0"] * 6
+    home = tmp_path / "dagster_home"
+    for db in (home / "history" / "runs.db", home / "history" / "runs" / "index.db", home / "schedules" / "schedules.db"):
+        with sqlite3.connect(db) as c:
+            assert len(c.execute("select version_num from alembic_version").fetchall()) == 1, db
+
+
+# 2, 13 ----------------------------------------------------------------------------------------
+def test_lone_surrogates_and_invisible_headlines_are_repaired_and_counted(tmp_path, instance):
+    good = sample_rows(DAY, DAY)
+    lines = [json.dumps(r) for r in good]
+    lines.append('{"headline": "Bad \\ud800 text", "short_description": "no link", "date": "%s"}' % DAY)
+    lines.append('{"headline": "Also \\udfff bad", "short_description": "x", "date": "%s", "link": "https://x.org/s"}' % DAY)
+    lines.append(json.dumps({"headline": "\u200b\u200b\u2060", "short_description": "Zero-width headline, real text.",
+                             "date": DAY, "link": "https://x.org/zw"}))
+    lines.append(json.dumps({"headline": "   \t ", "short_description": "Whitespace headline. " + "word " * 40,
+                             "date": DAY, "link": "https://x.org/ws"}))
+    lines.append(json.dumps({"headline": "\u200b", "short_description": " ", "date": DAY, "link": "https://x.org/no"}))
+    source = tmp_path / "news.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    articles, report = read_articles(source)
+    assert len(articles) == len(good) + 4 and report.repaired_non_utf8 == 2 and report.missing_headline == 2
+    assert report.skipped["missing_text"] == 1
+    by_link = {a["link"]: a for a in articles}
+    assert by_link["https://x.org/zw"]["headline"] == "Zero-width headline, real text."
+    assert by_link["https://x.org/zw"]["text"] == "Zero-width headline, real text."
+    ws = by_link["https://x.org/ws"]["headline"]
+    assert ws.startswith("Whitespace headline.") and ws.endswith("\u2026") and len(ws) <= 121
+    assert any(a["headline"] == "Bad \ufffd text" for a in articles)
+    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance,
+                            resources=make_resources(tmp_path, source))
+    meta = md(result, "raw_news")
+    assert (meta["dagster/row_count"], meta["repaired_non_utf8_rows"], meta["rows_missing_headline"]) == \
+        (len(good) + 4, 2, 2)
+    assert len(stored_rows(make_resources(tmp_path, source)["milvus"])) == len(good) + 4
+
+
+# 3, 4, 6 --------------------------------------------------------------------------------------
+def test_unreadable_source_is_one_line_naming_file_and_cause(tmp_path):
+    import tempfile
+
+    where = tempfile.mkdtemp(prefix="newsclust-perm-")  # outside pytest's 0700 tree, so 'nobody' can reach it
+    os.chmod(where, 0o755)
+    source = write_jsonl(Path(where) / "news.jsonl", sample_rows(DAY, DAY))
+    source.chmod(0)
+    code = ("from newsclust_assets.ingest.news_source import read_articles, NewsSourceError\n"
+            f"try:\n    read_articles({str(source)!r})\nexcept NewsSourceError as e:\n    print(e)")
+    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": "/tmp"})
+    assert proc.stdout.strip() == f"cannot read news source {source}: Permission denied", proc.stderr[-2000:]
+    locked = Path(where) / "locked"  # a readable file in a directory that cannot be entered
+    locked.mkdir()
+    inner = write_jsonl(locked / "news.jsonl", sample_rows(DAY, DAY))
+    locked.chmod(0)
+    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                           code.replace(str(source), str(inner))],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": "/tmp"})
+    locked.chmod(0o755)
+    assert proc.stdout.strip() == f"cannot read news source {inner}: Permission denied", proc.stderr[-2000:]
+
+
+def test_directory_as_source_says_so(tmp_path):
+    with pytest.raises(NewsSourceError, match=r"^news source .* is a directory, not a file: point NEWSCLUST_SOURCE"):
+        read_articles(tmp_path)
+
+
+def test_json_array_files_are_read_as_rows(tmp_path):
+    rows = sample_rows(DAY, DAY)
+    one_line = tmp_path / "one.json"
+    one_line.write_text(json.dumps(rows + ["not an object"]))
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(rows, indent=2))
+    for path, skipped in ((one_line, 1), (pretty, 0)):
+        articles, report = read_articles(path)
+        assert len(articles) == len(rows) and report.rows_read == len(rows) + skipped
+        assert report.skipped_total == skipped
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(rows, indent=2)[:-5])  # not one valid array: read line by line, all malformed
+    articles, report = read_articles(broken)
+    assert articles == [] and report.skipped["malformed_json"] == report.rows_read > 0
+
+
+# 5 --------------------------------------------------------------------------------------------
+def _load(tmp_path, source) -> dict:
+    code = ("import json, newsclust_assets.definitions as d, newsclust_assets.settings as s, newsclust_assets.partitions as p\n"
+            "print(json.dumps({'first': str(p.FIRST_DAY), 'last': str(p.LAST_DAY), 'problem': s.SOURCE_PROBLEM,"
+            " 'description': d.defs.resolve_assets_def('raw_news').descriptions_by_key[d.dg.AssetKey('raw_news')]}))")
+    env = {**os.environ, "NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(tmp_path)}
+    for var in ("NEWSCLUST_START_DATE", "NEWSCLUST_END_DATE", "DAGSTER_HOME"):
+        env.pop(var, None)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_missing_or_empty_source_at_load_keeps_the_range_and_says_why(tmp_path, instance):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-02", "2024-03-05"))
+    ok = _load(tmp_path, source)
+    assert (ok["first"], ok["last"], ok["problem"]) == ("2024-03-02", "2024-03-05", None)
+    source.unlink()
+    gone = _load(tmp_path, source)
+    assert (gone["first"], gone["last"]) == ("2024-03-02", "2024-03-05")  # the range does not silently change
+    assert gone["problem"] == (f"news source file not found: {source}; the partitions stay 2024-03-02..2024-03-05, "
+                               "as last read from it")
+    assert gone["problem"] in gone["description"]  # shown in the UI
+    source.write_text("")
+    empty = _load(tmp_path, source)
+    assert empty["problem"].startswith(f"news source {source} holds no readable article (0 rows read, 0 skipped)")
+    result = dg.materialize(ALL_ASSETS, selection=["raw_news"], partition_key="2024-03-03", instance=instance,
+                            resources=make_resources(tmp_path, source), raise_on_error=False)
+    assert not result.success
+    assert f"news source {source} holds no readable article (0 rows read, skipped: none)" in step_error(result, "raw_news")
+    fresh = tmp_path / "fresh"
+    never = _load(fresh, tmp_path / "never.jsonl")
+    yesterday = str(dt.date.today() - dt.timedelta(days=1))
+    assert (never["first"], never["last"]) == (yesterday, yesterday)
+    assert never["problem"].endswith("; the partitions are one placeholder day until the source can be read")
+
+
+# 7 --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, day", [
+    ("2022-06-26", "2022-06-26"),
+    ("2022-06-26T23:30:00", "2022-06-26"),
+    ("2022-06-26T23:30:00-05:00", "2022-06-27"),   # ISO with an offset: the UTC day
+    ("2022-06-26T01:00:00+02:00", "2022-06-25"),
+    ("2022-06-26T10:00:00Z", "2022-06-26"),
+    (1656237600, "2022-06-26"),                    # epoch seconds
+    ("1656237600", "2022-06-26"),
+    (1656237600000, "2022-06-26"),                 # epoch milliseconds
+    ("1656237600000", "2022-06-26"),
+    ("Mon, 26 Jun 2022 10:00:00 GMT", "2022-06-26"),  # RFC 2822 (RSS pubDate)
+    ("Sun, 26 Jun 2022 23:00:00 -0500", "2022-06-27"),
+    ("June 26, 2022", "2022-06-26"),
+    ("Jun 26, 2022", "2022-06-26"),
+    ("26 June 2022", "2022-06-26"),
+    ("2024-05-02garbage", None),
+    ("yesterday", None),
+    ("2022-13-40", None),
+    ("", None),
+    (True, None),
+    ("12", None),
+])
+def test_date_forms(value, day):
+    got = parse_date(value)
+    assert (got.isoformat() if got else None) == day
+
+
+def test_dates_in_a_file_are_parsed_or_counted(tmp_path):
+    rows = [{"headline": f"h{i}", "short_description": "d", "link": f"https://x.org/{i}", "date": v}
+            for i, v in enumerate(["Mon, 26 Jun 2022 10:00:00 GMT", 1656237600, "June 26, 2022", "2024-05-02garbage"])]
+    rows.append({"headline": "pub", "short_description": "d", "link": "https://x.org/p",
+                 "pubDate": "Mon, 26 Jun 2022 10:00:00 GMT"})
+    articles, report = read_articles(write_jsonl(tmp_path / "news.jsonl", rows))
+    assert [a["date"].isoformat() for a in articles] == ["2022-06-26"] * 4
+    assert report.skipped["missing_or_bad_date"] == 1
+
+
+# 9, 10, 11 ------------------------------------------------------------------------------------
+def test_failed_step_is_one_line_and_keep_going_goes_on(tmp_path):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-05"))
+    env = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_EMBEDDING_BASE_URL": "http://127.0.0.1:9/v1",
+           "NEWSCLUST_EMBEDDING_MODEL": "m"}
+    code, out, err = finish(cli(tmp_path, "run", "--days-per-run", "2", env=env))
+    assert code == 1 and "Traceback" not in out + err
+    failed = [line for line in out.splitlines() if line.strip().startswith("failed:")]
+    assert len(failed) == 1 and "embeddings failed for 2024-03-01..2024-03-02: cannot reach the embedding endpoint" \
+        in failed[0]
+    log = failed[0].rsplit("full error: ", 1)[1].rstrip(")")
+    text = open(log).read()
+    assert "EmbeddingEndpointError" in text and 'File "' in text  # the whole error, stack included
+    assert err.strip().splitlines()[-1].startswith("newsclust: stopped: embeddings failed for 2024-03-01..2024-03-02")
+    code, out, err = finish(cli(tmp_path, "run", "--days-per-run", "2", "--keep-going", env=env))
+    failed = [line for line in out.splitlines() if line.strip().startswith("failed:")]
+    assert code == 1 and len(failed) == 3 and "Traceback" not in out + err  # 01-02, 03-04, 05
+    assert "newsclust: 3 range(s) failed:" in err
+
+
+def _runs(home):
+    with dg.DagsterInstance.from_config(str(home)) as inst:
+        return [(r.status.value, r.tags.get("newsclust/canceled")) for r in inst.get_runs()]
+
+
+@pytest.fixture
+def slow_endpoint():
+    """A local OpenAI-compatible endpoint that takes 2 s per request: each one-day run lasts
+    long enough that a signal sent 0.5 s after a progress line lands inside the next run."""
+    server = EmbeddingServer(dim=32, model="slow")
+    server.delay_s = 2.0
+    yield {"NEWSCLUST_EMBEDDING_BASE_URL": server.url, "NEWSCLUST_EMBEDDING_MODEL": "slow"}
+    server.close()
+
+
+def _after_first_day(proc) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # the first day is stored; the second day's run has begun
+        line = proc.stdout.readline()
+        if line.strip().startswith("days 1/") or not line:
+            break
+    time.sleep(0.5)
+
+
+@pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_the_whole_command_and_a_rerun_resumes(tmp_path, signo, slow_endpoint):
+    rows = sample_rows("2024-03-01", "2024-03-06")
+    source = write_jsonl(tmp_path / "news.jsonl", rows)
+    env = {"NEWSCLUST_SOURCE": str(source), **slow_endpoint}
+    proc = cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--days-per-run", "1", env=env)
+    _after_first_day(proc)
+    sent = time.monotonic()
+    proc.send_signal(signo)
+    code, out, err = finish(proc, timeout=120)
+    assert time.monotonic() - sent < 30
+    assert code == 128 + signo and "Traceback" not in out + err, err[-3000:]
+    assert err.strip() == (f"newsclust: stopped by {signal.Signals(signo).name}; the interrupted run is marked "
+                           "canceled. Re-run to resume where it stopped.")
+    runs = _runs(tmp_path / "dagster_home")
+    assert not [r for r in runs if r[0] in ("STARTED", "STARTING")]
+    assert ("CANCELED", "interrupted") in runs
+    assert len(runs) == 2  # the first day's run and the interrupted one: it did not go on
+    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", env=env))
+    assert code == 0, err[-3000:]
+    assert "already stored from the same articles: skipped" in out
+    stored = stored_rows(make_resources(tmp_path, source)["milvus"])
+    assert len(stored) == stored["id"].nunique() == len(rows)
+
+
+def test_killed_run_is_marked_failed_by_the_next_run(tmp_path, slow_endpoint):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-06"))
+    env = {"NEWSCLUST_SOURCE": str(source), **slow_endpoint}
+    proc = cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--days-per-run", "1", env=env)
+    _after_first_day(proc)
+    proc.kill()
+    proc.wait(30)
+    assert ("STARTED", None) in _runs(tmp_path / "dagster_home")
+    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", env=env))
+    assert code == 0, err[-3000:]
+    assert "marked 1 run(s) of a vanished newsclust process as failed" in out
+    runs = _runs(tmp_path / "dagster_home")
+    assert not [r for r in runs if r[0] == "STARTED"] and ("FAILURE", None) in runs
+    stored = stored_rows(make_resources(tmp_path, source)["milvus"])
+    assert len(stored) == stored["id"].nunique() == len(sample_rows("2024-03-01", "2024-03-06"))
+
+
+# 12 -------------------------------------------------------------------------------------------
+def test_markdown_and_html_in_headlines_stay_text(tmp_path, instance):
+    evil = "[click](http://evil.example) <img src=x onerror=alert(1)> **bold** | col `code` ![i](x)"
+    assert md_text(evil) == ("\\[click\\]\\(http://evil.example\\) &lt;img src=x onerror=alert\\(1\\)&gt; "
+                             "\\*\\*bold\\*\\* \\| col \\`code\\` \\!\\[i\\]\\(x\\)")
+    import pandas as pd
+
+    frame = pd.DataFrame({"label": [0, 0], "headline": [evil, "Plain"], "centrality": [0.9, 0.8]})
+    table = clusters_markdown(frame, {0: ["w"]})
+    assert "](http" not in table and "<img" not in table and table.count("\n") == 3
+    rows = [{"headline": evil, "short_description": "d", "date": DAY, "link": "https://x.org/e"}] + sample_rows(DAY, DAY)
+    result = dg.materialize(ALL_ASSETS, selection=["raw_news"], partition_key=DAY, instance=instance,
+                            resources=make_resources(tmp_path, write_jsonl(tmp_path / "n.jsonl", rows)))
+    preview = md(result, "raw_news")["preview"]
+    assert md_text(evil) in preview and "](http" not in preview and "<img" not in preview
+
+
+# 14 -------------------------------------------------------------------------------------------
+def test_missing_shared_data_fails_in_ci_and_skips_elsewhere(tmp_path, monkeypatch):
+    missing = tmp_path / "nowhere.jsonl"
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="shared data set not found at .*nowhere.jsonl"):
+        shared_file(missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        shared_file(missing)
+
+
+# 8 --------------------------------------------------------------------------------------------
+def _mount(*args) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def mounts():
+    made = []
+    yield made
+    for point in reversed(made):
+        subprocess.run(["umount", "-l", str(point)], capture_output=True)
+
+
+def test_read_only_milvus_lite_dir_is_one_line_and_a_rerun_stores_once(tmp_path, instance, mounts):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAY, DAY))
+    data, view = tmp_path / "data", tmp_path / "view"
+    data.mkdir()
+    view.mkdir()
+    if not (_mount("--bind", str(data), str(view)) and mounts.append(view) is None
+            and _mount("-o", "remount,bind,ro", str(view))):
+        pytest.skip("needs mount (root): a read-only bind mount")
+    resources = make_resources(view, source)
+    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance, resources=resources,
+                            raise_on_error=False)
+    assert not result.success
+    assert (f"Milvus Lite directory {view / 'milvus.db'} is read-only (Read-only file system): make it writable or "
+            "point NEWSCLUST_DATA_DIR or NEWSCLUST_MILVUS_URI at a writable place; nothing was written.") \
+        in step_error(result, "embeddings")
+    assert not (data / "milvus.db").exists()
+    assert _mount("-o", "remount,bind,rw", str(view))
+    again = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance, resources=resources)
+    assert again.success
+    stored = stored_rows(resources["milvus"])
+    assert len(stored) == stored["id"].nunique() == len(sample_rows(DAY, DAY))
+
+
+def test_full_disk_is_one_line_and_a_rerun_stores_once(tmp_path, instance, mounts):
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-06"))
+    data = tmp_path / "small"
+    data.mkdir()
+    if not _mount("-t", "tmpfs", "-o", "size=96k", "tmpfs", str(data)):
+        pytest.skip("needs mount (root): a small tmpfs")
+    mounts.append(data)
+    resources = make_resources(data, source)
+    tags = {"dagster/asset_partition_range_start": "2024-03-01", "dagster/asset_partition_range_end": "2024-03-06"}
+    result = dg.materialize(ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=tags,
+                            raise_on_error=False)
+    assert not result.success
+    failed = [n for n in DAILY if result.failure_data_for_node(n) is not None]
+    message = step_error(result, failed[0])
+    assert f"Milvus Lite directory {data / 'milvus.db'}: no space left on device. Free space (or point " \
+           "NEWSCLUST_DATA_DIR elsewhere) and re-run: writes are upserts by id, so a re-run stores every article once." \
+           in message
+    assert "Traceback" not in message
+    assert _mount("-o", "remount,size=64m", str(data))
+    again = dg.materialize(ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=tags)
+    assert again.success
+    stored = stored_rows(resources["milvus"])
+    assert len(stored) == stored["id"].nunique() == len(sample_rows("2024-03-01", "2024-03-06"))
+
+
+def test_waiting_for_the_lite_lock_is_one_line_naming_the_holder(tmp_path):
+    from newsclust_assets.vectors.milvus_store import open_client
+
+    uri = str(tmp_path / "milvus.db")
+    code = ("from newsclust_assets.vectors.milvus_store import open_client, MilvusStoreError\n"
+            f"try:\n    open_client({uri!r}, lock_timeout_s=3).__enter__()\nexcept MilvusStoreError as e:\n    print(e)")
+    with open_client(uri):  # this process holds the lock
+        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines == [f"newsclust: waiting for the Milvus Lite lock on {uri} held by pid {os.getpid()} "
+                     f"({' '.join(open(f'/proc/{os.getpid()}/cmdline', 'rb').read().decode().split(chr(0))).strip()[:80]})"], \
+        proc.stderr[-2000:]
+    assert proc.stdout.strip().startswith(f"Milvus Lite directory {uri} is held by another process for more than 3 s.")
