@@ -165,3 +165,21 @@ def test_milvus_search_and_exact_knn_give_the_same_graph(sample_run):
         dg.materialize(ALL_ASSETS, selection=["knn_distances"], partition_key=LAST, instance=sample_run["instance"],
                        resources=sample_run["resources"],
                        run_config=dg.RunConfig({"knn_distances": KnnConfig(method="faiss")}))
+
+
+def test_hnsw_above_the_threshold_gives_nearly_the_exact_graph(sample_run):
+    approx = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels"], partition_key=LAST,
+                            instance=sample_run["instance"], resources=sample_run["resources"],
+                            run_config=dg.RunConfig({"knn_distances": KnnConfig(approx_above=100)}))
+    assert md(approx, "knn_distances")["knn_method"] == "approx"  # 211 articles > 100: HNSW on Lite
+    by_hnsw = approx.output_for_node("knn_distances").distances
+    exact = sample_run["window"].output_for_node("knn_distances").distances
+    assert (by_hnsw != by_hnsw.T).nnz == 0
+    found = set(zip(*[a.tolist() for a in by_hnsw.tocoo().coords]))
+    truth = set(zip(*[a.tolist() for a in exact.tocoo().coords]))
+    assert len(found & truth) / len(truth) >= 0.98
+    labels = approx.output_for_node("cluster_labels").set_index("id")["label"]
+    exact_labels = sample_run["window"].output_for_node("cluster_labels").set_index("id")["label"]
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(exact_labels, labels.reindex(exact_labels.index)) >= 0.95

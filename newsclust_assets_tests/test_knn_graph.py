@@ -39,3 +39,28 @@ def test_empty_and_invalid_inputs():
         symmetric_graph(2, [0], [2], [0.1])
     with pytest.raises(ValueError, match="finite and non-negative"):
         symmetric_graph(2, [0], [1], [-0.1])
+
+
+def test_hnsw_neighbours_match_exact_and_auto_switches_above_the_threshold():
+    from newsclust_assets.vectors.approx_knn import hnsw_neighbours, recall_at_k
+    from newsclust_assets.vectors.exact_knn import exact_neighbours
+    from newsclust_assets.vectors.window_graph import resolve_method
+
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(40, 32))
+    x = centres[rng.integers(0, 40, 3000)] + 0.3 * rng.normal(size=(3000, 32))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    x[1] = x[0]  # an exact duplicate: distance 0, kept
+    er, ec, ed = exact_neighbours(x, 15)
+    ar, ac, ad = hnsw_neighbours(x, 15)
+    assert len(ar) == len(er) == 3000 * 15 and not np.any(ar == ac)  # k per row, never itself
+    assert recall_at_k(ec, ar, ac, 3000, 15) >= 0.95
+    assert ad[(ar == 0) & (ac == 1)].tolist() == [0.0]
+    # distances of the pairs both found agree (true cosine distances, float32-rounded)
+    exact = {(int(r), int(c)): d for r, c, d in zip(er, ec, ed)}
+    both = [(exact[(int(r), int(c))], d) for r, c, d in zip(ar, ac, ad) if (int(r), int(c)) in exact]
+    assert np.allclose(*zip(*both), atol=1e-5)
+    assert resolve_method("auto", True, 30_000) == "exact" and resolve_method("auto", True, 30_001) == "approx"
+    assert resolve_method("auto", True, 50, approx_above=10) == "approx"
+    assert resolve_method("auto", False, 10**6) == "milvus" and resolve_method("exact", True, 10**6) == "exact"
+    assert resolve_method("auto", True, 10**6, approx_above=0) == "exact"  # 0: never approximate

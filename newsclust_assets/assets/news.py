@@ -25,7 +25,7 @@ def _day_metadata(result, source: str) -> dict:
         "repaired_non_utf8_rows": report.repaired_non_utf8,
         "truncated_rows": report.truncated,
         "rows_missing_headline": report.missing_headline,
-        "categories": int(frame.loc[frame["category"] != "", "category"].nunique()),
+        "categories": int(frame.loc[frame["category"] != "", "category"].nunique()) if len(frame) else 0,
     }
     for reason, count in sorted(report.skipped.items()):
         metadata[f"skipped_{reason}"] = count
