@@ -553,8 +553,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "evaluate":
         from .evaluation.evaluate import evaluate
 
-        return evaluate(args.file, args.label_field, args.window_days, args.windows, args.data_dir, args.json,
-                        asset_config)
+        try:
+            return evaluate(args.file, args.label_field, args.window_days, args.windows, args.data_dir, args.json,
+                            asset_config)
+        except StepFailed as failure:
+            print(f"newsclust evaluate: stopped: {failure}", file=sys.stderr)
+            return 1
     if args.days_per_run < 1:
         parser.error("--days-per-run must be at least 1")
     watch = SignalWatch()
@@ -593,4 +597,8 @@ def evaluate_doc() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m newsclust_assets.cli`: run the imported module's main, so that this file is
+    # one module (its exception classes are the ones evaluate.py and the tests import)
+    from newsclust_assets.cli import main as _main
+
+    sys.exit(_main())

@@ -390,3 +390,12 @@ def test_waiting_for_the_lite_lock_is_one_line_naming_the_holder(tmp_path):
                      f"({' '.join(open(f'/proc/{os.getpid()}/cmdline', 'rb').read().decode().split(chr(0))).strip()[:80]})"], \
         proc.stderr[-2000:]
     assert proc.stdout.strip().startswith(f"Milvus Lite directory {uri} is held by another process for more than 3 s.")
+
+
+def test_evaluate_with_a_failing_step_is_one_line(tmp_path):
+    source = write_jsonl(tmp_path / "stories.jsonl", [{**r, "story": r["category"]} for r in sample_rows(DAY, DAY)])
+    env = {"NEWSCLUST_EMBEDDING_BASE_URL": "http://127.0.0.1:9/v1", "NEWSCLUST_EMBEDDING_MODEL": "m"}
+    code, out, err = finish(cli(tmp_path, "evaluate", str(source), "--data-dir", str(tmp_path / "ev"), env=env))
+    assert code == 1 and "Traceback" not in out + err
+    assert err.strip().startswith(f"newsclust evaluate: stopped: embeddings failed for {DAY}: cannot reach the "
+                                  "embedding endpoint at http://127.0.0.1:9/v1")
