@@ -285,18 +285,16 @@ def _materialize(selection: list[str], keys: list[str], instance, resources: dic
 
 
 def _cancel_own_runs(instance) -> None:
-    """Runs of this process that an interrupt left unfinished or failed show as canceled."""
+    """The run an interrupt hit (this process's newest: its runs are sequential) shows as
+    canceled, whether Dagster left it started or failed it; earlier failures stay failures."""
     import dagster as dg
 
     mine = instance.get_runs(filters=dg.RunsFilter(tags={"newsclust/pid": str(os.getpid()),
-                                                         "newsclust/host": socket.gethostname()}), limit=5)
-    for r in mine:
-        if r.status in (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.FAILURE) \
-                and not r.tags.get("newsclust/canceled"):
-            if r.status == dg.DagsterRunStatus.FAILURE and r is not mine[0]:
-                continue  # only the run the interrupt hit: earlier failures stay failures
-            instance.add_run_tags(r.run_id, {"newsclust/canceled": "interrupted"})
-            instance.report_run_canceled(r, message="newsclust run was interrupted (SIGINT or SIGTERM)")
+                                                         "newsclust/host": socket.gethostname()}), limit=1)
+    hit = dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.FAILURE
+    if mine and mine[0].status in hit and not mine[0].tags.get("newsclust/canceled"):
+        instance.add_run_tags(mine[0].run_id, {"newsclust/canceled": "interrupted"})
+        instance.report_run_canceled(mine[0], message="newsclust run was interrupted (SIGINT or SIGTERM)")
 
 
 def plan_days(days: list[str], instance, resources: dict, force: bool,

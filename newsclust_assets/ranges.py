@@ -56,9 +56,7 @@ def by_day(context: dg.AssetExecutionContext, value: Any) -> dict[str, Any]:
     """An upstream input as {day: value}: Dagster passes one value for a one-day run and a
     dict for a range."""
     days = days_of(context)
-    if len(days) == 1 and not (isinstance(value, dict) and set(value) == set(days)):
-        return {days[0]: value}
-    return dict(value)
+    return {days[0]: value} if len(days) == 1 else dict(value)
 
 
 def output(context: dg.AssetExecutionContext, values: dict[str, T]) -> T | dict[str, T]:

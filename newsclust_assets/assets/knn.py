@@ -9,7 +9,7 @@ from ..vectors.knn_graph import connected_components
 from ..partitions import WINDOW_DAYS, window_bounds, window_mapping
 from ..ranges import day_asset_args, config_digest, days_of, output
 from ..resources import MilvusResource
-from ..vectors.window_graph import KNN_METHODS, window_graphs
+from ..vectors.window_graph import window_graphs
 
 
 class KnnConfig(dg.Config):
@@ -47,8 +47,6 @@ def graph_metadata(value: WindowGraph) -> dict:
                 f"{APPROX_ABOVE:,} vectors). A range run reads the range's rows once.",
 )
 def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: MilvusResource):
-    if config.method not in KNN_METHODS:
-        raise ValueError(f"method must be one of {KNN_METHODS}, got {config.method!r}")
     keys = days_of(context)
     started = time.perf_counter()
     last_seen = [started]

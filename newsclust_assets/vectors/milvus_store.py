@@ -322,12 +322,8 @@ QUERY_LIMIT = 16384  # the most rows one query returns on a Milvus server
 
 
 def ids_for_days(client, name: str, first_day: int, last_day: int) -> list[str]:
-    """Ids of the rows of those days: one plain query (3x cheaper than an iterator on Lite,
-    where write_day's per-day cost matters in backfills), the iterator only beyond its limit."""
-    rows = client.query(name, filter=window_filter(first_day, last_day), output_fields=["id"], limit=QUERY_LIMIT)
-    if len(rows) < QUERY_LIMIT:
-        return sorted(r["id"] for r in rows)
-    return list(query_window(client, name, first_day, last_day, fields=["id"])["id"])
+    """Ids of the rows of those days, sorted (a duplicate row listed twice)."""
+    return sorted(pid for ids in ids_by_day(client, name, first_day, last_day).values() for pid in ids)
 
 
 def write_days(client, spec: CollectionSpec, days: dict[dt.date, tuple[pd.DataFrame, np.ndarray]],
@@ -375,7 +371,8 @@ def write_day(client, spec: CollectionSpec, day: dt.date, articles: pd.DataFrame
 
 def ids_by_day(client, name: str, first_day: int, last_day: int) -> dict[int, list[str]]:
     """{day number: ids stored for it, sorted, a duplicate row listed twice} for the days
-    first_day..last_day (a day without rows is absent)."""
+    first_day..last_day (a day without rows is absent). One plain query (3x cheaper than an
+    iterator on Lite), the iterator only beyond the query limit."""
     rows = client.query(name, filter=window_filter(first_day, last_day), output_fields=["id", "day"],
                         limit=QUERY_LIMIT)
     if len(rows) >= QUERY_LIMIT:
