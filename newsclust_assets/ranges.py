@@ -33,6 +33,11 @@ warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` .* is cu
 # a run holds at most 62 windows' graphs in memory until its steps end.
 BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=62)
 
+# Input metadata of a self-dependent asset's input (``stories``): load only the partition
+# before the run's first day (None when it has none); the asset carries its state through
+# the range itself.
+PREVIOUS_DAY = "newsclust/previous_day_only"
+
 
 def day_asset_args() -> dict:
     """What every newsclust asset shares: day partitions, the backfill policy, the group."""
@@ -73,6 +78,8 @@ class RangePickleIOManager(PickledObjectFilesystemIOManager):
     SQLite), which cost a 366-day run 13 s."""
 
     def load_input(self, context: dg.InputContext) -> Any:
+        if (context.definition_metadata or {}).get(PREVIOUS_DAY):
+            return self._load_previous_day(context)
         if not (context.has_asset_key and context.has_asset_partitions and len(context.asset_partition_keys) > 1):
             return super().load_input(context)
         paths = self._get_paths_for_partitions(context)
@@ -82,6 +89,19 @@ class RangePickleIOManager(PickledObjectFilesystemIOManager):
                                     f"{len(paths)} days (first {missing[0]}): materialize it for those days first")
         context.log.debug(f"loading {len(paths)} partitions of {context.asset_key.to_user_string()}")
         return {key: self.load_from_path(context=context, path=path) for key, path in paths.items()}
+
+    def _load_previous_day(self, context: dg.InputContext) -> Any:
+        import datetime as dt
+
+        if not context.has_asset_partitions:
+            return None  # the first partition
+        step = context.step_context
+        start = step.partition_key_range.start if step.has_partition_key_range else step.partition_key
+        before = (dt.date.fromisoformat(start) - dt.timedelta(days=1)).isoformat()
+        path = self._get_paths_for_partitions(context).get(before)
+        if path is None or not path.exists():
+            return None
+        return self.load_from_path(context=context, path=path)
 
     def handle_output(self, context: dg.OutputContext, obj: Any):
         if not (context.has_asset_partitions and len(context.asset_partition_keys) > 1):

@@ -127,6 +127,16 @@ class MilvusResource(dg.ConfigurableResource):
             yield c
 
 
+def write_csv(frame, path: Path) -> Path:
+    """``frame`` as CSV at ``path``, written to a temporary file first: readers never see a
+    half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
 class MapStorageResource(dg.ConfigurableResource):
     """Directory that receives the HTML maps."""
 
@@ -147,8 +157,44 @@ class LabelExportResource(dg.ConfigurableResource):
         return Path(self.directory).absolute() / f"labels_{partition_key}.csv"
 
     def write(self, frame, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".csv.tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)  # readers never see a half-written file
-        return path
+        return write_csv(frame, path)
+
+
+class StoryStoreResource(dg.ConfigurableResource):
+    """Directory of the story registry, for reading outside Dagster, one pair of CSV files
+    per day: ``stories_<day>.csv`` (every story live or touched that day: id, name, status,
+    event, articles, new_articles, total, born, last_seen, parents, children, merged_into)
+    and ``story_articles_<day>.csv`` (each clustered article of the day's window: id, story,
+    story_name, first_story, first_seen, story_born, date, headline). The timeline pages
+    are written here too."""
+
+    directory: str
+
+    def stories_path(self, day: str) -> Path:
+        return Path(self.directory).absolute() / f"stories_{day}.csv"
+
+    def articles_path(self, day: str) -> Path:
+        return Path(self.directory).absolute() / f"story_articles_{day}.csv"
+
+    def timeline_path(self, day: str) -> Path:
+        return Path(self.directory).absolute() / f"story_timeline_{day}.html"
+
+    def write(self, frame, path: Path) -> Path:
+        return write_csv(frame, path)
+
+    def read_days(self, days: list[str]):
+        """The stories files of ``days`` that exist, as one frame with a ``day`` column."""
+        import pandas as pd
+
+        frames = []
+        for day in days:
+            path = self.stories_path(day)
+            if path.exists():
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+                frame.insert(0, "day", day)
+                frames.append(frame)
+        if not frames:
+            return pd.DataFrame(columns=["day", "story", "name", "articles", "event", "merged_into", "parents"])
+        out = pd.concat(frames, ignore_index=True)
+        out["articles"] = out["articles"].astype(int)
+        return out

@@ -43,14 +43,22 @@ def window_days() -> int:
     return value
 
 
+def end_is_today() -> bool:
+    """NEWSCLUST_END_DATE=today: the partitions grow by one every day, up to today."""
+    return os.environ.get("NEWSCLUST_END_DATE", "").strip().lower() == "today"
+
+
 def _env_date(name: str) -> dt.date | None:
     raw = os.environ.get(name)
     if not raw:
         return None
+    if name == "NEWSCLUST_END_DATE" and end_is_today():
+        return dt.date.today()
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {raw!r}") from None
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD{' or today' if 'END' in name else ''}, "
+                         f"got {raw!r}") from None
 
 
 RANGE_RECORD = "partition_range.json"  # under NEWSCLUST_DATA_DIR: the last range read from the source

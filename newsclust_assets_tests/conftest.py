@@ -8,13 +8,13 @@ import pytest
 
 from newsclust_assets.vectors.milvus_store import open_client, query_window
 from newsclust_assets.resources import (LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
-                                        NewsSourceResource)
+                                        NewsSourceResource, StoryStoreResource)
 from newsclust_assets.ranges import range_pickle_io_manager
 from newsclust_assets.settings import SAMPLE_PATH
 
 REPO = Path(__file__).resolve().parent.parent
 DAILY = ["raw_news", "embeddings", "milvus_collection"]
-WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
+WINDOWED = ["knn_distances", "cluster_labels", "stories", "umap_plot", "story_timeline"]
 SHARED_NEWS = REPO.parent / "shared" / "data" / "news_category_10k.jsonl"
 
 
@@ -38,6 +38,7 @@ def make_resources(tmp: Path, source: Path | str = SAMPLE_PATH, **milvus_kwargs)
         "milvus": MilvusResource(uri=str(tmp / "milvus.db"), **milvus_kwargs),
         "maps": MapStorageResource(directory=str(tmp / "maps")),
         "labels_export": LabelExportResource(directory=str(tmp / "labels")),
+        "story_store": StoryStoreResource(directory=str(tmp / "stories")),
         "io_manager": range_pickle_io_manager,
     }
 

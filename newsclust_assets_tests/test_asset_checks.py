@@ -135,7 +135,7 @@ def test_empty_day_and_empty_window_materialize_cleanly(tmp_path, instance):
     assert len(empty_day.output_for_node("raw_news")) == 0
     assert empty_day.output_for_node("embeddings").vectors.shape == (0, 384)
     assert all(e.passed for e in empty_day.get_asset_check_evaluations())
-    window = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels", "umap_plot"],
+    window = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels", "stories", "umap_plot"],
                             partition_key="2024-03-01", instance=instance, resources=resources)
     assert window.output_for_node("knn_distances").n == 0
     assert len(window.output_for_node("cluster_labels")) == 0

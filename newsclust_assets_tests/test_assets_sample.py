@@ -7,12 +7,14 @@ from collections import Counter
 import dagster as dg
 import numpy as np
 import pandas as pd
+
 import pytest
 
 from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.vectors.milvus_store import open_client
 from newsclust_assets.partitions import daily_partitions
+from newsclust_assets.stories.timeline import story_colour
 
 from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows
 from .test_map_plot import plotly_traces
@@ -123,9 +125,11 @@ def test_map_file_contents(sample_run):
     traces = plotly_traces(html)
     assert sum(len(t["x"]) for t in traces) == 211 == meta["points"]
     names = {t["name"] for t in traces}
-    for label, name in labels.groupby("label")["cluster_name"].first().items():
-        if label >= 0:
-            assert f"{name} ({(labels['label'] == label).sum()})" in names
+    stories = sample_run["window"].output_for_node("stories").articles
+    for sid, group in stories.groupby("story"):
+        assert f"{group['story_name'].iloc[0]} ({len(group)})" in names  # one legend entry per story
+    assert f"noise ({(labels['label'] < 0).sum()})" in names
+    assert len(names) == stories["story"].nunique() + 1
     assert meta["url"].startswith("file://") and meta["path"].endswith(f"newsclust_map_{LAST}.html")
 
 
@@ -183,3 +187,24 @@ def test_hnsw_above_the_threshold_gives_nearly_the_exact_graph(sample_run):
     from sklearn.metrics import adjusted_rand_score
 
     assert adjusted_rand_score(exact_labels, labels.reindex(exact_labels.index)) >= 0.95
+
+
+def test_stories_asset_on_the_sample(sample_run):
+    window = sample_run["window"]
+    meta = md(window, "stories")
+    assert meta["previous_day"].startswith("none")  # the fixture materializes the last day alone
+    assert meta["born"] == meta["active"] == md(window, "cluster_labels")["clusters"]
+    assert "| story | name | articles |" in meta["top_stories"]
+    articles = pd.read_csv(meta["articles_csv"])
+    labels = window.output_for_node("cluster_labels")
+    assert len(articles) == (labels["label"] >= 0).sum() == meta["dagster/row_count"]
+    check = {c.check_name: c for c in window.get_asset_check_evaluations()}["story_ids_stable"]
+    assert check.passed and check.metadata["articles_compared"].value == 0
+    # the map is coloured and named by story id
+    plot = md(window, "umap_plot")
+    assert plot["stories"] == meta["active"]
+    html = open(plot["path"]).read()
+    sid = articles["story"].iloc[0]
+    assert f"story {sid}, first seen" in html and story_colour(sid) in html
+    timeline = md(window, "story_timeline")
+    assert timeline["path"].endswith(".html") and timeline["born_in_period"] == meta["born"]

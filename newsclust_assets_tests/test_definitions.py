@@ -10,21 +10,33 @@ from newsclust_assets.partitions import window_mapping
 
 from .conftest import REPO
 
-ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels", "umap_plot"]
+ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels", "stories", "umap_plot",
+          "story_timeline"]
 
 
-def test_six_assets_in_lineage_order_with_checks():
+def test_eight_assets_in_lineage_order_with_checks():
     graph = defs.resolve_asset_graph()
     keys = {k.path[-1] for k in graph.get_all_asset_keys()}
     assert keys == set(ASSETS)
     parents = {a: {p.path[-1] for p in graph.get(dg.AssetKey(a)).parent_keys} for a in ASSETS}
     assert parents == {"raw_news": set(), "embeddings": {"raw_news"}, "milvus_collection": {"embeddings"},
                        "knn_distances": {"milvus_collection"}, "cluster_labels": {"knn_distances"},
-                       "umap_plot": {"knn_distances", "cluster_labels"}}
+                       "stories": {"knn_distances", "cluster_labels", "stories"},
+                       "umap_plot": {"knn_distances", "cluster_labels", "stories"}, "story_timeline": {"stories"}}
     checks = {(k.asset_key.path[-1], k.name) for k in graph.asset_check_keys}
     assert checks == {("embeddings", "dimension_matches_collection"), ("milvus_collection", "no_duplicate_ids_for_day"),
-                      ("cluster_labels", "every_article_labelled"), ("cluster_labels", "noise_share_below_bound")}
-    assert set(defs.resources) == {"news_source", "embedder", "milvus", "maps", "labels_export", "io_manager"}
+                      ("cluster_labels", "every_article_labelled"), ("cluster_labels", "noise_share_below_bound"),
+                      ("stories", "story_ids_stable")}
+    assert set(defs.resources) == {"news_source", "embedder", "milvus", "maps", "labels_export", "story_store",
+                                   "io_manager"}
+
+
+def test_stories_take_their_own_previous_day():
+    graph = defs.resolve_asset_graph()
+    stories = graph.get(dg.AssetKey("stories"))
+    mapping = stories.assets_def.get_partition_mapping(dg.AssetKey("stories"))
+    assert isinstance(mapping, dg.TimeWindowPartitionMapping)
+    assert (mapping.start_offset, mapping.end_offset) == (-1, -1)
 
 
 def test_window_mapping_covers_the_window_days():

@@ -119,6 +119,25 @@ def test_windowed_range_run_gives_each_day_its_window(tmp_path):
                                                             "noise_share_below_bound": True}
         assert checks[0].metadata["windows_checked"].value == 4
 
+        # stories over the range in one run carry the same ids as one run per day, in order
+        story_range = dg.materialize(ALL_ASSETS, selection=["stories"], instance=instance, resources=resources,
+                                     tags=_range(DAYS[2], DAYS[-1]))
+        assert story_range.success
+        store = tmp_path / "stories"
+        ranged_csv = {d: pd.read_csv(store / f"story_articles_{d}.csv") for d in DAYS[2:]}
+        first_meta = _day_meta(instance, "stories", DAYS[2])
+        assert first_meta["previous_day"].startswith("none") and first_meta["born"] == first_meta["active"] > 0
+        assert _day_meta(instance, "stories", DAYS[3])["previous_day"] == DAYS[2]
+        for d in DAYS[2:]:
+            assert dg.materialize(ALL_ASSETS, selection=["stories"], partition_key=d, instance=instance,
+                                  resources=resources).success
+            pd.testing.assert_frame_equal(ranged_csv[d], pd.read_csv(store / f"story_articles_{d}.csv"))
+        # ids persist: an article keeps its first story id from day to day
+        last = ranged_csv[DAYS[-1]].set_index("id")["first_story"]
+        earlier = ranged_csv[DAYS[2]].set_index("id")["first_story"]
+        shared = earlier.index.intersection(last.index)
+        assert len(shared) > 10 and (last[shared] == earlier[shared]).all()
+
 
 def test_newsclust_run_resumes_and_redoes_only_what_changed(tmp_path):
     rows = sample_rows(DAYS[0], DAYS[-1])
@@ -132,18 +151,21 @@ def test_newsclust_run_resumes_and_redoes_only_what_changed(tmp_path):
         maps = sorted(p.name for p in (tmp_path / "maps").iterdir())
         assert maps[0] == f"newsclust_map_{DAYS[-1]}.html" and len(maps) == 2  # the last map + plotly.js
         runs = len(instance.get_runs())
-        assert runs == 3  # one daily range, one window range, one map
+        assert runs == 5  # one daily range, one window range, one stories range, one map, one timeline
+        assert first["story_days"] == 6 and first["stories"]["days"] == 6
+        assert first["timeline"].endswith(f"story_timeline_{DAYS[-1]}.html")
 
         again = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append)
-        assert (again["days_stored"], again["windows_clustered"]) == (0, 0)
+        assert (again["days_stored"], again["windows_clustered"], again["story_days"]) == (0, 0, 0)
         assert len(instance.get_runs()) == runs  # nothing to do: no run at all
         assert (again["articles"], again["clusters"], again["map"]) == (first["articles"], first["clusters"], first["map"])
 
         edited = next(r for r in rows if r["date"] == DAYS[3])
         write_jsonl(source, [{**r, "headline": "Edited: " + r["headline"]} if r is edited else r for r in rows])
         changed = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append)
-        # day 4 is stored again, and the windows that hold it (days 4..6) are clustered again
-        assert (changed["days_stored"], changed["windows_clustered"]) == (1, 3)
+        # day 4 is stored again, the windows that hold it (days 4..6) are clustered again, and
+        # their stories are redone in order
+        assert (changed["days_stored"], changed["windows_clustered"], changed["story_days"]) == (1, 3, 3)
         assert (stored_rows(resources["milvus"], ("id", "headline"))["headline"] == "Edited: " + edited["headline"]).sum() == 1
 
         other = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append,

@@ -1,6 +1,6 @@
 """A backfill launched the way the UI launches it (GraphQL ``launchPartitionBackfill``
 against ``dagster dev``, the daemon running) takes the range path: one run for the whole
-range of all six assets, every day partition materialized with its own metadata."""
+range of the daily and window assets and a second for stories, every day partition materialized with its own metadata."""
 
 import time
 
@@ -11,7 +11,8 @@ from .conftest import sample_rows, stored_rows, write_jsonl
 from .dagster_dev import DagsterDev
 from newsclust_assets.resources import MilvusResource
 
-ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels", "umap_plot"]
+ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels", "stories", "umap_plot",
+          "story_timeline"]
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"]
 LAUNCH = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
   __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
@@ -37,9 +38,17 @@ def test_ui_backfill_runs_one_range_run(tmp_path):
         assert status == "COMPLETED_SUCCESS", (status, (tmp_path / "dagster_dev.log").read_text()[-4000:])
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs()
-        assert len(runs) == 1  # five days of six assets in one run, not 30 runs
-        assert (runs[0].tags["dagster/asset_partition_range_start"], runs[0].tags["dagster/asset_partition_range_end"]) \
-            == (DAYS[0], DAYS[-1])
+        # five days of eight assets in two range runs, not 40 runs: the daily assets and the windows
+        # first, then stories (self-dependent: after its inputs) with the map and the timeline
+        assert len(runs) == 2
+        for r in runs:
+            assert (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) \
+                == (DAYS[0], DAYS[-1])
+        assert "stories" in {k.to_user_string() for r in runs for k in r.asset_selection}
+        for day, before in zip(DAYS[1:], DAYS):  # the chain: each day continued the day before
+            record = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("stories"), asset_partitions=[day]), limit=1).records[0]
+            assert record.asset_materialization.metadata["previous_day"].value == before
         for asset in ASSETS:
             assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(DAYS), asset
         sizes = pd.Series([r["date"] for r in rows]).value_counts()

@@ -7,7 +7,7 @@ import pandas as pd
 from ..evaluation.cluster_quality import md_text
 from .. import settings
 from ..ingest.news_source import NewsSourceError, articles_for_days, content_hash, count_outside
-from ..partitions import FIRST_DAY, LAST_DAY
+from ..partitions import FIRST_DAY, last_day
 from ..ranges import day_asset_args, days_of, output
 from ..resources import NewsSourceResource
 
@@ -56,7 +56,7 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
     if results and next(iter(results.values())).source_days is None:
         raise dg.Failure(description=f"news source {news_source.path} holds no readable article ({report.rows_read} "
                                      f"rows read, skipped: {dict(report.skipped) or 'none'})", allow_retries=False)
-    outside = count_outside(news_source.path, FIRST_DAY, LAST_DAY)
+    outside = count_outside(news_source.path, FIRST_DAY, last_day())
     frames: dict[str, pd.DataFrame] = {}
     for key, result in zip(keys, results.values()):
         frames[key] = result.articles
@@ -64,7 +64,7 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
                                     "source_articles_outside_partitions": outside}, partition_key=key)
     if outside:
         context.log.warning(f"{outside} articles of {news_source.path} are dated outside the partitions "
-                            f"{FIRST_DAY}..{LAST_DAY}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them")
+                            f"{FIRST_DAY}..{last_day()}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them")
     if report.skipped_total:
         context.log.warning(f"skipped {report.skipped_total} malformed rows in {news_source.path}: {dict(report.skipped)}")
     articles = sum(len(f) for f in frames.values())

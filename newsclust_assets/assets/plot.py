@@ -15,12 +15,19 @@ class PlotConfig(dg.Config):
     min_dist: float = 0.1
 
 
-def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConfig) -> dict:
-    """Write one window's map; returns its metadata."""
+def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConfig,
+                story_articles: pd.DataFrame | None = None) -> dict:
+    """Write one window's map, coloured by story id when ``story_articles`` (the stories
+    asset's articles of the day) is given; returns its metadata."""
     frame = labels.set_index("id").reindex(graph.articles["id"])
     if frame["label"].isna().any():
         raise ValueError("cluster_labels does not cover every article of knn_distances: re-materialize cluster_labels")
     frame = frame.reset_index()
+    if story_articles is not None:
+        ours = story_articles.set_index("id")[["story", "story_name", "story_born"]]
+        frame = frame.join(ours, on="id")
+        for col in ("story", "story_name", "story_born"):
+            frame[col] = frame[col].fillna("")
     coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=config.min_dist, seed=config.seed)
     n_clusters = int(frame["label"].max() + 1) if len(frame) else 0
     title = f"newsclust: {len(frame)} articles, {graph.first_day} to {graph.last_day}, {n_clusters} clusters"
@@ -31,6 +38,7 @@ def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConf
         "points": len(frame),
         "clusters": n_clusters,
         "noise_points": int((frame["label"] < 0).sum()),
+        "stories": int(frame.loc[frame["label"] >= 0, "story"].nunique()) if "story" in frame else n_clusters,
         "size_bytes": path.stat().st_size,
     }
 
@@ -39,15 +47,16 @@ def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConf
     **day_asset_args(),
     kinds={"plotly", "umap"},
     description="2-D UMAP of the window as an interactive HTML map that opens offline (plotly.js is written once "
-                "beside the maps): one colour per cluster, noise greyed and toggleable, hover shows headline, "
-                "date and cluster.",
+                "beside the maps): one colour per story id, kept from day to day, noise greyed and toggleable, "
+                "hover shows headline, date, story name, id and first-seen day.",
 )
-def umap_plot(context: dg.AssetExecutionContext, config: PlotConfig, knn_distances, cluster_labels,
+def umap_plot(context: dg.AssetExecutionContext, config: PlotConfig, knn_distances, cluster_labels, stories,
               maps: MapStorageResource) -> dg.MaterializeResult:
     graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
+    story_days = by_day(context, stories)
     started = time.perf_counter()
     for key in days_of(context):
-        context.add_asset_metadata(draw_window(graphs[key], labels[key], maps.path_for(key), config),
-                                   partition_key=key)
+        context.add_asset_metadata(draw_window(graphs[key], labels[key], maps.path_for(key), config,
+                                               story_days[key].articles), partition_key=key)
     return dg.MaterializeResult(metadata={"run_windows": len(graphs),
                                           "run_seconds": round(time.perf_counter() - started, 3)})

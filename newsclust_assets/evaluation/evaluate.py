@@ -13,7 +13,11 @@ those scores per window and their mean over the windows:
 
 Noise counts strictly: every noise article is a singleton cluster, so leaving an article
 unclustered costs recall. Articles without a story label are left out of the scores.
-By default the window spans the whole file (one window over everything).
+By default the window spans the whole file (one window over everything). With
+``--window-days 1 --windows all`` every day is clustered on its own and the ``stories``
+asset chains the days; the stream scores below the table then measure the tracking:
+each article scored by the story id it first got (causal), story ids per labelled story
+and labelled stories per id (``evaluation/stream.py``).
 """
 
 from __future__ import annotations
@@ -96,14 +100,20 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
         mean[k] = round(mean[k], 1)
     total = time.perf_counter() - started
     settings = {k: v for k, v in config["cluster_labels"].items()}
+    from ..ingest.news_source import read_labels
+    from .stream import format_stream, read_first_ids, stream_scores
+
+    stream = stream_scores(read_labels(str(source), label_field), *read_first_ids(work / "stories"))
     log(f"scored {source.name} against {label_field!r} ({labelled} labelled articles); "
         f"noise counts strictly: each noise article is a singleton cluster")
     log(format_table(rows + ([mean] if len(rows) > 1 else [])))
+    if stream:
+        log(format_stream(stream))
     log(f"whole run: {total:.1f} s (embedding, Milvus, kNN, clustering and maps); data in {work}")
     if json_out:
         Path(json_out).write_text(json.dumps({
             "file": str(source), "label_field": label_field, "window_days": window_days or span,
-            "settings": settings, "windows": rows, "mean": mean, "seconds": round(total, 1),
+            "settings": settings, "windows": rows, "mean": mean, "stream": stream, "seconds": round(total, 1),
             "noise_convention": "strict: each noise article is a singleton cluster",
         }, indent=2, default=str))
     return 0

@@ -1,7 +1,10 @@
 """The interactive story map: a self-contained plotly HTML file. No Dagster imports.
 
-One trace per cluster (so the legend toggles clusters), noise as a grey trace that
-can be hidden, hover text with headline, date and cluster. Headlines are HTML-escaped
+One trace per story (so the legend toggles stories), noise as a grey trace that can be
+hidden, hover text with headline, date and story. With a ``story`` column (from the
+``stories`` asset) a story keeps its id, colour and legend entry on every day's map, and
+the hover shows its id and the day it was first seen; without one, traces are the
+window's cluster labels. Headlines are HTML-escaped
 before they reach plotly: a headline holding markup or script shows as text.
 """
 
@@ -23,6 +26,12 @@ def _esc(value) -> str:
 
 
 def _hover(frame: pd.DataFrame) -> list[str]:
+    if "story" in frame:
+        return [
+            f"<b>{_esc(h)}</b><br>{_esc(d)}<br>{_esc(c)}" + (f"<br>story {_esc(s)}, first seen {_esc(b)}" if s else "")
+            for h, d, c, s, b in zip(frame["headline"], frame["date"], frame["cluster_name"], frame["story"],
+                                     frame["story_born"])
+        ]
     return [
         f"<b>{_esc(h)}</b><br>{_esc(d)}<br>{_esc(c)}"
         for h, d, c in zip(frame["headline"], frame["date"], frame["cluster_name"])
@@ -30,27 +39,39 @@ def _hover(frame: pd.DataFrame) -> list[str]:
 
 
 def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str):
-    """``frame``: one row per article with headline, date, label, cluster_name."""
+    """``frame``: one row per article with headline, date, label, cluster_name, and
+    optionally story, story_name, story_born (empty for noise)."""
     import plotly.graph_objects as go
     from plotly.colors import qualitative
 
     palette = qualitative.Dark24 + qualitative.Light24
+    from ..stories.timeline import story_colour
+
     frame = frame.reset_index(drop=True).copy()
     frame["x"], frame["y"] = coords[:, 0], coords[:, 1]
     fig = go.Figure()
-    labels = sorted(int(c) for c in frame["label"].unique())
-    for label in [c for c in labels if c >= 0] + ([-1] if -1 in labels else []):
-        part = frame[frame["label"] == label]
-        noise = label < 0
+    by_story = "story" in frame
+    if by_story:
+        frame["story"] = frame["story"].fillna("").astype(str)
+        key = frame["story"].where(frame["label"] >= 0, "")
+    else:
+        key = frame["label"].astype(int)
+    sizes = key[key != ("" if by_story else -1)].value_counts()
+    groups = sorted(sizes.index, key=lambda g: (-sizes[g], str(g)))
+    noise_key = "" if by_story else -1
+    for rank, group in enumerate(groups + ([noise_key] if (key == noise_key).any() else [])):
+        part = frame[key == group]
+        noise = group == noise_key
+        name_col = "story_name" if by_story else "cluster_name"
+        colour = story_colour(group) if by_story else palette[int(group) % len(palette)]
         fig.add_trace(go.Scattergl(
             x=part["x"].round(4).tolist(), y=part["y"].round(4).tolist(), mode="markers",
-            name=f"noise ({len(part)})" if noise else f"{_esc(part['cluster_name'].iloc[0])} ({len(part)})",
-            marker={"size": 6 if noise else 8,
-                    "color": NOISE_COLOUR if noise else palette[label % len(palette)]},
+            name=f"noise ({len(part)})" if noise else f"{_esc(part[name_col].iloc[0])} ({len(part)})",
+            marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colour},
             text=_hover(part), hoverinfo="text",
-            legendrank=1000 if noise else label,
+            legendrank=1000 if noise else rank,
         ))
-    fig.update_layout(title=_esc(title), template="plotly_white", legend_title_text="clusters",
+    fig.update_layout(title=_esc(title), template="plotly_white", legend_title_text="stories",
                       xaxis={"visible": False}, yaxis={"visible": False}, height=750)
     return fig
 

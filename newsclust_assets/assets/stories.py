@@ -1,0 +1,163 @@
+"""``stories`` and ``story_timeline``: story ids carried from day to day, and their timeline.
+
+``stories`` is self-dependent: day D takes its own partition D-1 as an input through a
+``TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)``, so Dagster draws the chain,
+runs a backfill's days in order, and marks later days stale when a past day is re-run.
+The first partition gets None. A run over a range of days carries the state from day to
+day itself; the IO manager hands it only the day before the range (``ranges.py``).
+"""
+
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from ..artifacts import WindowGraph
+from ..partitions import FIRST_DAY
+from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
+from ..resources import StoryStoreResource
+from ..stories.timeline import write_timeline
+from ..stories.tracking import DayReport, StoryState, TrackSettings, advance
+
+STABILITY_CHECK = "story_ids_stable"
+
+
+@dataclass
+class StoryDay:
+    """One day's ``stories`` value: the state the next day continues from, and the story of
+    every clustered article of the day's window (what the map colours by)."""
+
+    state: StoryState
+    articles: pd.DataFrame
+    counts: dict
+
+
+class StoriesConfig(dg.Config):
+    overlap_share: float = 0.5          # share of shared articles that makes a cluster continue a story
+    similarity_threshold: float = 0.3   # mean cross-pair cosine for continuing / returning by content
+    end_after_days: int = 7             # unseen this long: status "ended" ("dormant" before)
+    return_days: int = 30               # a story unseen at most this long can return
+    max_changed_share: float = 0.2      # stability check: share of carried articles whose id changed (warn)
+
+    def settings(self) -> TrackSettings:
+        return TrackSettings(self.overlap_share, self.similarity_threshold, self.end_after_days, self.return_days)
+
+
+def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: int = 15) -> str:
+    table = report.stories[report.stories["articles"] > 0].sort_values(["articles", "story"],
+                                                                          ascending=[False, True]).head(limit)
+    lines = ["| story | name | articles | trend | event | born |", "|---|---|---|---|---|---|"]
+    from ..evaluation.cluster_quality import md_text
+
+    for row in table.itertuples():
+        before = previous.stories[row.story].articles if previous and row.story in previous.stories else 0
+        trend = "new" if row.event in ("born", "split") else (f"+{row.articles - before}" if row.articles > before
+                                                                else str(row.articles - before))
+        lines.append(f"| {row.story} | {md_text(row.name)} | {row.articles} | {trend} | {row.event} | {row.born} |")
+    return "\n".join(lines)
+
+
+def _window_vectors(graph: WindowGraph, labels: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The window's labels in the graph's row order, with the graph's vectors."""
+    frame = labels.set_index("id").reindex(graph.articles["id"])
+    if frame["label"].isna().any():
+        raise ValueError("cluster_labels does not cover every article of knn_distances: re-materialize cluster_labels")
+    return frame.reset_index(), np.asarray(graph.vectors)
+
+
+@dg.asset(
+    **day_asset_args(),
+    ins={"previous": dg.AssetIn("stories", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1,
+                                                                                          end_offset=-1),
+                                metadata={PREVIOUS_DAY: True})},
+    kinds={"scipy", "pandas"},
+    description="Story ids carried from day to day: each window's clusters matched to yesterday's stories by "
+                "shared articles (one-to-one by Jaccard), then by content (mean cosine, as the clustering), with "
+                "births, merges, splits, ends and returns. The registry is written as CSV per day.",
+    check_specs=[dg.AssetCheckSpec(STABILITY_CHECK, asset="stories",
+                                   description="Share of articles clustered yesterday and today whose story id "
+                                               "changed outside a recorded merge or split is at most "
+                                               "max_changed_share (warning).")],
+)
+def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, knn_distances, cluster_labels,
+            story_store: StoryStoreResource):
+    settings = config.settings()
+    graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
+    started = time.perf_counter()
+    keys = days_of(context)
+    state: StoryState | None = previous.state if isinstance(previous, StoryDay) else None
+    if state is None and keys[0] != FIRST_DAY.isoformat():
+        context.log.warning(f"stories: no stories for the day before {keys[0]}: a new registry starts here "
+                            "(materialize the earlier days first to carry their ids)")
+    values, unstable, totals = {}, [], {"changed": 0, "compared": 0}
+    for key in keys:
+        frame, vectors = _window_vectors(graphs[key], labels[key])
+        before = state
+        state, report = advance(state, key, frame, vectors, settings)
+        story_store.write(report.stories, story_store.stories_path(key))
+        story_store.write(report.articles, story_store.articles_path(key))
+        share = report.changed_ids / report.compared_ids if report.compared_ids else 0.0
+        totals["changed"] += report.changed_ids
+        totals["compared"] += report.compared_ids
+        if share > config.max_changed_share:
+            unstable.append(key)
+        c = report.counts
+        context.add_asset_metadata({
+            "dagster/row_count": len(report.articles),
+            **{k: c[k] for k in ("born", "continued", "grown", "merged", "split", "returned", "ended", "active")},
+            "stories_live": c["stories_live"],
+            "previous_day": before.day if before else "none (a new registry)",
+            "changed_id_share": round(share, 4),
+            "top_stories": dg.MetadataValue.md(top_stories_markdown(report, before)),
+            "stories_csv": dg.MetadataValue.path(str(story_store.stories_path(key))),
+            "articles_csv": dg.MetadataValue.path(str(story_store.articles_path(key))),
+        }, partition_key=key)
+        values[key] = StoryDay(state, report.articles, c)
+    check = dg.AssetCheckResult(
+        check_name=STABILITY_CHECK, passed=not unstable, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"articles_compared": totals["compared"], "ids_changed": totals["changed"],
+                  "max_changed_share": config.max_changed_share, "days_checked": len(keys),
+                  "days_over_bound": ", ".join(unstable[:20]) or "none"},
+        description=(f"{len(unstable)} days moved more than {config.max_changed_share:.0%} of carried articles to "
+                     "another story outside merges and splits") if unstable else None,
+    )
+    return dg.MaterializeResult(value=output(context, values), check_results=[check],
+                                metadata={"run_days": len(keys),
+                                          "run_seconds": round(time.perf_counter() - started, 3)})
+
+
+class TimelineConfig(dg.Config):
+    days: int = 60   # the timeline shows the last this many days up to the partition
+    top: int = 20    # stories drawn as lines; the rest are one grey line
+
+
+@dg.asset(
+    **day_asset_args(),
+    deps=["stories"],
+    kinds={"plotly"},
+    description="One offline HTML page of the top stories over the last days up to the partition: articles per "
+                "day, with births, returns, splits and merges marked.",
+)
+def story_timeline(context: dg.AssetExecutionContext, config: TimelineConfig,
+                   story_store: StoryStoreResource) -> dg.MaterializeResult:
+    for key in days_of(context):
+        last = dt.date.fromisoformat(key)
+        span = [(last - dt.timedelta(days=i)).isoformat() for i in range(config.days - 1, -1, -1)]
+        days = story_store.read_days(span)
+        if days.empty and not story_store.stories_path(key).exists():
+            raise ValueError(f"no stories for {key}: materialize stories for that day first")
+        path = write_timeline(days, story_store.timeline_path(key), config.top,
+                              f"newsclust stories, {config.days} days to {key}")
+        events = days.groupby("event").size() if len(days) else pd.Series(dtype=int)
+        context.add_asset_metadata({
+            "path": dg.MetadataValue.path(str(path)),
+            "url": dg.MetadataValue.url(path.as_uri()),
+            "days_shown": int(days["day"].nunique()) if len(days) else 0,
+            "stories_shown": int(min(config.top, days.loc[days["articles"] > 0, "story"].nunique())) if len(days) else 0,
+            **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
+        }, partition_key=key)
+    return dg.MaterializeResult()

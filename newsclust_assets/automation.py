@@ -1,0 +1,115 @@
+"""News that materializes itself: a sensor on the news source.
+
+``news_source_sensor`` looks at the news file every ``minimum_interval_seconds`` (60). A
+day is *up to date* when its ``raw_news`` materialization carries the content hash of the
+day's articles in the file now and its ``stories`` partition was materialized after it.
+The sensor requests the first run of days that are not, as one range run (up to 62 days,
+the backfill policy's size) of every asset: the day's articles are stored, its window
+clustered, its stories carried on from the day before, its map and timeline drawn. One
+range at a time, in day order: while the sensor's last run is queued or running it waits,
+so ``stories`` always continues from a finished day before. A new day in the file (with
+``NEWSCLUST_END_DATE=today`` the partitions grow by one every day) or an edited day is
+therefore materialized by the daemon without anyone clicking. A run that failed is not
+retried for the same file contents: the sensor says so (skip reason) until the file
+changes or the run is re-executed from the UI.
+
+Turn it on in the UI (Automation, ``news_source_sensor``, toggle) or with
+``dagster sensor start news_source_sensor``; the daemon (``dagster dev`` runs one) ticks it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import dagster as dg
+
+from .assets import ALL_ASSETS
+from .partitions import daily_partitions
+from .ranges import BACKFILL
+from .resources import NewsSourceResource
+
+SENSOR_TAG = "newsclust/sensor"
+
+
+def source_day_hashes(path: str) -> dict[str, str]:
+    """{day: content hash of the day's articles} for every day of the news file (the hash
+    ``raw_news`` records, so the two can be compared)."""
+    from .ingest.news_source import articles_for_days, content_hash, read_articles_cached
+
+    articles, _ = read_articles_cached(path)
+    days = sorted({a["date"] for a in articles})
+    return {d.isoformat(): content_hash(r.articles) for d, r in articles_for_days(path, days).items()
+            if len(r.articles)}
+
+
+def days_to_materialize(hashes: dict[str, str], raw: dict[str, tuple[int, dict]],
+                        stories: dict[str, tuple[int, dict]], partitions: list[str]) -> list[str]:
+    """Partition days whose file contents differ from what raw_news stored, or whose stories
+    are missing or older than their raw_news, in order. Days without articles count
+    between days with articles (so windows and the chain of stories stay whole); days after
+    the file's last day wait for their news."""
+    last = max(hashes, default="")
+    todo = []
+    for day in sorted(d for d in partitions if d <= last):
+        stored = raw.get(day)
+        if day in hashes:
+            fresh = stored is not None and stored[1].get("content_hash") == hashes[day]
+        else:
+            fresh = stored is not None
+        told = stories.get(day)
+        if not fresh or told is None or (stored is not None and told[0] < stored[0]):
+            todo.append(day)
+    return todo
+
+
+def first_range(days: list[str], limit: int) -> list[str]:
+    """The first run of consecutive days, at most ``limit`` long."""
+    out: list[str] = []
+    for day in days:
+        if out and (dt.date.fromisoformat(day) - dt.date.fromisoformat(out[-1])).days != 1 or len(out) == limit:
+            break
+        out.append(day)
+    return out
+
+
+@dg.sensor(
+    name="news_source_sensor",
+    target=dg.AssetSelection.assets(*ALL_ASSETS),
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Materializes new or edited days of the news file, one range run at a time in day order: "
+                "raw_news through stories, the map and the timeline.",
+)
+def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
+    from .cli import latest_records
+    from .ingest.news_source import NewsSourceError
+
+    instance = context.instance
+    mine = instance.get_runs(filters=dg.RunsFilter(tags={SENSOR_TAG: "news_source_sensor"}), limit=1)
+    if mine and not mine[0].is_finished:
+        return dg.SkipReason(f"waiting for run {mine[0].run_id[:8]} ({mine[0].tags.get('dagster/asset_partition_range_start')}"
+                             f"..{mine[0].tags.get('dagster/asset_partition_range_end')}) to finish")
+    try:
+        hashes = source_day_hashes(news_source.path)
+    except NewsSourceError as exc:
+        return dg.SkipReason(f"news source unreadable: {exc}")
+    partitions = daily_partitions.get_partition_keys()
+    raw = latest_records(instance, "raw_news", set(partitions))
+    stories = latest_records(instance, "stories", set(partitions))
+    todo = days_to_materialize(hashes, raw, stories, partitions)
+    outside = sorted(d for d in hashes if d not in set(partitions))
+    note = (f"; {len(outside)} days of the file ({outside[0]}..{outside[-1]}) are outside the partitions: set "
+            "NEWSCLUST_END_DATE=today (or a later date) and reload the code location") if outside else ""
+    if not todo:
+        return dg.SkipReason("every day of the news file is materialized" + note)
+    days = first_range(todo, BACKFILL.max_partitions_per_run or 62)
+    digest = hashlib.sha256("".join(f"{d}:{hashes.get(d, '')}" for d in days).encode()).hexdigest()[:12]
+    run_key = f"{days[0]}..{days[-1]}:{digest}"
+    if mine and mine[0].tags.get("dagster/run_key") == run_key and mine[0].status == dg.DagsterRunStatus.FAILURE:
+        return dg.SkipReason(f"the run for {days[0]}..{days[-1]} failed ({mine[0].run_id[:8]}): fix the cause and "
+                             "re-execute it from the UI, or edit the file; not retried for the same contents" + note)
+    context.log.info(f"requesting {days[0]}..{days[-1]} ({len(days)} days; {len(todo)} not up to date){note}")
+    return dg.RunRequest(run_key=run_key, tags={
+        "dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1],
+        SENSOR_TAG: "news_source_sensor"})

@@ -1,0 +1,1 @@
+"""Stories over time: ids carried across days, the registry, the timeline."""

@@ -1,0 +1,348 @@
+"""Stories over time: carry story identity from one day's window to the next. No Dagster imports.
+
+Each day D has its window's clusters (``cluster_labels`` for the W days ending on D).
+``advance(state, day, clusters, vectors)`` matches them to the stories known on day D-1
+and returns the state for D plus what happened. The rules, in order (newsLens, Laban &
+Hearst 2017, and Story Forest chain clusters across overlapping windows by shared
+articles; MONIC, Spiliopoulou et al. 2006, names the transitions):
+
+1. **Continue by shared articles.** A story's articles still in today's window vote for
+   the cluster they are in now. A cluster and a story are a candidate pair when the
+   cluster holds at least ``overlap_share`` of the story's surviving articles, or at least
+   ``overlap_share`` of the cluster comes from the story. Pairs are assigned one to one
+   by Jaccard overlap (``scipy.optimize.linear_sum_assignment``).
+2. **Split.** An unmatched cluster made mostly (``overlap_share``) of one story's articles,
+   when that story continued in another cluster, is a new story split from it.
+3. **Continue or return by similarity.** A cluster still unmatched (mostly new articles,
+   or windows that share no days) is matched one to one to an unmatched story seen in the
+   last ``return_days`` days when the mean cosine similarity of all their cross pairs
+   reaches ``similarity_threshold``: the rule average linkage uses to merge two groups,
+   so "the same story" means the same in a window and across days. A story seen
+   yesterday continues; one unseen for a while *returns*.
+4. **Split by similarity.** A cluster still unmatched that is that similar to a story
+   another cluster continued is split from it.
+5. **Birth.** Any cluster left is a new story.
+6. **Merge.** A story seen yesterday and matched to no cluster merges into the story of
+   the cluster that took at least ``overlap_share`` of its surviving articles, or, with no
+   articles left in the window, of a continued cluster it is that similar to.
+7. **End.** A story seen yesterday that is left unmatched has *ended* today (status
+   ``dormant``, after ``end_after_days`` unseen ``ended``); it can still *return* within
+   ``return_days``.
+
+Story ids are ``<born day as YYYYMMDD>-<n>``: deterministic (a re-run of the same day
+gives the same ids), never reused (``n`` counts up within the day), and readable. Each
+article keeps the story id it first got (``first_story``, the causal id scored by
+``newsclust evaluate``); its id *now* (``story``) follows its cluster, and changes
+only through a recorded merge or split, or when re-clustering moves it (the stability
+check counts those). A story keeps its name until more than ``rename_share`` of its
+articles are new since it was named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+STATUSES = ("active", "dormant", "ended", "merged")
+EVENTS = ("born", "continued", "returned", "split", "merged", "ended")
+
+
+@dataclass(frozen=True)
+class TrackSettings:
+    overlap_share: float = 0.5          # share of shared articles that makes two clusters the same story
+    similarity_threshold: float = 0.3   # mean cross-pair cosine for matching by content (as average linkage)
+    end_after_days: int = 7             # unseen this many days: status ended (dormant before)
+    return_days: int = 30               # a story unseen at most this long can return
+    rename_share: float = 1 / 3         # rename when more than this share of its articles is new since naming
+
+    def __post_init__(self):
+        if not 0 < self.overlap_share <= 1:
+            raise ValueError(f"overlap_share must be in (0, 1], got {self.overlap_share}")
+        if not -1 <= self.similarity_threshold <= 1:
+            raise ValueError(f"similarity_threshold is a cosine in [-1, 1], got {self.similarity_threshold}")
+        if self.end_after_days < 1 or self.return_days < 1:
+            raise ValueError("end_after_days and return_days must be at least 1")
+
+
+@dataclass
+class Story:
+    id: str
+    name: str
+    born: str
+    last_seen: str
+    status: str = "active"
+    merged_into: str = ""
+    parents: list[str] = field(default_factory=list)    # split from / merged in
+    children: list[str] = field(default_factory=list)   # split off / merged into
+    articles: int = 0                                   # in its cluster on last_seen's window
+    total: int = 0                                      # articles that ever got this story first
+    vector_sum: np.ndarray | None = None                # sum of its members' unit vectors (last window seen)
+    name_members: frozenset = frozenset()
+
+
+@dataclass
+class StoryState:
+    """What day D hands to day D+1: the stories that can still continue, return or merge,
+    and the story of every article of D's window that was in a cluster."""
+
+    day: str | None = None
+    stories: dict[str, Story] = field(default_factory=dict)
+    current: dict[str, str] = field(default_factory=dict)   # article -> story id on ``day``
+    first: dict[str, tuple[str, str]] = field(default_factory=dict)  # article -> (first story, day)
+
+
+@dataclass
+class DayReport:
+    day: str
+    events: list[dict]          # {"event", "story", "other"}: other = parent / survivor
+    counts: dict[str, int]      # per event, plus active, grown, stories_live
+    stories: pd.DataFrame       # one row per story touched or live today
+    articles: pd.DataFrame      # id, story, story_name, first_story, first_seen, date (clustered articles)
+    changed_ids: int            # articles clustered yesterday and today whose id changed outside merges/splits
+    compared_ids: int           # articles clustered yesterday and today
+
+
+STORY_COLUMNS = ["story", "name", "status", "event", "other", "articles", "new_articles", "total", "born", "last_seen",
+                 "parents", "children", "merged_into"]
+ARTICLE_COLUMNS = ["id", "story", "story_name", "first_story", "first_seen", "story_born", "date", "headline"]
+
+
+def _mean_cross(sum_a: np.ndarray, n_a: int, sum_b: np.ndarray, n_b: int) -> float:
+    return float(sum_a @ sum_b) / (n_a * n_b)
+
+
+def _assign(score: np.ndarray) -> list[tuple[int, int]]:
+    """One-to-one pairs (row, col) maximising the total of the positive scores."""
+    from scipy.optimize import linear_sum_assignment
+
+    if score.size == 0 or not (score > 0).any():
+        return []
+    rows, cols = linear_sum_assignment(-score)
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if score[r, c] > 0]
+
+
+def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors: np.ndarray,
+            settings: TrackSettings | None = None) -> tuple[StoryState, DayReport]:
+    """One day. ``clusters``: the window's articles (id, label, cluster_name, date, headline;
+    label -1 = noise), row i for row i of ``vectors`` (unit rows). ``state``: the previous
+    day's (None on the first day)."""
+    settings = settings or TrackSettings()
+    state = state or StoryState()
+    if state.day is not None and state.day >= day:
+        raise ValueError(f"stories for {day} cannot follow the state of {state.day}: days must go forward")
+    first_seen = dict(state.first)
+    today = dt.date.fromisoformat(day)
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    vectors = np.asarray(vectors, np.float64)
+    labels = clusters["label"].to_numpy()
+    ids = clusters["id"].astype(str).tolist()
+    live = {sid: s for sid, s in state.stories.items() if s.status != "merged"}
+    members = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels) if c >= 0}
+    order = sorted(members, key=lambda c: (-members[c].size, c))   # largest cluster first: stable id order
+    sums = {c: vectors[members[c]].sum(0) for c in order}
+
+    # 1. shared articles
+    survivors = Counter(state.current[a] for a in ids if a in state.current and state.current[a] in live)
+    votes = {c: Counter(state.current[ids[i]] for i in members[c]
+                        if ids[i] in state.current and state.current[ids[i]] in live) for c in order}
+    prev = sorted(survivors)
+    col = {sid: j for j, sid in enumerate(prev)}
+    jaccard = np.zeros((len(order), len(prev)))
+    for r, c in enumerate(order):
+        for sid, inter in votes[c].items():
+            if inter >= settings.overlap_share * survivors[sid] or inter >= settings.overlap_share * members[c].size:
+                jaccard[r, col[sid]] = inter / (members[c].size + survivors[sid] - inter)
+    story_of: dict[int, str] = {}
+    how: dict[int, tuple[str, str]] = {}    # cluster -> (event, other)
+    for r, j in _assign(jaccard):
+        story_of[order[r]] = prev[j]
+        how[order[r]] = ("continued", "")
+    matched = set(story_of.values())
+
+    # 2. splits by shared articles
+    for c in order:
+        if c in story_of or not votes[c]:
+            continue
+        sid, inter = votes[c].most_common(1)[0]
+        if sid in matched and inter >= settings.overlap_share * members[c].size:
+            how[c] = ("split", sid)
+
+    # 3. continue / return by similarity
+    horizon = (today - dt.timedelta(days=settings.return_days)).isoformat()
+    candidates = [sid for sid, s in live.items() if sid not in matched and s.last_seen >= horizon
+                  and s.vector_sum is not None and s.articles > 0]
+    open_clusters = [c for c in order if c not in how]
+    sim = np.zeros((len(open_clusters), len(candidates)))
+    for r, c in enumerate(open_clusters):
+        for j, sid in enumerate(candidates):
+            s = live[sid]
+            value = _mean_cross(sums[c], members[c].size, s.vector_sum, s.articles)
+            if value >= settings.similarity_threshold:
+                sim[r, j] = value - settings.similarity_threshold + 1e-9
+    for r, j in _assign(sim):
+        c, sid = open_clusters[r], candidates[j]
+        story_of[c] = sid
+        how[c] = ("continued", "") if live[sid].last_seen == yesterday else ("returned", "")
+        matched.add(sid)
+
+    # 4. splits by similarity: like a story another cluster continued
+    for c in order:
+        if c in how:
+            continue
+        best, best_sim = "", settings.similarity_threshold
+        for other, sid in story_of.items():
+            s = live[sid]
+            if s.vector_sum is None or not s.articles:
+                continue
+            value = _mean_cross(sums[c], members[c].size, sums[other], members[other].size)
+            if value >= best_sim:
+                best, best_sim = sid, value
+        if best:
+            how[c] = ("split", best)
+
+    # 5. births (and the splits' new ids), in cluster order
+    events: list[dict] = []
+    born_today = 0
+    stories = dict(state.stories)
+    for c in order:
+        event, other = how.get(c, ("born", ""))
+        if c in story_of:
+            continue
+        born_today += 1
+        sid = f"{today:%Y%m%d}-{born_today}"
+        stories[sid] = Story(sid, sid, day, day, parents=[other] if other else [])   # named below
+        if other:
+            stories[other] = _copy(stories[other])
+            stories[other].children.append(sid)
+        story_of[c] = sid
+        how[c] = (event, other)
+
+    # 6. merges, 7. ends
+    continued = {story_of[c] for c in order}
+    merged: dict[str, str] = {}
+    for sid, s in live.items():
+        if sid in continued or s.last_seen != yesterday:
+            continue
+        target = ""
+        if survivors.get(sid):
+            for c in order:
+                if votes[c].get(sid, 0) >= settings.overlap_share * survivors[sid]:
+                    target = story_of[c]
+                    break
+        elif s.vector_sum is not None and s.articles:
+            best = settings.similarity_threshold
+            for c in order:
+                if how[c][0] in ("continued", "returned"):
+                    value = _mean_cross(sums[c], members[c].size, s.vector_sum, s.articles)
+                    if value >= best:
+                        target, best = story_of[c], value
+        if target and target != sid:
+            merged[sid] = target
+
+    new_current: dict[str, str] = {}
+    new_first: Counter = Counter()
+    new_rows = []
+    for c in order:
+        sid = story_of[c]
+        old = stories.get(sid)
+        rows = members[c]
+        event, other = how[c]
+        s = _copy(old)
+        s.last_seen, s.status, s.articles = day, "active", int(rows.size)
+        s.vector_sum = sums[c].astype(np.float32)
+        member_ids = frozenset(ids[i] for i in rows)
+        if not s.name_members or len(member_ids - s.name_members) > settings.rename_share * len(member_ids):
+            central = _central(vectors[rows], sums[c])
+            if "cluster_name" in clusters:
+                s.name = _LABEL_PREFIX.sub("", str(clusters["cluster_name"].iloc[rows[central]]))
+            s.name_members = member_ids
+        stories[sid] = s
+        for i in rows:
+            a = ids[i]
+            new_current[a] = sid
+            if a not in first_seen:
+                first_seen[a] = (sid, day)
+                new_first[sid] += 1
+        events.append({"event": event, "story": sid, "other": other})
+    for sid, target in merged.items():
+        s = _copy(stories[sid])
+        s.status, s.merged_into = "merged", target
+        s.children.append(target)
+        stories[sid] = s
+        t = _copy(stories[target])
+        t.parents.append(sid)
+        stories[target] = t
+        events.append({"event": "merged", "story": sid, "other": target})
+    for sid, s in live.items():
+        if sid not in continued and sid not in merged:
+            unseen = (today - dt.date.fromisoformat(s.last_seen)).days
+            s = _copy(s)
+            s.status = "dormant" if unseen <= settings.end_after_days else "ended"
+            stories[sid] = s
+            if s.last_seen == yesterday:
+                events.append({"event": "ended", "story": sid, "other": ""})
+    for sid, n in new_first.items():
+        stories[sid].total += n
+
+    # stability: articles clustered yesterday and today whose id changed, outside merges and splits
+    compared = changed = 0
+    for a, sid in new_current.items():
+        before = state.current.get(a)
+        if before is None:
+            continue
+        compared += 1
+        if before != sid and merged.get(before) != sid and before not in stories[sid].parents:
+            changed += 1
+
+    counts = Counter(e["event"] for e in events)
+    counts = {name: int(counts.get(name, 0)) for name in EVENTS}
+    counts["active"] = len(order)
+    counts["grown"] = sum(1 for c in order if how[c][0] in ("continued", "returned")
+                          and members[c].size > (state.stories[story_of[c]].articles if story_of[c] in state.stories else 0))
+    event_of = {e["story"]: e for e in events}
+    horizon_keep = (today - dt.timedelta(days=settings.return_days)).isoformat()
+    kept = {sid: s for sid, s in stories.items()
+            if s.status != "merged" and s.last_seen >= horizon_keep}
+    counts["stories_live"] = len(kept)
+    table_rows = []
+    for sid in list(story_of.values()) + list(merged) + [e["story"] for e in events if e["event"] == "ended"]:
+        s = stories[sid]
+        e = event_of.get(sid, {})
+        table_rows.append({
+            "story": sid, "name": s.name, "status": s.status, "event": e.get("event", ""), "other": e.get("other", ""),
+            "articles": s.articles if s.last_seen == day else 0, "new_articles": int(new_first.get(sid, 0)),
+            "total": s.total, "born": s.born, "last_seen": s.last_seen, "parents": " ".join(s.parents),
+            "children": " ".join(s.children), "merged_into": s.merged_into,
+        })
+    table = pd.DataFrame(table_rows, columns=STORY_COLUMNS)
+    art = []
+    for c in order:
+        sid = story_of[c]
+        for i in members[c]:
+            a = ids[i]
+            art.append({"id": a, "story": sid, "story_name": stories[sid].name, "first_story": first_seen[a][0],
+                        "first_seen": first_seen[a][1], "story_born": stories[sid].born,
+                        "date": str(clusters["date"].iloc[i]) if "date" in clusters else "",
+                        "headline": str(clusters["headline"].iloc[i]) if "headline" in clusters else ""})
+    articles = pd.DataFrame(art, columns=ARTICLE_COLUMNS)
+    window = set(ids)
+    new_state = StoryState(day=day, stories=kept, current=new_current,
+                           first={a: v for a, v in first_seen.items() if a in window})
+    return new_state, DayReport(day, events, counts, table, articles, changed, compared)
+
+
+_LABEL_PREFIX = re.compile(r"^-?\d+: ")  # cluster_labels names start with the window's label number
+
+
+def _central(rows: np.ndarray, total: np.ndarray) -> int:
+    return int(np.argmax(rows @ total)) if len(rows) else 0
+
+
+def _copy(story: Story) -> Story:
+    """A copy whose lists can change without touching the previous day's state."""
+    return replace(story, parents=list(story.parents), children=list(story.children))

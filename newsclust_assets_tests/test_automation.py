@@ -1,0 +1,90 @@
+"""The news-source sensor: what it requests, evaluated with Dagster's testing helpers, and
+the daemon-free path end to end (each run request executed as the daemon would run it)."""
+
+import uuid
+
+import dagster as dg
+
+from newsclust_assets.assets import ALL_ASSETS
+from newsclust_assets.automation import SENSOR_TAG, days_to_materialize, first_range, news_source_sensor
+from newsclust_assets.resources import NewsSourceResource
+
+from .conftest import make_resources, sample_rows, write_jsonl
+
+DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
+
+
+def test_days_to_materialize_and_first_range():
+    hashes = {"2024-03-01": "a", "2024-03-02": "b", "2024-03-04": "d"}
+    partitions = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"]
+    assert days_to_materialize(hashes, {}, {}, partitions) == partitions[:4]  # the empty 03 keeps the chain whole
+    raw = {"2024-03-01": (10, {"content_hash": "a"}), "2024-03-02": (11, {"content_hash": "old"}),
+           "2024-03-03": (12, {"content_hash": "e"}), "2024-03-04": (13, {"content_hash": "d"})}
+    stories = {"2024-03-01": (20, {}), "2024-03-02": (21, {}), "2024-03-03": (5, {}), "2024-03-04": (30, {})}
+    # 02 was edited in the file, 03's stories are older than its raw_news; 05 has no news yet
+    assert days_to_materialize(hashes, raw, stories, partitions) == ["2024-03-02", "2024-03-03"]
+    assert first_range(["2024-03-01", "2024-03-02", "2024-03-04"], 62) == ["2024-03-01", "2024-03-02"]
+    assert first_range(["2024-03-01", "2024-03-02", "2024-03-03"], 2) == ["2024-03-01", "2024-03-02"]
+
+
+def _tick(instance, source):
+    context = dg.build_sensor_context(instance=instance, resources={"news_source": NewsSourceResource(path=str(source))})
+    return news_source_sensor(context)
+
+
+def _execute(request, instance, resources):
+    """What the daemon does with a run request: one run of the sensor's target with its tags."""
+    result = dg.materialize(ALL_ASSETS, instance=instance, resources=resources,
+                            tags={**request.tags, "dagster/run_key": request.run_key})
+    assert result.success
+    return result
+
+
+def test_sensor_materializes_new_and_edited_days_in_order(tmp_path):
+    rows = sample_rows(DAYS[0], DAYS[-1])
+    source = write_jsonl(tmp_path / "news.jsonl", [r for r in rows if r["date"] <= DAYS[2]])
+    resources = make_resources(tmp_path, source)
+    (tmp_path / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        request = _tick(instance, source)
+        assert isinstance(request, dg.RunRequest)
+        assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
+            == (DAYS[0], DAYS[2])  # the file's days, not the empty partitions after them
+        assert request.tags[SENSOR_TAG] == "news_source_sensor"
+        first = _execute(request, instance, resources)
+        assert {m.partition for m in first.asset_materializations_for_node("stories")} == set(DAYS[:3])
+        skip = _tick(instance, source)
+        assert isinstance(skip, dg.SkipReason) and "every day of the news file is materialized" in skip.skip_message
+
+        # the next day's news arrives: only that day is requested, and its stories continue the day before
+        write_jsonl(source, rows)
+        request = _tick(instance, source)
+        assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
+            == (DAYS[3], DAYS[3])
+        new_day = _execute(request, instance, resources)
+        meta = new_day.asset_materializations_for_node("stories")[0].metadata
+        assert meta["previous_day"].value == DAYS[2]
+        assert {m.partition for m in new_day.asset_materializations_for_node("umap_plot")} == {DAYS[3]}
+
+        # an edited past day is requested again
+        edited = next(r for r in rows if r["date"] == DAYS[1])
+        write_jsonl(source, [{**r, "headline": "Edited: " + r["headline"]} if r is edited else r for r in rows])
+        request = _tick(instance, source)
+        assert request.tags["dagster/asset_partition_range_start"] == request.tags["dagster/asset_partition_range_end"] \
+            == DAYS[1]
+
+        # while the sensor's own run is still going, it waits: stories must continue from a finished day
+        instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", run_id=str(uuid.uuid4()),
+                                       status=dg.DagsterRunStatus.STARTED,
+                                       tags={SENSOR_TAG: "news_source_sensor", **request.tags}))
+        waiting = _tick(instance, source)
+        assert isinstance(waiting, dg.SkipReason) and waiting.skip_message.startswith("waiting for run")
+
+
+def test_sensor_is_on_the_code_location():
+    from newsclust_assets.definitions import defs
+
+    sensor = defs.resolve_sensor_def("news_source_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED  # turned on by the user (README)
+    job = defs.resolve_job_def(sensor.job_name)  # the sensor's target: every asset
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {a.key.to_user_string() for a in ALL_ASSETS}
