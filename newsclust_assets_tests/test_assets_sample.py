@@ -14,6 +14,7 @@ from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.vectors.milvus_store import open_client
 from newsclust_assets.partitions import daily_partitions
+from newsclust_assets.maps.map_plot import LEGEND_CHARS
 from newsclust_assets.stories.timeline import story_colour
 
 from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows
@@ -127,7 +128,9 @@ def test_map_file_contents(sample_run):
     names = {t["name"] for t in traces}
     stories = sample_run["window"].output_for_node("stories").articles
     for sid, group in stories.groupby("story"):
-        assert f"{group['story_name'].iloc[0]} ({len(group)})" in names  # one legend entry per story
+        name = group["story_name"].iloc[0]
+        shown = name if len(name) <= LEGEND_CHARS else name[:LEGEND_CHARS - 1].rstrip() + "\u2026"
+        assert f"{shown} ({len(group)})" in names  # one legend entry per story, long names cut
     assert f"noise ({(labels['label'] < 0).sum()})" in names
     assert len(names) == stories["story"].nunique() + 1
     assert meta["url"].startswith("file://") and meta["path"].endswith(f"newsclust_map_{LAST}.html")
@@ -204,7 +207,7 @@ def test_stories_asset_on_the_sample(sample_run):
     plot = md(window, "umap_plot")
     assert plot["stories"] == meta["active"]
     html = open(plot["path"]).read()
-    sid = articles["story"].iloc[0]
+    sid = min(articles["story"])  # placed first, so it keeps its own colour (no neighbour took it)
     assert f"story {sid}, first seen" in html and story_colour(sid) in html
     timeline = md(window, "story_timeline")
     assert timeline["path"].endswith(".html") and timeline["born_in_period"] == meta["born"]

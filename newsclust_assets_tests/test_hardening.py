@@ -264,7 +264,10 @@ def test_signal_stops_the_whole_command_and_a_rerun_resumes(tmp_path, signo, slo
     assert not [r for r in runs if r[0] in ("STARTED", "STARTING")]
     assert ("CANCELED", "interrupted") in runs
     assert len(runs) == 2  # the first day's run and the interrupted one: it did not go on
-    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", env=env))
+    if signo == signal.SIGINT:
+        return  # the resume below is the same after either signal
+    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--windows", "last",
+                                "--maps", "none", env=env))
     assert code == 0, err[-3000:]
     assert "already stored from the same articles: skipped" in out
     stored = stored_rows(make_resources(tmp_path, source)["milvus"])
@@ -279,7 +282,8 @@ def test_killed_run_is_marked_failed_by_the_next_run(tmp_path, slow_endpoint):
     proc.kill()
     proc.wait(30)
     assert ("STARTED", None) in _runs(tmp_path / "dagster_home")
-    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", env=env))
+    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--windows", "last",
+                                "--maps", "none", env=env))
     assert code == 0, err[-3000:]
     assert "marked 1 run(s) of a vanished newsclust process as failed" in out
     runs = _runs(tmp_path / "dagster_home")

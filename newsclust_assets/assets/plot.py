@@ -30,15 +30,21 @@ def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConf
             frame[col] = frame[col].fillna("")
     coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=config.min_dist, seed=config.seed)
     n_clusters = int(frame["label"].max() + 1) if len(frame) else 0
-    title = f"newsclust: {len(frame)} articles, {graph.first_day} to {graph.last_day}, {n_clusters} clusters"
-    path = write_map(frame, coords, path, title)
+    n_stories = int(frame.loc[frame["label"] >= 0, "story"].nunique()) if "story" in frame else n_clusters
+    noise = float((frame["label"] < 0).mean()) if len(frame) else 0.0
+    title = f"newsclust: the stories of {graph.first_day} to {graph.last_day}"
+    subtitle = f"{len(frame)} articles, {n_stories} stories, {noise:.0%} noise"
+    if "story_born" in frame:
+        new = int(frame.loc[frame["label"] >= 0].drop_duplicates("story")["story_born"].eq(graph.last_day).sum())
+        subtitle += f", {new} new on {graph.last_day}"
+    path = write_map(frame, coords, path, title, subtitle=subtitle)
     return {
         "path": dg.MetadataValue.path(str(path)),
         "url": dg.MetadataValue.url(path.as_uri()),
         "points": len(frame),
         "clusters": n_clusters,
         "noise_points": int((frame["label"] < 0).sum()),
-        "stories": int(frame.loc[frame["label"] >= 0, "story"].nunique()) if "story" in frame else n_clusters,
+        "stories": n_stories,
         "size_bytes": path.stat().st_size,
     }
 

@@ -1,7 +1,9 @@
 """The interactive story map: a self-contained plotly HTML file. No Dagster imports.
 
 One trace per story (so the legend toggles stories), noise as a grey trace that can be
-hidden, hover text with headline, date and story. With a ``story`` column (from the
+hidden, hover text with headline, date and story; the largest stories named at their
+centre (as datamapplot labels clusters), a dropdown that highlights one story, neighbours
+in distinct colours, and a subtitle with the window's counts. With a ``story`` column (from the
 ``stories`` asset) a story keeps its id, colour and legend entry on every day's map, and
 the hover shows its id and the day it was first seen; without one, traces are the
 window's cluster labels. Headlines are HTML-escaped
@@ -38,41 +40,93 @@ def _hover(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str):
+LABELLED = 12         # the largest stories are named on the map itself
+HIGHLIGHT = 40        # stories in the "highlight" dropdown
+LEGEND_CHARS = 70     # legend entries are cut here (the hover has the whole name)
+
+
+def _short(text: str, n: int) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
+
+
+def _headline_part(name: str) -> str:
+    """A story name is "central headline [top / words]": the headline, for labels."""
+    return str(name).split(" [", 1)[0]
+
+
+def assign_colours(groups: list, centres: dict, preferred: dict, palette: list, min_distance: float) -> dict:
+    """Each group keeps its preferred colour (for a story: the hash of its id, the same on
+    every day's map) unless a group placed before it with that colour lies within
+    ``min_distance`` on the map; then it takes the first palette colour that no group that
+    close has. ``groups`` in priority order (older stories first keep theirs)."""
+    out: dict = {}
+    for g in groups:
+        near = {out[h] for h in out if float(np.hypot(*(centres[g] - centres[h]))) < min_distance}
+        colour = preferred[g]
+        if colour in near:
+            colour = next((c for c in palette if c not in near), colour)
+        out[g] = colour
+    return out
+
+
+def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: str = ""):
     """``frame``: one row per article with headline, date, label, cluster_name, and
-    optionally story, story_name, story_born (empty for noise)."""
+    optionally story, story_name, story_born (empty for noise). One trace per story (the
+    legend toggles it), noise last in grey; the largest stories are named at their centre;
+    a dropdown highlights one story."""
     import plotly.graph_objects as go
     from plotly.colors import qualitative
 
-    palette = qualitative.Dark24 + qualitative.Light24
     from ..stories.timeline import story_colour
 
+    palette = qualitative.Dark24 + qualitative.Alphabet
     frame = frame.reset_index(drop=True).copy()
     frame["x"], frame["y"] = coords[:, 0], coords[:, 1]
-    fig = go.Figure()
     by_story = "story" in frame
+    noise_key = "" if by_story else -1
     if by_story:
         frame["story"] = frame["story"].fillna("").astype(str)
         key = frame["story"].where(frame["label"] >= 0, "")
     else:
         key = frame["label"].astype(int)
-    sizes = key[key != ("" if by_story else -1)].value_counts()
+    name_col = "story_name" if by_story else "cluster_name"
+    sizes = key[key != noise_key].value_counts()
     groups = sorted(sizes.index, key=lambda g: (-sizes[g], str(g)))
-    noise_key = "" if by_story else -1
+    centres = {g: np.median(coords[(key == g).to_numpy()], axis=0) for g in groups}
+    names = {g: str(frame.loc[key == g, name_col].iloc[0]) for g in groups}
+    span = float(np.hypot(*(coords.max(0) - coords.min(0)))) if len(coords) else 1.0
+    preferred = {g: story_colour(g) if by_story else palette[int(g) % len(palette)] for g in groups}
+    colours = assign_colours(sorted(groups, key=str), centres, preferred, palette, 0.08 * span)
+    fig = go.Figure()
     for rank, group in enumerate(groups + ([noise_key] if (key == noise_key).any() else [])):
         part = frame[key == group]
         noise = group == noise_key
-        name_col = "story_name" if by_story else "cluster_name"
-        colour = story_colour(group) if by_story else palette[int(group) % len(palette)]
         fig.add_trace(go.Scattergl(
             x=part["x"].round(4).tolist(), y=part["y"].round(4).tolist(), mode="markers",
-            name=f"noise ({len(part)})" if noise else f"{_esc(part[name_col].iloc[0])} ({len(part)})",
-            marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colour},
-            text=_hover(part), hoverinfo="text",
-            legendrank=1000 if noise else rank,
+            name=f"noise ({len(part)})" if noise else f"{_esc(_short(names[group], LEGEND_CHARS))} ({len(part)})",
+            marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colours[group], "opacity": 0.85},
+            text=_hover(part), hoverinfo="text", legendrank=1000 if noise else rank,
         ))
-    fig.update_layout(title=_esc(title), template="plotly_white", legend_title_text="stories",
-                      xaxis={"visible": False}, yaxis={"visible": False}, height=750)
+    for group in groups[:LABELLED]:
+        fig.add_annotation(x=float(centres[group][0]), y=float(centres[group][1]), showarrow=False,
+                           text=_esc(_short(_headline_part(names[group]), 42)), font={"size": 11, "color": "#222"},
+                           bgcolor="rgba(255,255,255,0.75)", bordercolor=colours[group], borderwidth=1, borderpad=2)
+    n = len(fig.data)
+    buttons = [{"label": "all stories", "method": "restyle", "args": [{"marker.opacity": [0.85] * n}]}]
+    for k, group in enumerate(groups[:HIGHLIGHT]):
+        buttons.append({"label": _esc(_short(_headline_part(names[group]), 48)) + f" ({sizes[group]})",
+                        "method": "restyle",
+                        "args": [{"marker.opacity": [1.0 if i == k else 0.07 for i in range(n)]}]})
+    heading = _esc(title) + (f"<br><sup>{_esc(subtitle)}</sup>" if subtitle else "")
+    fig.update_layout(title={"text": heading}, template="plotly_white", legend_title_text="stories",
+                      xaxis={"visible": False}, yaxis={"visible": False}, height=800, margin={"t": 120},
+                      updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right", "y": 1.02,
+                                    "yanchor": "bottom", "showactive": True, "active": 0, "pad": {"b": 4},
+                                    "bgcolor": "white"}] if groups else [])
+    if groups:
+        fig.add_annotation(text="highlight a story:", xref="paper", yref="paper", x=1.0, y=1.10, xanchor="right",
+                           yanchor="bottom", showarrow=False, font={"size": 12, "color": "#555"})
     return fig
 
 
@@ -92,14 +146,14 @@ def plotly_js(directory: Path) -> str:
 
 
 def write_map(frame: pd.DataFrame, coords: np.ndarray, path: str | Path, title: str,
-              inline_js: bool = False) -> Path:
+              inline_js: bool = False, subtitle: str = "") -> Path:
     """Write the map as an HTML file that works offline: plotly.js is written once beside it
     (``plotly-<version>.min.js``, shared by every map of the directory, so a map of a few
     hundred points is tens of kilobytes), or inlined with ``inline_js`` (one 4.8 MB file
     that can be mailed on its own)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig = build_figure(frame, coords, title)
+    fig = build_figure(frame, coords, title, subtitle)
     tmp = path.with_suffix(".tmp")
     fig.write_html(tmp, include_plotlyjs=True if inline_js else plotly_js(path.parent), full_html=True)
     tmp.replace(path)

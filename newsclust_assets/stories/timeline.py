@@ -44,11 +44,13 @@ def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust st
     for sid in chosen:
         rows = days[days["story"] == sid].set_index("day")
         name = str(rows["name"].iloc[-1])
-        y = [int(rows["articles"].get(d, 0)) if d in rows.index else 0 for d in all_days]
+        first = rows.index.min()  # no line before the story's first day
+        y = [None if d < first else int(rows["articles"].get(d, 0)) if d in rows.index else 0 for d in all_days]
         hover = [f"<b>{_esc(name)}</b><br>{sid} · {d}<br>{n} articles"
                  + (f"<br>{rows.loc[d, 'event']}" + (f" ({_esc(rows.loc[d, 'other'])})" if rows.loc[d, "other"] else "")
                     if d in rows.index and rows.loc[d, "event"] else "") for d, n in zip(all_days, y)]
-        fig.add_trace(go.Scatter(x=all_days, y=y, mode="lines", name=_esc(f"{name[:60]} ({sid})"),
+        label = str(name).split(" [", 1)[0]
+        fig.add_trace(go.Scatter(x=all_days, y=y, mode="lines", name=_esc(f"{label[:60]} ({sid})"),
                                  line={"color": story_colour(sid), "width": 2}, text=hover, hoverinfo="text",
                                  legendgroup=sid))
         marks = rows[rows["event"].isin(list(MARKERS))]
