@@ -12,6 +12,9 @@ Production is configuration alone (environment variables; secrets through dg.Env
 - ``NEWSCLUST_MILVUS_URI`` (``http://host:19530``, a Zilliz Cloud endpoint, or a local
   ``*.db`` path), ``NEWSCLUST_MILVUS_TOKEN`` (the secret), ``NEWSCLUST_MILVUS_DB_NAME``,
   ``NEWSCLUST_MILVUS_COLLECTION``, ``NEWSCLUST_MILVUS_METRIC``, ``NEWSCLUST_MILVUS_INDEX_TYPE``.
+- ``NEWSCLUST_LLM_BASE_URL`` (optional) names stories with an OpenAI-compatible chat model:
+  ``NEWSCLUST_LLM_MODEL`` (required with it), ``NEWSCLUST_LLM_API_KEY`` (the secret),
+  ``NEWSCLUST_LLM_TIMEOUT_S``.
 """
 
 import os
@@ -22,7 +25,7 @@ from .assets import ALL_ASSETS
 from .automation import news_source_sensor
 from .ranges import range_pickle_io_manager
 from .resources import (EmbeddingResource, LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
-                        NewsSourceResource, OpenAIEmbeddingResource, StoryStoreResource)
+                        NewsSourceResource, OpenAIEmbeddingResource, StoryNamerResource, StoryStoreResource)
 from .settings import data_dir, source_path
 
 
@@ -67,6 +70,18 @@ def milvus_from_env() -> MilvusResource:
     return MilvusResource(uri=uri, **optional, **_secret("token", "NEWSCLUST_MILVUS_TOKEN"))
 
 
+def namer_from_env() -> StoryNamerResource:
+    base_url = os.environ.get("NEWSCLUST_LLM_BASE_URL", "")
+    if not base_url:
+        return StoryNamerResource()
+    model = os.environ.get("NEWSCLUST_LLM_MODEL", "")
+    if not model:
+        raise ValueError("NEWSCLUST_LLM_BASE_URL is set but NEWSCLUST_LLM_MODEL is not: name the chat model it serves")
+    return StoryNamerResource(base_url=base_url, model=model,
+                              timeout_s=float(os.environ.get("NEWSCLUST_LLM_TIMEOUT_S") or 15),
+                              **_secret("api_key", "NEWSCLUST_LLM_API_KEY"))
+
+
 def default_resources() -> dict:
     return {
         "news_source": NewsSourceResource(path=source_path()),
@@ -75,6 +90,7 @@ def default_resources() -> dict:
         "maps": MapStorageResource(directory=str(data_dir() / "maps")),
         "labels_export": LabelExportResource(directory=str(data_dir() / "labels")),
         "story_store": StoryStoreResource(directory=str(data_dir() / "stories")),
+        "story_namer": namer_from_env(),
         "io_manager": range_pickle_io_manager,
     }
 

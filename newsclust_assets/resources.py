@@ -198,3 +198,25 @@ class StoryStoreResource(dg.ConfigurableResource):
         out = pd.concat(frames, ignore_index=True)
         out["articles"] = out["articles"].astype(int)
         return out
+
+
+class StoryNamerResource(dg.ConfigurableResource):
+    """An OpenAI-compatible chat endpoint that names stories in 4-8 words (optional). With
+    ``base_url`` empty (the default) stories keep their offline names: central headline +
+    top words. Any error, timeout or unusable answer falls back to the offline name; answers
+    are cached per model and membership in ``llm_names.json`` beside the registry."""
+
+    base_url: str = ""
+    model: str = ""
+    api_key: str = Field(default="", description="secret: set through dg.EnvVar (NEWSCLUST_LLM_API_KEY)")
+    timeout_s: float = 15.0
+    max_per_day: int = 50
+
+    def namer(self, directory: str):
+        if not self.base_url:
+            return None
+        from .stories.llm_names import LlmNamer
+
+        return LlmNamer(self.base_url, self.model, self.api_key, self.timeout_s, self.max_per_day,
+                        Path(directory).absolute() / "llm_names.json")
+

@@ -8,7 +8,7 @@ import pytest
 
 from newsclust_assets.vectors.milvus_store import open_client, query_window
 from newsclust_assets.resources import (LabelExportResource, LocalEmbeddingResource, MapStorageResource, MilvusResource,
-                                        NewsSourceResource, StoryStoreResource)
+                                        NewsSourceResource, StoryNamerResource, StoryStoreResource)
 from newsclust_assets.ranges import range_pickle_io_manager
 from newsclust_assets.settings import SAMPLE_PATH
 
@@ -39,6 +39,7 @@ def make_resources(tmp: Path, source: Path | str = SAMPLE_PATH, **milvus_kwargs)
         "maps": MapStorageResource(directory=str(tmp / "maps")),
         "labels_export": LabelExportResource(directory=str(tmp / "labels")),
         "story_store": StoryStoreResource(directory=str(tmp / "stories")),
+        "story_namer": StoryNamerResource(),
         "io_manager": range_pickle_io_manager,
     }
 

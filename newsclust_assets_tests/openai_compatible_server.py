@@ -7,7 +7,10 @@ share words are close, so clustering still means something), or the offline Mini
 
 Failures are scripted per request: ``script`` is consumed one action per request, then
 ``always`` (default "ok") applies. Actions: "ok", ("status", code[, headers]),
-"wrong_dim", "drop_one", ("sleep", seconds).
+"wrong_dim", "drop_one", ("sleep", seconds), and for chat ("answer", text).
+
+``POST /v1/chat/completions`` answers as a chat model: ``chat_fn(messages)`` gives the
+text (by default a name made of the first words of the first headline in the prompt).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class EmbeddingServer:
         self.model = model
         self.api_key = api_key
         self.embed_fn = embed_fn or (lambda texts, d: hashed_embedding(texts, d))
+        self.chat_fn = self.default_chat
         self.script: list = []
         self.always = "ok"
         self.delay_s = 0.0
@@ -61,6 +65,13 @@ class EmbeddingServer:
     def close(self):
         self._http.shutdown()
         self._http.server_close()
+
+    @staticmethod
+    def default_chat(messages: list[dict]) -> str:
+        user = messages[-1]["content"]
+        first = next((line[2:] for line in user.splitlines() if line.startswith("- ")), "news story of the day")
+        words = re.findall(r"[A-Za-z0-9']+", first)[:6]
+        return " ".join(words + ["story"] * max(0, 4 - len(words)))
 
     def inputs_received(self) -> list[str]:
         return [text for r in self.requests for text in r["input"]]
@@ -105,6 +116,8 @@ class EmbeddingServer:
                         server.in_flight -= 1
 
             def _answer(self, body: dict, texts: list[str], auth: str):
+                if self.path.rstrip("/") == "/v1/chat/completions":
+                    return self._chat(body, auth)
                 if self.path.rstrip("/") != "/v1/embeddings":
                     return self._error(404, f"no route {self.path}")
                 if server.api_key is not None and auth != f"Bearer {server.api_key}":
@@ -135,5 +148,22 @@ class EmbeddingServer:
                 tokens = sum(len(t.split()) for t in texts)
                 self._send(200, {"object": "list", "data": data, "model": server.model,
                                  "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+            def _chat(self, body: dict, auth: str):
+                if server.api_key is not None and auth != f"Bearer {server.api_key}":
+                    return self._error(401, f"invalid API key: {auth.removeprefix('Bearer ')}")
+                if body.get("model") != server.model:
+                    return self._error(404, f"model {body.get('model')!r} not found")
+                action = server._next_action()
+                if isinstance(action, tuple) and action[0] == "status":
+                    return self._error(action[1], f"scripted HTTP {action[1]}")
+                if isinstance(action, tuple) and action[0] == "sleep":
+                    time.sleep(action[1])
+                text = action[1] if isinstance(action, tuple) and action[0] == "answer" else server.chat_fn(body["messages"])
+                self._send(200, {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+                                 "model": server.model,
+                                 "choices": [{"index": 0, "finish_reason": "stop",
+                                              "message": {"role": "assistant", "content": text}}],
+                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
 
         return Handler

@@ -28,7 +28,7 @@ def test_eight_assets_in_lineage_order_with_checks():
                       ("cluster_labels", "every_article_labelled"), ("cluster_labels", "noise_share_below_bound"),
                       ("stories", "story_ids_stable")}
     assert set(defs.resources) == {"news_source", "embedder", "milvus", "maps", "labels_export", "story_store",
-                                   "io_manager"}
+                                   "story_namer", "io_manager"}
 
 
 def test_stories_take_their_own_previous_day():

@@ -19,9 +19,9 @@ import pandas as pd
 from ..artifacts import WindowGraph
 from ..partitions import FIRST_DAY
 from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
-from ..resources import StoryStoreResource
+from ..resources import StoryNamerResource, StoryStoreResource
 from ..stories.timeline import write_timeline
-from ..stories.tracking import DayReport, StoryState, TrackSettings, advance
+from ..stories.tracking import DayReport, StoryState, TrackSettings, advance, apply_names
 
 STABILITY_CHECK = "story_ids_stable"
 
@@ -84,7 +84,7 @@ def _window_vectors(graph: WindowGraph, labels: pd.DataFrame) -> tuple[pd.DataFr
                                                "max_changed_share (warning).")],
 )
 def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, knn_distances, cluster_labels,
-            story_store: StoryStoreResource):
+            story_store: StoryStoreResource, story_namer: StoryNamerResource):
     settings = config.settings()
     graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
     started = time.perf_counter()
@@ -94,10 +94,20 @@ def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, 
         context.log.warning(f"stories: no stories for the day before {keys[0]}: a new registry starts here "
                             "(materialize the earlier days first to carry their ids)")
     values, unstable, totals = {}, [], {"changed": 0, "compared": 0}
+    namer = story_namer.namer(story_store.directory)
     for key in keys:
         frame, vectors = _window_vectors(graphs[key], labels[key])
         before = state
         state, report = advance(state, key, frame, vectors, settings)
+        llm = {}
+        if namer is not None and report.named:
+            asked = namer.report()
+            names = {sid: namer.name(n["members"], n["headlines"], n["words"], n["offline"])
+                     for sid, n in report.named.items()}
+            apply_names(state, report, {sid: n for sid, n in names.items() if n != report.named[sid]["offline"]})
+            now = namer.report()
+            llm = {"llm_named_today": now["llm_named"] + now["llm_cached"] - asked["llm_named"] - asked["llm_cached"],
+                   "llm_fallbacks_today": now["llm_fallbacks"] - asked["llm_fallbacks"]}
         story_store.write(report.stories, story_store.stories_path(key))
         story_store.write(report.articles, story_store.articles_path(key))
         share = report.changed_ids / report.compared_ids if report.compared_ids else 0.0
@@ -112,6 +122,8 @@ def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, 
             "stories_live": c["stories_live"],
             "previous_day": before.day if before else "none (a new registry)",
             "changed_id_share": round(share, 4),
+            "names": "LLM (" + story_namer.model + ")" if namer else "offline: central headline + top words",
+            **llm,
             "top_stories": dg.MetadataValue.md(top_stories_markdown(report, before)),
             "stories_csv": dg.MetadataValue.path(str(story_store.stories_path(key))),
             "articles_csv": dg.MetadataValue.path(str(story_store.articles_path(key))),
@@ -125,9 +137,14 @@ def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, 
         description=(f"{len(unstable)} days moved more than {config.max_changed_share:.0%} of carried articles to "
                      "another story outside merges and splits") if unstable else None,
     )
-    return dg.MaterializeResult(value=output(context, values), check_results=[check],
-                                metadata={"run_days": len(keys),
-                                          "run_seconds": round(time.perf_counter() - started, 3)})
+    run_md = {"run_days": len(keys), "run_seconds": round(time.perf_counter() - started, 3)}
+    if namer is not None:
+        namer.save()
+        run_md.update(namer.report())
+        if namer.fallbacks:
+            context.log.warning(f"stories: {sum(namer.fallbacks.values())} names fell back to the offline name "
+                                f"({run_md['llm_fallback_reasons']})")
+    return dg.MaterializeResult(value=output(context, values), check_results=[check], metadata=run_md)
 
 
 class TimelineConfig(dg.Config):

@@ -105,6 +105,7 @@ class DayReport:
     articles: pd.DataFrame      # id, story, story_name, first_story, first_seen, date (clustered articles)
     changed_ids: int            # articles clustered yesterday and today whose id changed outside merges/splits
     compared_ids: int           # articles clustered yesterday and today
+    named: dict = field(default_factory=dict)  # story -> members, central headlines, words, offline name: (re)named today
 
 
 STORY_COLUMNS = ["story", "name", "status", "event", "other", "articles", "new_articles", "total", "born", "last_seen",
@@ -245,6 +246,7 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
             merged[sid] = target
 
     new_current: dict[str, str] = {}
+    named: dict[str, dict] = {}
     new_first: Counter = Counter()
     new_rows = []
     for c in order:
@@ -257,10 +259,14 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
         s.vector_sum = sums[c].astype(np.float32)
         member_ids = frozenset(ids[i] for i in rows)
         if not s.name_members or len(member_ids - s.name_members) > settings.rename_share * len(member_ids):
-            central = _central(vectors[rows], sums[c])
+            order_rows = rows[np.argsort(-(vectors[rows] @ sums[c]), kind="stable")]  # most central first
             if "cluster_name" in clusters:
-                s.name = _LABEL_PREFIX.sub("", str(clusters["cluster_name"].iloc[rows[central]]))
+                s.name = _LABEL_PREFIX.sub("", str(clusters["cluster_name"].iloc[order_rows[0]]))
             s.name_members = member_ids
+            heads = list(dict.fromkeys(str(clusters["headline"].iloc[i]) for i in order_rows[:20])) \
+                if "headline" in clusters else []
+            words = s.name.split(" [", 1)[1].rstrip("]").split(" / ") if " [" in s.name else []
+            named[sid] = {"members": sorted(member_ids), "headlines": heads[:8], "words": words, "offline": s.name}
         stories[sid] = s
         for i in rows:
             a = ids[i]
@@ -333,14 +339,22 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     window = set(ids)
     new_state = StoryState(day=day, stories=kept, current=new_current,
                            first={a: v for a, v in first_seen.items() if a in window})
-    return new_state, DayReport(day, events, counts, table, articles, changed, compared)
+    return new_state, DayReport(day, events, counts, table, articles, changed, compared, named)
 
 
 _LABEL_PREFIX = re.compile(r"^-?\d+: ")  # cluster_labels names start with the window's label number
 
 
-def _central(rows: np.ndarray, total: np.ndarray) -> int:
-    return int(np.argmax(rows @ total)) if len(rows) else 0
+def apply_names(state: StoryState, report: DayReport, names: dict[str, str]) -> None:
+    """Replace the names of stories (re)named today, e.g. by an LLM, in the state and the
+    day's tables."""
+    for sid, name in names.items():
+        if sid in state.stories:
+            state.stories[sid] = replace(state.stories[sid], name=name)
+    if names:
+        report.stories["name"] = [names.get(sid, n) for sid, n in zip(report.stories["story"], report.stories["name"])]
+        report.articles["story_name"] = [names.get(sid, n) for sid, n in
+                                         zip(report.articles["story"], report.articles["story_name"])]
 
 
 def _copy(story: Story) -> Story:
