@@ -6,8 +6,9 @@ day partition materialized with its own metadata. (``stories``, the map and the 
 would follow in a second range run, one more 30 s daemon tick: their range path is tested
 in test_ranges.py and the daemon-free automation path in test_automation.py.) Then a real
 headless Chromium opens the UI on that Dagster home: the asset graph with its lineage
-edges, cluster_labels' metadata and checks, the sensor on the Automation page, and a
-one-partition materialization launched by clicking. Screenshots: ``ui_*.png`` in the
+edges, cluster_labels' metadata and checks, stories' metadata and stability check, the
+timeline's metadata, the sensor on the Automation page, and a one-partition
+materialization launched by clicking. Screenshots: ``ui_*.png`` in the
 test's temp dir."""
 
 import re
@@ -17,7 +18,9 @@ import dagster as dg
 import pandas as pd
 
 from .browser import browser_page
-from .conftest import sample_rows, stored_rows, write_jsonl
+from newsclust_assets.assets import ALL_ASSETS
+
+from .conftest import make_resources, sample_rows, stored_rows, write_jsonl
 from .dagster_dev import DagsterDev
 from newsclust_assets.resources import MilvusResource
 
@@ -50,6 +53,14 @@ def click_through_the_ui(dev: DagsterDev, tmp_path, day: str) -> None:
         for check in ("every_article_labelled", "noise_share_below_bound"):
             page.get_by_text(check, exact=True).first.wait_for(timeout=30_000)
         page.screenshot(path=str(tmp_path / "ui_checks.png"))
+        page.goto(f"{dev.url}/assets/stories?partition={day}")
+        for key in ("born", "continued", "merged", "ended", "top_stories", "changed_id_share", "previous_day"):
+            page.get_by_text(key, exact=True).first.wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "ui_stories.png"))
+        page.goto(f"{dev.url}/assets/stories?view=checks")
+        page.get_by_text("story_ids_stable", exact=True).first.wait_for(timeout=30_000)
+        page.goto(f"{dev.url}/assets/story_timeline?partition={day}")
+        page.get_by_text("born_in_period", exact=True).first.wait_for(timeout=30_000)
         page.goto(f"{dev.url}/automation")
         page.get_by_text("news_source_sensor", exact=True).first.wait_for(timeout=30_000)
         page.screenshot(path=str(tmp_path / "ui_automation.png"))
@@ -90,9 +101,18 @@ def test_ui_backfill_runs_one_range_run(tmp_path):
             time.sleep(2)
             status = dev.graphql(STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]["status"]
         assert status == "COMPLETED_SUCCESS", (status, (tmp_path / "dagster_dev.log").read_text()[-4000:])
+        # stories and the timeline for the same days, as their second range run would (in this
+        # process, on the same Dagster home), so the UI shows them too
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            resources = make_resources(tmp_path / "data", source)
+            assert dg.materialize(ALL_ASSETS, selection=["stories", "story_timeline"], instance=instance,
+                                  resources=resources,
+                                  tags={"dagster/asset_partition_range_start": DAYS[0],
+                                        "dagster/asset_partition_range_end": DAYS[-1]}).success
         click_through_the_ui(dev, tmp_path, DAYS[-1])
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        runs = [r for r in instance.get_runs() if "dagster/from_ui" not in r.tags]
+        runs = [r for r in instance.get_runs() if "dagster/from_ui" not in r.tags
+                and r.job_name != "__ephemeral_asset_job__"]  # the backfill's runs only
         assert len(runs) == 1  # five days of five assets in one run, not 25 runs
         assert (runs[0].tags["dagster/asset_partition_range_start"], runs[0].tags["dagster/asset_partition_range_end"]) \
             == (DAYS[0], DAYS[-1])
