@@ -3,7 +3,8 @@ functions the assets call, without Dagster. Child process of ``benchmarks.produc
 
 Every day of the file is read, embedded (the range's texts in one call, full batches),
 stored (bulk upsert, one flush), then every day's window is built from one Milvus read per
-chunk of windows, clustered and its labels written as CSV; the last window gets a map.
+chunk of windows, clustered and its labels written as CSV, its stories carried on from the
+day before (registry CSVs as the stories asset writes them); the last window gets a map.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,8 @@ from newsclust_assets.clustering.umap_reduction import reduce_with_knn
 from newsclust_assets.clustering.window_clustering import label_window
 from newsclust_assets.ingest.news_source import articles_for_days, read_articles
 from newsclust_assets.maps.map_plot import write_map
-from newsclust_assets.resources import MilvusResource
+from newsclust_assets.resources import MilvusResource, StoryStoreResource
+from newsclust_assets.stories.tracking import advance
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
 from newsclust_assets.vectors.milvus_store import ensure_collection, write_days
 from newsclust_assets.vectors.window_graph import window_graphs
@@ -58,7 +61,8 @@ def main(source: Path, workdir: Path, out: Path) -> None:
             write_days(client, spec, batch, flush=milvus.is_lite)
     labels_dir = workdir / "labels"
     labels_dir.mkdir(exist_ok=True)
-    clusters = []
+    clusters, state, story_seconds = [], None, 0.0
+    store = StoryStoreResource(directory=str(workdir / "stories"))
     with stages("windows"):
         for i in range(0, len(days), WINDOW_CHUNK):
             graphs = window_graphs(milvus, days[i:i + WINDOW_CHUNK], WINDOW_DAYS, 15, "auto")
@@ -66,6 +70,12 @@ def main(source: Path, workdir: Path, out: Path) -> None:
                 frame = label_window(graph).frame
                 frame.to_csv(labels_dir / f"labels_{d}.csv", index=False)
                 clusters.append(int(frame["label"].max() + 1) if len(frame) else 0)
+                started = time.perf_counter()
+                state, report = advance(state, str(d), frame, graph.vectors)
+                store.write(report.stories, store.stories_path(str(d)))
+                store.write(report.articles, store.articles_path(str(d)))
+                story_seconds += time.perf_counter() - started
+    stages.results["windows"]["stories_seconds"] = round(story_seconds, 3)
     with stages("map"):
         plot = PlotConfig()
         coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=plot.min_dist, seed=plot.seed)

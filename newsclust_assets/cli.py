@@ -453,7 +453,7 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
         progress.step(len(chunk), sum(window_rows[k] for k in chunk))
     story_days = plan_stories(window_days, instance, force)
     if story_days:
-        progress = Progress(log, "days of stories", len(story_days), "days", len(story_days))
+        progress = Progress(log, "stories", len(story_days), "days", len(story_days))
         for chunk in chunks(story_days, {}, STORY_CHUNK, 0):
             attempt(STORIES[:1], chunk, windowed_config)
             progress.step(len(chunk), len(chunk))
