@@ -9,10 +9,11 @@ and named in the hover; everything else is summed in a grey "other stories" line
 from __future__ import annotations
 
 import hashlib
-import html
 from pathlib import Path
 
 import pandas as pd
+
+from ..maps.map_plot import _esc, _headline_part, plotly_js
 
 MARKERS = {"born": "star", "returned": "triangle-up", "split": "diamond", "merged": "x"}
 
@@ -23,10 +24,6 @@ def story_colour(story: str) -> str:
 
     palette = qualitative.Dark24 + qualitative.Alphabet
     return palette[int(hashlib.md5(story.encode()).hexdigest()[:8], 16) % len(palette)]
-
-
-def _esc(value) -> str:
-    return html.escape(str(value), quote=False)
 
 
 def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust stories"):
@@ -49,7 +46,7 @@ def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust st
         hover = [f"<b>{_esc(name)}</b><br>{sid} · {d}<br>{n} articles"
                  + (f"<br>{rows.loc[d, 'event']}" + (f" ({_esc(rows.loc[d, 'other'])})" if rows.loc[d, "other"] else "")
                     if d in rows.index and rows.loc[d, "event"] else "") for d, n in zip(all_days, y)]
-        label = str(name).split(" [", 1)[0]
+        label = _headline_part(name)
         fig.add_trace(go.Scatter(x=all_days, y=y, mode="lines", name=_esc(f"{label[:60]} ({sid})"),
                                  line={"color": story_colour(sid), "width": 2}, text=hover, hoverinfo="text",
                                  legendgroup=sid))
@@ -80,8 +77,6 @@ def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust st
 
 def write_timeline(days: pd.DataFrame, path: str | Path, top: int = 20, title: str = "newsclust stories") -> Path:
     """Write the page, offline: plotly.js is the file the maps of that directory share."""
-    from ..maps.map_plot import plotly_js
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
