@@ -42,3 +42,12 @@ class WindowGraph:
     @property
     def n(self) -> int:
         return len(self.articles)
+
+    def labels_in_order(self, labels: pd.DataFrame) -> pd.DataFrame:
+        """The window's ``cluster_labels`` in this graph's row order (row i for vector i);
+        a clear error when they do not cover every article of the graph."""
+        frame = labels.set_index("id").reindex(self.articles["id"])
+        if frame["label"].isna().any():
+            raise ValueError("cluster_labels does not cover every article of knn_distances: "
+                             "re-materialize cluster_labels")
+        return frame.reset_index()

@@ -19,10 +19,7 @@ def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConf
                 story_articles: pd.DataFrame | None = None) -> dict:
     """Write one window's map, coloured by story id when ``story_articles`` (the stories
     asset's articles of the day) is given; returns its metadata."""
-    frame = labels.set_index("id").reindex(graph.articles["id"])
-    if frame["label"].isna().any():
-        raise ValueError("cluster_labels does not cover every article of knn_distances: re-materialize cluster_labels")
-    frame = frame.reset_index()
+    frame = graph.labels_in_order(labels)
     if story_articles is not None:
         ours = story_articles.set_index("id")[["story", "story_name", "story_born"]]
         frame = frame.join(ours, on="id")

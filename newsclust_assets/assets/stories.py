@@ -13,10 +13,8 @@ import time
 from dataclasses import dataclass
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
-from ..artifacts import WindowGraph
 from ..partitions import FIRST_DAY
 from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
 from ..resources import StoryNamerResource, StoryStoreResource
@@ -61,14 +59,6 @@ def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: 
     return "\n".join(lines)
 
 
-def _window_vectors(graph: WindowGraph, labels: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The window's labels in the graph's row order, with the graph's vectors."""
-    frame = labels.set_index("id").reindex(graph.articles["id"])
-    if frame["label"].isna().any():
-        raise ValueError("cluster_labels does not cover every article of knn_distances: re-materialize cluster_labels")
-    return frame.reset_index(), np.asarray(graph.vectors)
-
-
 @dg.asset(
     **day_asset_args(),
     ins={"previous": dg.AssetIn("stories", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1,
@@ -96,9 +86,9 @@ def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, 
     values, unstable, totals = {}, [], {"changed": 0, "compared": 0}
     namer = story_namer.namer(story_store.directory)
     for key in keys:
-        frame, vectors = _window_vectors(graphs[key], labels[key])
+        graph = graphs[key]
         before = state
-        state, report = advance(state, key, frame, vectors, settings)
+        state, report = advance(state, key, graph.labels_in_order(labels[key]), graph.vectors, settings)
         llm = {}
         if namer is not None and report.named:
             asked = namer.report()
