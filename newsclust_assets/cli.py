@@ -512,8 +512,8 @@ def format_summary(s: dict) -> str:
 
 
 CLUSTER_OPTIONS = {  # CLI option -> cluster_labels config field
-    "algorithm": str, "similarity_threshold": float, "lexical_weight": float, "min_cluster_size": int,
-    "attach_similarity": float,
+    "algorithm": str, "similarity_threshold": float, "lexical_weight": float, "time_weight": float,
+    "time_scale": float, "min_cluster_size": int, "attach_similarity": float,
 }
 
 
@@ -557,6 +557,10 @@ def _add_cluster_options(p: argparse.ArgumentParser) -> None:
                    help="mean cosine similarity at which two groups of articles still merge (default 0.3)")
     p.add_argument("--lexical-weight", type=float, dest="lexical_weight",
                    help="weight of TF-IDF cosine blended into the similarity, 0..1 (default 0)")
+    p.add_argument("--time-weight", type=float, dest="time_weight",
+                   help="similarity two groups lose when far apart in news time, 0..1; 0 = off (default 0.4)")
+    p.add_argument("--time-scale", type=float, dest="time_scale",
+                   help="news-time gap of the full loss, in articles published between (default 300)")
     p.add_argument("--min-cluster-size", type=int, dest="min_cluster_size", help="smaller groups are noise (default 2)")
     p.add_argument("--attach-similarity", type=float, dest="attach_similarity",
                    help="centroid cosine at which a noise article joins a cluster; 0 = off (default 0.5)")

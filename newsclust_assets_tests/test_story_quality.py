@@ -13,7 +13,7 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import adjusted_rand_score
 
 from newsclust_assets.artifacts import WindowGraph
-from newsclust_assets.clustering.average_linkage import average_linkage
+from newsclust_assets.clustering.average_linkage import average_linkage, news_time
 from newsclust_assets.clustering.topic_words import story_names
 from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
 from newsclust_assets.evaluation import synthetic
@@ -92,6 +92,41 @@ def test_average_linkage_keeps_duplicates_and_respects_the_graph():
     assert average_linkage(np.zeros((0, 3), np.float32), symmetric_graph(0, [], [], []), 0.3).labels.size == 0
     with pytest.raises(ValueError, match="lexical_weight > 0 needs the texts"):
         average_linkage(x, graph, 0.3, lexical_weight=0.5)
+
+
+def test_news_time_counts_the_articles_published_before():
+    # two on day 1 share the middle of their day; day 2's three come after both
+    assert news_time(["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02", "2024-01-02"]).tolist() == \
+        [1.0, 3.5, 1.0, 3.5, 3.5]
+    assert news_time([]).size == 0
+    assert news_time(["2024-01-05"]).tolist() == [0.5]
+
+
+def test_time_keeps_one_subject_on_far_apart_days_in_two_stories():
+    # the same subject twice (cos > 0.99 within, about 0.63 across), 400 other articles apart in news time
+    x = _unit([[1, 0.0, 0], [1, 0.1, 0], [1, 1.3, 0], [1, 1.4, 0]])
+    cos = x @ x.T
+    assert cos[0, 2] > 0.5 and cos[0, 3] > 0.5  # without time the subject is one group
+    graph = _complete_graph(4)
+    assert average_linkage(x, graph, 0.3).labels.tolist() == [0, 0, 0, 0]
+    positions = np.array([10.0, 10.0, 410.0, 410.0])
+    timed = average_linkage(x, graph, 0.3, positions=positions, time_weight=0.4, time_scale=300)
+    assert sorted(np.bincount(timed.labels).tolist()) == [2, 2] and timed.labels[0] != timed.labels[2]
+    # a short gap (20 articles) costs 0.4 * 20 / 300 = 0.027: the subject stays one story
+    near = average_linkage(x, graph, 0.3, positions=np.array([10.0, 10.0, 30.0, 30.0]), time_weight=0.4,
+                           time_scale=300)
+    assert near.labels.tolist() == [0, 0, 0, 0]
+    # exactly the loss the docs state: the cross-pair mean of the two pairs minus the full 0.4
+    mean_cross = float(cos[:2, 2:].mean())
+    just_below = average_linkage(x, graph, mean_cross - 0.4 + 1e-6, positions=positions, time_weight=0.4,
+                                 time_scale=300)
+    just_above = average_linkage(x, graph, mean_cross - 0.4 - 1e-6, positions=positions, time_weight=0.4,
+                                 time_scale=300)
+    assert len(set(just_below.labels.tolist())) == 2 and len(set(just_above.labels.tolist())) == 1
+    with pytest.raises(ValueError, match="needs one news-time position per vector"):
+        average_linkage(x, graph, 0.3, time_weight=0.4)
+    with pytest.raises(ValueError, match="time_weight must be in"):
+        ClusterSettings(time_weight=1.5)
 
 
 def test_noise_attach_rule_joins_only_close_articles():

@@ -20,6 +20,8 @@ class ClusterConfig(dg.Config):
     algorithm: str = "average_linkage"  # or "umap_hdbscan" (v1)
     similarity_threshold: float = 0.3   # mean cosine similarity at which two groups of articles still merge
     lexical_weight: float = 0.0         # weight of TF-IDF cosine blended into the similarity (0..1)
+    time_weight: float = 0.4            # similarity two groups lose when far apart in news time (0..1)
+    time_scale: float = 300.0           # news-time gap, in articles published between, of the full loss
     min_cluster_size: int = 2           # smaller groups are noise
     attach_similarity: float = 0.5      # a noise article joins a neighbouring cluster at this centroid cosine
     n_components: int = 5               # umap_hdbscan only: UMAP dimensions that HDBSCAN clusters in
@@ -30,9 +32,11 @@ class ClusterConfig(dg.Config):
     story_field: str = "story"          # source field with labelled stories, scored when present
 
     def settings(self) -> ClusterSettings:
-        return ClusterSettings(self.algorithm, self.similarity_threshold, self.lexical_weight,
-                               self.min_cluster_size, self.attach_similarity, self.n_components,
-                               self.min_samples, self.seed, self.top_words)
+        return ClusterSettings(
+            algorithm=self.algorithm, similarity_threshold=self.similarity_threshold,
+            lexical_weight=self.lexical_weight, time_weight=self.time_weight, time_scale=self.time_scale,
+            min_cluster_size=self.min_cluster_size, attach_similarity=self.attach_similarity,
+            n_components=self.n_components, min_samples=self.min_samples, seed=self.seed, top_words=self.top_words)
 
 
 def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, export, stories: dict,
@@ -49,6 +53,8 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
                         f">= {settings.attach_similarity}") if settings.attach_similarity > 0 else "off",
         "algorithm": settings.algorithm,
         "similarity_threshold": settings.similarity_threshold,
+        "time_rule": (f"two groups lose {settings.time_weight} x min(1, gap / {settings.time_scale:g}) similarity, "
+                      f"gap = articles published between their mean times") if settings.time_weight > 0 else "off",
         "settings_digest": digest,
         "cluster_seconds": round(result.seconds, 3),
         "window": f"{graph.first_day}..{graph.last_day}",

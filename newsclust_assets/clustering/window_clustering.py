@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import WindowGraph
-from .average_linkage import average_linkage, centroid_strength
+from .average_linkage import average_linkage, centroid_strength, news_time
 from .hdbscan_clustering import cluster_embedding
 from .topic_words import cluster_top_words, story_names
 from .umap_reduction import reduce_with_knn
@@ -35,6 +35,8 @@ class ClusterSettings:
     algorithm: str = "average_linkage"
     similarity_threshold: float = 0.3   # average_linkage: mean cosine at which two groups still merge
     lexical_weight: float = 0.0         # average_linkage: weight of TF-IDF cosine in the similarity
+    time_weight: float = 0.4            # average_linkage: similarity lost by groups far apart in news time
+    time_scale: float = 300.0           # average_linkage: news-time gap (in articles) of the full loss
     min_cluster_size: int = 2           # smaller groups are noise (both algorithms)
     attach_similarity: float = 0.5      # noise joins a neighbouring cluster at this centroid cosine; 0 = off
     n_components: int = 5               # umap_hdbscan: UMAP dimensions
@@ -47,6 +49,10 @@ class ClusterSettings:
             raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
         if not -1.0 <= self.similarity_threshold <= 1.0:
             raise ValueError(f"similarity_threshold is a cosine in [-1, 1], got {self.similarity_threshold}")
+        if not 0.0 <= self.time_weight <= 1.0:
+            raise ValueError(f"time_weight must be in [0, 1], got {self.time_weight}")
+        if self.time_scale <= 0:
+            raise ValueError(f"time_scale is a number of articles > 0, got {self.time_scale}")
         if self.min_cluster_size < 2:
             raise ValueError(f"min_cluster_size must be at least 2, got {self.min_cluster_size}")
 
@@ -70,7 +76,8 @@ def label_window(graph: WindowGraph, settings: ClusterSettings | None = None) ->
     vectors = np.asarray(graph.vectors, np.float32)
     if settings.algorithm == "average_linkage":
         result = average_linkage(vectors, graph.distances, settings.similarity_threshold, texts,
-                                 settings.lexical_weight, settings.min_cluster_size, settings.attach_similarity)
+                                 settings.lexical_weight, settings.min_cluster_size, settings.attach_similarity,
+                                 news_time(arts["date"]), settings.time_weight, settings.time_scale)
         labels, strength, attached = result.labels, result.strength, result.attached
     else:
         embedding = reduce_with_knn(graph.distances, vectors, graph.k, settings.n_components, min_dist=0.0,
