@@ -82,13 +82,40 @@ def test_name_is_kept_until_a_third_of_the_story_is_new():
 
 
 def test_changed_ids_count_articles_moved_outside_merges_and_splits():
-    vec = _unit([[1, 0], [1, .05], [1, .1], [0, 1], [.05, 1], [.1, 1]])
+    vec = _unit([[1, 0], [1, .05], [.8, .6], [0, 1], [.05, 1], [.1, 1]])
     ids = list("abcdef")
     state, _ = advance(None, "2024-05-01", _frame(ids, [0, 0, 0, 1, 1, 1]), vec)
-    # c moves to the other story, whose articles stay together
+    # c (between the two subjects) moves to the other story, whose articles stay together;
+    # the clusters stay two subjects on both days (mean cross cosine about 0.25)
     state, report = advance(state, "2024-05-02", _frame(ids, [0, 0, 1, 1, 1, 1]), vec)
     assert (report.changed_ids, report.compared_ids) == (1, 6)
     assert report.counts["continued"] == 2 and report.counts["born"] == 0
+
+
+def test_one_subject_in_two_window_clusters_is_one_story():
+    """The window's news time keeps one subject on far-apart days in two clusters (0, 1):
+    with join_clusters they are one story; a third subject (2) stays its own."""
+    from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
+    from newsclust_assets.artifacts import WindowGraph
+    from newsclust_assets.vectors.knn_graph import symmetric_graph
+
+    vec = _unit([[1, 0, 0], [1, .1, 0], [1, 1.3, 0], [1, 1.4, 0], [0, 0, 1], [0, .1, 1]])  # a-d: cos 0.63
+    ids = list("abcdef")
+    dates = ["2024-05-01", "2024-05-01", "2024-05-20", "2024-05-20", "2024-05-20", "2024-05-20"]
+    rows, cols = np.nonzero(~np.eye(6, dtype=bool))
+    graph = WindowGraph(pd.DataFrame({"id": ids, "headline": ids, "text": ids, "date": dates, "category": "x"}),
+                        vec, symmetric_graph(6, rows, cols, np.full(rows.size, 0.5)), 5, "COSINE", "", "")
+    # time_scale 1: a gap of one article costs the full 0.4 here, as a day of a dense stream does
+    timed = label_window(graph, ClusterSettings(time_scale=1.0)).frame["label"].tolist()
+    assert len(set(timed[:4])) == 2 and timed[4] == timed[5] != timed[0]
+    frame = _frame(ids, timed)
+    frame["date"] = dates
+    _, report = advance(None, "2024-05-20", frame, vec, TrackSettings(join_clusters=True))
+    story = dict(zip(report.articles["id"], report.articles["story"]))
+    assert story["a"] == story["c"] and story["e"] == story["f"] != story["a"]
+    assert report.counts["joined"] == 1 and report.counts["born"] == 2 and report.counts["active"] == 2
+    _, apart = advance(None, "2024-05-20", frame, vec)  # the default: one story per cluster
+    assert apart.counts["joined"] == 0 and apart.counts["born"] == 3
 
 
 def test_windows_that_share_no_days_continue_by_content():

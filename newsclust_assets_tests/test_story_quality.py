@@ -13,7 +13,7 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import adjusted_rand_score
 
 from newsclust_assets.artifacts import WindowGraph
-from newsclust_assets.clustering.average_linkage import average_linkage, news_time
+from newsclust_assets.clustering.average_linkage import average_linkage, join_groups, news_time
 from newsclust_assets.clustering.topic_words import story_names
 from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
 from newsclust_assets.evaluation import synthetic
@@ -78,6 +78,15 @@ def test_average_linkage_equals_scipy_upgma_on_a_complete_graph(threshold):
     ref = np.where(sizes[ref] >= 2, ref, -1)  # scipy's singletons are our noise
     assert adjusted_rand_score(noise_as_singletons(ref), noise_as_singletons(ours)) == 1.0
     assert ((ours >= 0) == (ref >= 0)).all()
+    # one level up, from singletons (sums = the vectors, sizes 1) and with no graph: the same
+    joined = join_groups(x, np.ones(len(x)), threshold)
+    assert adjusted_rand_score(noise_as_singletons(ref), joined) == 1.0
+    # and from the clusters as groups: they stay apart (no pair of them reaches the threshold)
+    labels = ours.copy()
+    labels[labels < 0] = labels.max() + 1 + np.arange((labels < 0).sum())
+    sums = np.zeros((labels.max() + 1, x.shape[1]))
+    np.add.at(sums, labels, x)
+    assert join_groups(sums, np.bincount(labels), threshold).tolist() == list(range(labels.max() + 1))
 
 
 def test_average_linkage_keeps_duplicates_and_respects_the_graph():

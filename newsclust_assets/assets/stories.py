@@ -40,9 +40,12 @@ class StoriesConfig(dg.Config):
     end_after_days: int = 7             # unseen this long: status "ended" ("dormant" before)
     return_days: int = 30               # a story unseen at most this long can return
     max_changed_share: float = 0.2      # stability check: share of carried articles whose id changed (warn)
+    join_clusters: bool = False         # today's clusters of one subject (mean cosine >= 0.3, no time) are one story
 
     def settings(self) -> TrackSettings:
-        return TrackSettings(self.overlap_share, self.similarity_threshold, self.end_after_days, self.return_days)
+        return TrackSettings(overlap_share=self.overlap_share, similarity_threshold=self.similarity_threshold,
+                             end_after_days=self.end_after_days, return_days=self.return_days,
+                             join_clusters=self.join_clusters)
 
 
 def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: int = 15) -> str:
@@ -110,6 +113,7 @@ def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, 
             "dagster/row_count": len(report.articles),
             **{k: c[k] for k in ("born", "continued", "grown", "merged", "split", "returned", "ended", "active")},
             "stories_live": c["stories_live"],
+            "clusters_joined": c["joined"],
             "previous_day": before.day if before else "none (a new registry)",
             "changed_id_share": round(share, 4),
             "names": "LLM (" + story_namer.model + ")" if namer else "offline: central headline + top words",

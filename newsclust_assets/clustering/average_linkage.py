@@ -76,9 +76,11 @@ class _Groups:
     exact mean cross-pair similarity."""
 
     def __init__(self, vectors: np.ndarray, lexical: sp.csr_matrix | None, weight: float,
-                 positions: np.ndarray | None = None, time_weight: float = 0.0, time_scale: float = 1.0):
-        self.dense = np.asarray(vectors, np.float64).copy()
-        self.size = np.ones(self.dense.shape[0], np.float64)
+                 positions: np.ndarray | None = None, time_weight: float = 0.0, time_scale: float = 1.0,
+                 sizes: np.ndarray | None = None):
+        self.dense = np.asarray(vectors, np.float64).copy()   # one row per group: the sum of its vectors
+        self.size = (np.ones(self.dense.shape[0], np.float64) if sizes is None
+                     else np.asarray(sizes, np.float64).copy())
         self.weight = weight
         self.lexical = [lexical.getrow(i) for i in range(lexical.shape[0])] if lexical is not None else None
         self.position = np.asarray(positions, np.float64).copy() if positions is not None and time_weight > 0 else None
@@ -138,6 +140,21 @@ def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_thresh
     pattern = (pattern + pattern.T).tocsr()
     neighbours = [set(pattern.indices[pattern.indptr[i]:pattern.indptr[i + 1]].tolist()) - {i} for i in range(n)]
 
+    root, merges = _merge_along(groups, neighbours, similarity_threshold)
+    sizes = np.bincount(root, minlength=n)
+    labels = np.where(sizes[root] >= max(min_cluster_size, 2), root, -1)
+    labels = renumber_by_size(labels)
+    attached = np.zeros(n, bool)
+    if attach_similarity > 0:
+        labels, attached = attach_noise(vectors, labels, pattern, attach_similarity)
+    return LinkageResult(labels, centroid_strength(vectors, labels), attached, merges)
+
+
+def _merge_along(groups: _Groups, neighbours: list[set[int]], threshold: float) -> tuple[np.ndarray, int]:
+    """The average-linkage merges: the most similar pair of neighbouring groups merges first,
+    until no neighbouring pair reaches ``threshold``. ``neighbours`` (changed in place) are
+    the candidate pairs. Returns each item's final group (an item index) and the merges."""
+    n = groups.size.size
     version = np.zeros(n, np.int64)
     alive = np.ones(n, bool)
     parent = np.arange(n)
@@ -148,7 +165,7 @@ def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_thresh
             return
         arr = np.asarray(others, np.int64)
         for b, s in zip(arr.tolist(), groups.similarity(a, arr).tolist()):
-            if s >= similarity_threshold:
+            if s >= threshold:
                 x, y = (a, b) if a < b else (b, a)
                 heapq.heappush(heap, (-s, x, y, int(version[x]), int(version[y])))
 
@@ -181,13 +198,29 @@ def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_thresh
         if (nxt == root).all():
             break
         root = nxt
-    sizes = np.bincount(root, minlength=n)
-    labels = np.where(sizes[root] >= max(min_cluster_size, 2), root, -1)
-    labels = renumber_by_size(labels)
-    attached = np.zeros(n, bool)
-    if attach_similarity > 0:
-        labels, attached = attach_noise(vectors, labels, pattern, attach_similarity)
-    return LinkageResult(labels, centroid_strength(vectors, labels), attached, merges)
+    return root, merges
+
+
+def join_groups(sums: np.ndarray, sizes: np.ndarray, threshold: float) -> np.ndarray:
+    """Average linkage one level up: groups given by the sums of their unit vectors and their
+    sizes merge while the mean similarity over all their cross pairs is at least
+    ``threshold`` (no graph, no time). Returns each group's new group, numbered 0.. in order
+    of first appearance. Only pairs that reach the threshold can ever merge (a merged
+    group's mean is a weighted mean of its parts'), so those pairs are the candidates."""
+    sums = np.asarray(sums, np.float64)
+    sizes = np.asarray(sizes, np.float64)
+    n = sizes.size
+    if n == 0:
+        return np.zeros(0, np.int64)
+    neighbours: list[set[int]] = []
+    for lo in range(0, n, 2048):  # the pairs in row blocks: memory O(2048 n), not O(n^2)
+        block = (sums[lo:lo + 2048] @ sums.T) / np.outer(sizes[lo:lo + 2048], sizes)
+        for r, row in enumerate(block):
+            neighbours.append(set(np.flatnonzero(row >= threshold).tolist()) - {lo + r})
+    root, _ = _merge_along(_Groups(sums, None, 0.0, sizes=sizes), neighbours, threshold)
+    _, first = np.unique(root, return_index=True)
+    number = {int(root[i]): k for k, i in enumerate(sorted(first))}
+    return np.asarray([number[int(r)] for r in root], np.int64)
 
 
 def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ would give them, so the tracker's input is exact and the expected transitions ar
 - day 2: A grows (+4), B grows (+1), C continues with no new articles;
 - day 3: A and B land in one cluster: B merges into A; D is born; C's articles are
   noise: C ends;
-- day 4: A's cluster splits in two: A continues in the larger, the smaller is split
-  from A (A2);
+- day 4: A's cluster splits in two: A continues in the larger, the smaller (A's three
+  drifted articles and three new ones like them) is split from A (A2);
 - day 5: A and A2 are noise (end); E is born;
 - day 6: D and E continue;
 - day 7: new articles like C's: C returns after 4 days unseen.
@@ -56,8 +56,12 @@ ARRIVALS: dict[str, list[tuple[int, int, int]]] = {
     "E": [(0, 3, 5), (3, 5, 6), (5, 6, 7)],
     "A2": [(0, 3, 4)],
 }
-# A2's articles point like A's: the split is found by shared articles, not by content
-DIRECTION = {"A2": "A"}
+# A2 is made of A's last three articles (11-13, which drifted from A's subject: cosine
+# about 0.2 to A's axis) and three new ones like them. The split is found by shared
+# articles; the two halves are not one subject, so the tracker's rule 0 keeps them apart.
+DIRECTION = {"A2": "A"}   # the letter a story is drawn and named as
+DRIFTED = {("A", n) for n in range(11, 14)} | {("A2", n) for n in range(3)}
+DRIFT_COSINE = 0.2
 
 # what the tracker must report: day -> sorted (event, story letter, other letter)
 EXPECTED = {
@@ -79,7 +83,9 @@ def scripted_days(seed: int = 0) -> list[tuple[str, pd.DataFrame, np.ndarray]]:
     """[(day, window frame (id, label, cluster_name, date, headline), unit vectors)] in order."""
     rng = np.random.default_rng(seed)
     letters = sorted({DIRECTION.get(s, s) for day in SCRIPT.values() for c in day for s, _ in c})
-    axes = dict(zip(letters, np.linalg.qr(rng.normal(size=(DIM, len(letters))))[0].T))
+    basis = np.linalg.qr(rng.normal(size=(DIM, len(letters) + 1)))[0].T
+    axes = dict(zip(letters, basis))
+    drift = DRIFT_COSINE * axes["A"] + np.sqrt(1 - DRIFT_COSINE ** 2) * basis[-1]
     vectors: dict[str, np.ndarray] = {}
     out = []
     for day in sorted(SCRIPT):
@@ -92,7 +98,8 @@ def scripted_days(seed: int = 0) -> list[tuple[str, pd.DataFrame, np.ndarray]]:
             for story, number in cluster:
                 aid = f"{story}-{number}"
                 if aid not in vectors:
-                    v = axes[DIRECTION.get(story, story)] + rng.normal(scale=0.5 / np.sqrt(DIM), size=DIM)
+                    axis = drift if (story, number) in DRIFTED else axes[DIRECTION.get(story, story)]
+                    v = axis + rng.normal(scale=0.5 / np.sqrt(DIM), size=DIM)
                     vectors[aid] = v / np.linalg.norm(v)
                 born = FIRST_DAY + dt.timedelta(days=_article_day(story, number) - 1)
                 rows.append({"id": aid, "label": label, "cluster_name": f"story {DIRECTION.get(story, story)}",

@@ -6,6 +6,13 @@ and returns the state for D plus what happened. The rules, in order (newsLens, L
 Hearst 2017, and Story Forest chain clusters across overlapping windows by shared
 articles; MONIC, Spiliopoulou et al. 2006, names the transitions):
 
+0. **One subject, one story (optional, ``join_clusters``, off by default).** Today's
+   clusters whose articles are, on average, at least ``similarity_threshold`` similar
+   (average linkage over the clusters, without the news time that the window's
+   clustering counts) are one story today. Off by default because it joined what the
+   labels keep apart on both labelled sets measured; without it, a cluster of one subject
+   on a later day is recorded as split from the earlier story (rule 4), so the lineage
+   still links them. The count is ``joined``.
 1. **Continue by shared articles.** A story's articles still in today's window vote for
    the cluster they are in now. A cluster and a story are a candidate pair when the
    cluster holds at least ``overlap_share`` of the story's surviving articles, or at least
@@ -48,6 +55,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..clustering.average_linkage import join_groups
+
 STATUSES = ("active", "dormant", "ended", "merged")
 EVENTS = ("born", "continued", "returned", "split", "merged", "ended")
 
@@ -59,6 +68,7 @@ class TrackSettings:
     end_after_days: int = 7             # unseen this many days: status ended (dormant before)
     return_days: int = 30               # a story unseen at most this long can return
     rename_share: float = 1 / 3         # rename when more than this share of its articles is new since naming
+    join_clusters: bool = False         # rule 0: today's clusters of one subject (mean cosine >= threshold) are one story
 
     def __post_init__(self):
         if not 0 < self.overlap_share <= 1:
@@ -117,6 +127,23 @@ def _mean_cross(sum_a: np.ndarray, n_a: int, sum_b: np.ndarray, n_b: int) -> flo
     return float(sum_a @ sum_b) / (n_a * n_b)
 
 
+def join_clusters(labels: np.ndarray, vectors: np.ndarray, threshold: float) -> tuple[np.ndarray, int]:
+    """Labels with today's clusters of one subject joined (rule 0), and how many clusters
+    were joined into another. Noise stays noise."""
+    labels = np.asarray(labels)
+    member = labels >= 0
+    present = np.unique(labels[member])
+    if present.size < 2:
+        return labels, 0
+    index = np.searchsorted(present, labels[member])
+    sums = np.zeros((present.size, vectors.shape[1]))
+    np.add.at(sums, index, vectors[member])
+    group = join_groups(sums, np.bincount(index, minlength=present.size), threshold)
+    out = labels.copy()
+    out[member] = group[index]
+    return out, int(present.size - (group.max() + 1))
+
+
 def _assign(score: np.ndarray) -> list[tuple[int, int]]:
     """One-to-one pairs (row, col) maximising the total of the positive scores."""
     from scipy.optimize import linear_sum_assignment
@@ -141,6 +168,9 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     yesterday = (today - dt.timedelta(days=1)).isoformat()
     vectors = np.asarray(vectors, np.float64)
     labels = clusters["label"].to_numpy()
+    joined = 0
+    if settings.join_clusters:
+        labels, joined = join_clusters(labels, vectors, settings.similarity_threshold)
     ids = clusters["id"].astype(str).tolist()
     live = {sid: s for sid, s in state.stories.items() if s.status != "merged"}
     members = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels) if c >= 0}
@@ -307,6 +337,7 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     counts = Counter(e["event"] for e in events)
     counts = {name: int(counts.get(name, 0)) for name in EVENTS}
     counts["active"] = len(order)
+    counts["joined"] = joined
     counts["grown"] = sum(1 for c in order if how[c][0] in ("continued", "returned")
                           and members[c].size > (state.stories[story_of[c]].articles if story_of[c] in state.stories else 0))
     event_of = {e["story"]: e for e in events}
