@@ -66,7 +66,7 @@ def news_time(dates) -> np.ndarray:
     keys = np.asarray([str(d) for d in dates])
     if keys.size == 0:
         return np.zeros(0)
-    days, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     before = np.concatenate([[0], np.cumsum(counts)[:-1]])
     return (before + counts / 2.0)[inverse].astype(np.float64)
 

@@ -3,8 +3,9 @@
 Two algorithms, chosen by ``ClusterSettings.algorithm``:
 
 - ``"average_linkage"`` (default): average linkage along the window's kNN graph, stopped
-  at a mean cosine similarity (``average_linkage.py``). Deterministic; one threshold in
-  cosine units fits a 5-article and a 5,000-article window alike.
+  at a mean cosine similarity less a penalty for the news published between two groups
+  (news time, ``average_linkage.py``). Deterministic; one threshold in cosine units fits
+  a 5-article and a 5,000-article window alike.
 - ``"umap_hdbscan"``: UMAP to ``n_components`` on the same graph, then HDBSCAN with
   ``min_cluster_size`` / ``min_samples`` (the v1 default, kept for comparison).
 
