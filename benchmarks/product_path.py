@@ -16,6 +16,7 @@ In one sitting, each row in its own child process (so peak RSS is its own):
    recall@15 of HNSW against exact.
 
 Results: printed, and written to benchmarks/results/product_path.{md,json}.
+``--history`` runs rows 2-4 alone into ``results/history_with_stories.json``.
 """
 
 from __future__ import annotations
@@ -171,8 +172,29 @@ def report(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def history_only() -> None:
+    """Rows 2-4 alone (function path, ``newsclust run``, resume), side by side, into
+    ``results/history_with_stories.json``: about 12 minutes instead of the whole sitting."""
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="newsclust-history-") as tmp:
+        work = Path(tmp)
+        out = {"machine": info,
+               "functions_history": child_json("history_functions", [str(source_path()), str(work)],
+                                               work / "functions.json"),
+               "cli_history": cli(work, source_path(), "cli_history"),
+               "cli_history_resumed": cli(work, source_path(), "cli_history")}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "history_with_stories.json").write_text(json.dumps(out, indent=2))
+    f, c = out["functions_history"], out["cli_history"]
+    if f.get("wall_seconds") and c.get("seconds"):
+        print(f"newsclust run {c['seconds']} s / function path {f['wall_seconds']} s = "
+              f"{c['seconds'] / f['wall_seconds']:.2f}x")
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--report"]:  # re-write the markdown from the recorded JSON
+    if sys.argv[1:] == ["--history"]:
+        history_only()
+    elif sys.argv[1:] == ["--report"]:  # re-write the markdown from the recorded JSON
         md = report(json.loads((RESULTS / "product_path.json").read_text()))
         (RESULTS / "product_path.md").write_text(md)
         print(md)
