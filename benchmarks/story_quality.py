@@ -11,8 +11,8 @@ One process, one sitting, on the same MiniLM vectors for every method:
   week (UCI's stories each fall on one day: these check that the news-time rule does not
   split stories that last several days);
 - methods: newsclust's default (average linkage on the kNN graph at mean cosine 0.3, with
-  the news-time rule: ``time_weight`` 0.4, ``time_scale`` 300 articles), the same without
-  time (``time_weight`` 0, the default before 2026-12-01), v1's UMAP 5-d +
+  the news-time rule: ``time_weight`` 0.4, ``time_scale`` 300 articles, and the word veto
+  0.1), the same without either (the default before 2026-12-01), v1's UMAP 5-d +
   HDBSCAN (min_cluster_size 5, min_samples 3) over 3 UMAP seeds (mean and spread), scipy's
   full agglomerative average linkage at its best cosine-distance threshold for *each*
   set (an oracle-tuned baseline), and HDBSCAN on the raw vectors (min_cluster_size 2);
@@ -101,7 +101,8 @@ def methods(window: WindowGraph, stories: list[str]) -> dict:
     t = time.perf_counter()
     out["newsclust"] = score(stories, label_window(window).frame["label"])
     out["newsclust"]["seconds"] = round(time.perf_counter() - t, 2)
-    out["newsclust without time"] = score(stories, label_window(window, ClusterSettings(time_weight=0.0)).frame["label"])
+    before = ClusterSettings(time_weight=0.0, word_veto=0.0)
+    out["newsclust before (no time, no veto)"] = score(stories, label_window(window, before).frame["label"])
     v1 = [score(stories, label_window(window, ClusterSettings(algorithm="umap_hdbscan", min_cluster_size=5,
                                                               seed=seed)).frame["label"]) for seed in (42, 7, 123)]
     f1s = [r["f1"] for r in v1]

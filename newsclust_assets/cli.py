@@ -513,7 +513,7 @@ def format_summary(s: dict) -> str:
 
 CLUSTER_OPTIONS = {  # CLI option -> cluster_labels config field
     "algorithm": str, "similarity_threshold": float, "lexical_weight": float, "time_weight": float,
-    "time_scale": float, "min_cluster_size": int, "attach_similarity": float,
+    "time_scale": float, "word_veto": float, "min_cluster_size": int, "attach_similarity": float,
 }
 
 
@@ -561,6 +561,9 @@ def _add_cluster_options(p: argparse.ArgumentParser) -> None:
                    help="similarity two groups lose when far apart in news time, 0..1; 0 = off (default 0.4)")
     p.add_argument("--time-scale", type=float, dest="time_scale",
                    help="news-time gap of the full loss, in articles published between (default 300)")
+    p.add_argument("--word-veto", type=float, dest="word_veto",
+                   help="groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge; "
+                        "0 = off (default 0.1)")
     p.add_argument("--min-cluster-size", type=int, dest="min_cluster_size", help="smaller groups are noise (default 2)")
     p.add_argument("--attach-similarity", type=float, dest="attach_similarity",
                    help="centroid cosine at which a noise article joins a cluster; 0 = off (default 0.5)")

@@ -138,6 +138,28 @@ def test_time_keeps_one_subject_on_far_apart_days_in_two_stories():
         ClusterSettings(time_weight=1.5)
 
 
+def test_word_veto_keeps_apart_big_groups_that_share_no_word():
+    rng = np.random.default_rng(5)
+    # two subjects 0.5 apart in embedding (they would merge at 0.3), 6 articles each
+    base = _unit([[1, 0.0, 0], [1, 1.7, 0]])
+    x = _unit(np.vstack([np.repeat(base[i:i + 1], 6, 0) + rng.normal(scale=0.02, size=(6, 3)) for i in (0, 1)]))
+    graph = _complete_graph(12)
+    lohan = ["Lohan reality show premiere", "Lohan show ratings", "Lohan opens up on show",
+             "Lohan series debut", "Lohan reality series", "Lohan tells all on show"]
+    dunham = ["Dunham hosts SNL", "Dunham naked sketch SNL", "Dunham SNL monologue",
+              "Dunham Girls creator hosts", "Dunham SNL review", "Dunham live from New York"]
+    assert average_linkage(x, graph, 0.3, lohan + dunham).labels.tolist() == [0] * 12
+    vetoed = average_linkage(x, graph, 0.3, lohan + dunham, word_veto=0.1).labels
+    assert len(set(vetoed[:6].tolist())) == 1 and len(set(vetoed[6:].tolist())) == 1 and vetoed[0] != vetoed[6]
+    # groups that share their words still merge; groups under 5 articles are exempt
+    shared = ["Lohan " + t for t in lohan[:6]] + ["Lohan " + t for t in dunham]
+    assert average_linkage(x, graph, 0.3, shared, word_veto=0.1).labels.tolist() == [0] * 12
+    small = average_linkage(x[[0, 1, 2, 6, 7, 8]], _complete_graph(6), 0.3, lohan[:3] + dunham[:3], word_veto=0.1)
+    assert small.labels.tolist() == [0] * 6
+    with pytest.raises(ValueError, match="word_veto > 0 needs the texts"):
+        average_linkage(x, graph, 0.3, word_veto=0.1)
+
+
 def test_noise_attach_rule_joins_only_close_articles():
     x = _unit([[1, 0, 0], [0.95, 0.05, 0], [0.9, 0.3, 0], [0, 0, 1]])
     # 0 and 1 merge; 2 is linked to 1 but the pair 0-1 / 2 stays below the merge threshold

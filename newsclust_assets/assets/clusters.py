@@ -3,6 +3,7 @@ import time
 import dagster as dg
 
 from ..artifacts import WindowGraph
+from ..clustering.average_linkage import VETO_MIN_SIZE
 from ..clustering.window_clustering import ClusterSettings, label_window
 from ..evaluation.cluster_quality import agreement, clusters_markdown
 from ..evaluation.scores import NOISE_CONVENTION, story_scores
@@ -22,6 +23,7 @@ class ClusterConfig(dg.Config):
     lexical_weight: float = 0.0         # weight of TF-IDF cosine blended into the similarity (0..1)
     time_weight: float = 0.4            # similarity two groups lose when far apart in news time (0..1)
     time_scale: float = 300.0           # news-time gap, in articles published between, of the full loss
+    word_veto: float = 0.1              # groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge
     min_cluster_size: int = 2           # smaller groups are noise
     attach_similarity: float = 0.5      # a noise article joins a neighbouring cluster at this centroid cosine
     n_components: int = 5               # umap_hdbscan only: UMAP dimensions that HDBSCAN clusters in
@@ -35,6 +37,7 @@ class ClusterConfig(dg.Config):
         return ClusterSettings(
             algorithm=self.algorithm, similarity_threshold=self.similarity_threshold,
             lexical_weight=self.lexical_weight, time_weight=self.time_weight, time_scale=self.time_scale,
+            word_veto=self.word_veto,
             min_cluster_size=self.min_cluster_size, attach_similarity=self.attach_similarity,
             n_components=self.n_components, min_samples=self.min_samples, seed=self.seed, top_words=self.top_words)
 
@@ -55,6 +58,8 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
         "similarity_threshold": settings.similarity_threshold,
         "time_rule": (f"two groups lose {settings.time_weight} x min(1, gap / {settings.time_scale:g}) similarity, "
                       f"gap = articles published between their mean times") if settings.time_weight > 0 else "off",
+        "word_veto_rule": (f"groups of {VETO_MIN_SIZE}+ articles whose TF-IDF centroids' cosine is below "
+                           f"{settings.word_veto} never merge") if settings.word_veto > 0 else "off",
         "settings_digest": digest,
         "cluster_seconds": round(result.seconds, 3),
         "window": f"{graph.first_day}..{graph.last_day}",

@@ -24,6 +24,12 @@ positions. News time rather than days, because what separates two stories of one
 is how much other news came between them: a day of a 4,000-a-day stream is a long time,
 a week of a 6-a-day stream is not.
 
+Optionally words can veto a merge (``word_veto``): two groups of at least
+``VETO_MIN_SIZE`` articles each whose TF-IDF centroids' cosine is below ``word_veto``
+share almost no words, and do not merge however close their embeddings are (MiniLM puts
+Lindsay Lohan's reality show and Lena Dunham's SNL night side by side; their headlines
+share no name). Small groups are exempt: a few headlines of one story often share no word.
+
 Groups smaller than ``min_cluster_size`` end as noise (-1). A noise article then joins
 its most similar neighbouring cluster when the cosine to that cluster's centroid is at
 least ``attach_similarity`` (BERTopic-style outlier reduction by nearest centroid;
@@ -71,13 +77,16 @@ def news_time(dates) -> np.ndarray:
     return (before + counts / 2.0)[inverse].astype(np.float64)
 
 
+VETO_MIN_SIZE = 5  # word_veto applies when both groups have at least this many articles
+
+
 class _Groups:
     """Running sums of the members' vectors (and news-time positions) per group, for the
     exact mean cross-pair similarity."""
 
     def __init__(self, vectors: np.ndarray, lexical: sp.csr_matrix | None, weight: float,
                  positions: np.ndarray | None = None, time_weight: float = 0.0, time_scale: float = 1.0,
-                 sizes: np.ndarray | None = None):
+                 sizes: np.ndarray | None = None, word_veto: float = 0.0, floor: float = -1.0):
         self.dense = np.asarray(vectors, np.float64).copy()   # one row per group: the sum of its vectors
         self.size = (np.ones(self.dense.shape[0], np.float64) if sizes is None
                      else np.asarray(sizes, np.float64).copy())
@@ -85,16 +94,26 @@ class _Groups:
         self.lexical = [lexical.getrow(i) for i in range(lexical.shape[0])] if lexical is not None else None
         self.position = np.asarray(positions, np.float64).copy() if positions is not None and time_weight > 0 else None
         self.time_weight, self.time_scale = time_weight, time_scale
+        self.word_veto, self.floor = word_veto, floor   # floor: below it a pair cannot merge anyway
+        self.lexical_norm = (np.asarray([np.sqrt(r.multiply(r).sum()) for r in self.lexical], np.float64)
+                             if self.lexical is not None and word_veto > 0 else None)
 
     def similarity(self, a: int, others: np.ndarray) -> np.ndarray:
         sims = self.dense[others] @ self.dense[a]
-        if self.lexical is not None:
+        if self.lexical is not None and self.weight > 0:
             lex = sp.vstack([self.lexical[o] for o in others]) @ self.lexical[a].T
             sims = (1.0 - self.weight) * sims + self.weight * lex.toarray().ravel()
         sims = sims / (self.size[others] * self.size[a])
         if self.position is not None:
             gap = np.abs(self.position[others] / self.size[others] - self.position[a] / self.size[a])
             sims = sims - self.time_weight * np.minimum(gap / self.time_scale, 1.0)
+        if self.lexical_norm is not None and self.size[a] >= VETO_MIN_SIZE and self.lexical_norm[a] > 0:
+            for k in np.flatnonzero((sims >= self.floor) & (self.size[others] >= VETO_MIN_SIZE)).tolist():
+                o = int(others[k])
+                if self.lexical_norm[o] > 0:
+                    words = float(self.lexical[a].multiply(self.lexical[o]).sum())
+                    if words / (self.lexical_norm[a] * self.lexical_norm[o]) < self.word_veto:
+                        sims[k] = -np.inf
         return sims
 
     def absorb(self, a: int, b: int) -> None:
@@ -105,13 +124,15 @@ class _Groups:
         if self.lexical is not None:
             self.lexical[a] = self.lexical[a] + self.lexical[b]
             self.lexical[b] = None
+            if self.lexical_norm is not None:
+                self.lexical_norm[a] = np.sqrt(self.lexical[a].multiply(self.lexical[a]).sum())
 
 
 def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_threshold: float = 0.3,
                     texts: list[str] | None = None, lexical_weight: float = 0.0,
                     min_cluster_size: int = 2, attach_similarity: float = 0.0,
                     positions: np.ndarray | None = None, time_weight: float = 0.0,
-                    time_scale: float = 300.0) -> LinkageResult:
+                    time_scale: float = 300.0, word_veto: float = 0.0) -> LinkageResult:
     """Cluster unit-length ``vectors`` (n x d) along the edges of ``graph`` (n x n, any
     weights: only its pattern is used). ``positions``: each article's news time
     (``news_time``), needed when ``time_weight`` > 0."""
@@ -122,6 +143,10 @@ def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_thresh
         raise ValueError(f"lexical_weight must be in [0, 1], got {lexical_weight}")
     if lexical_weight > 0 and texts is None:
         raise ValueError("lexical_weight > 0 needs the texts")
+    if not 0.0 <= word_veto <= 1.0:
+        raise ValueError(f"word_veto is a cosine in [0, 1], got {word_veto}")
+    if word_veto > 0 and texts is None:
+        raise ValueError("word_veto > 0 needs the texts")
     if not 0.0 <= time_weight <= 1.0:
         raise ValueError(f"time_weight must be in [0, 1], got {time_weight}")
     if time_weight > 0 and (positions is None or len(positions) != n):
@@ -131,8 +156,9 @@ def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_thresh
     empty = np.zeros(0)
     if n == 0:
         return LinkageResult(np.zeros(0, np.int64), empty, np.zeros(0, bool), 0)
-    lexical = tfidf_rows(texts) if lexical_weight > 0 else None
-    groups = _Groups(vectors, lexical, lexical_weight, positions, time_weight, time_scale)
+    lexical = tfidf_rows(texts) if lexical_weight > 0 or word_veto > 0 else None
+    groups = _Groups(vectors, lexical, lexical_weight, positions, time_weight, time_scale,
+                     word_veto=word_veto, floor=similarity_threshold)
     # the edge pattern as ones: the graph keeps exact duplicates as explicit zero distances,
     # which sparse arithmetic on the distances themselves would drop
     graph = sp.csr_matrix(graph)
