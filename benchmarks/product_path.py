@@ -82,6 +82,13 @@ def child_json(module: str, args: list[str], out: Path, timeout_s: float = 3600)
     return result
 
 
+def history_rows(work: Path, source: Path) -> dict:
+    """Rows 2-4, side by side: the function path, ``newsclust run``, and its resume."""
+    return {"functions_history": child_json("history_functions", [str(source), str(work)], work / "functions.json"),
+            "cli_history": cli(work, source, "cli_history"),
+            "cli_history_resumed": cli(work, source, "cli_history")}
+
+
 def main() -> None:
     info = machine()
     full = source_path()
@@ -90,9 +97,7 @@ def main() -> None:
         sparse = sparse_file(work)
         results = {"machine": info}
         results["throughput"] = child_json("throughput", ["2000", str(work)], work / "throughput.json")
-        results["functions_history"] = child_json("history_functions", [str(full), str(work)], work / "functions.json")
-        results["cli_history"] = cli(work, full, "cli_history")
-        results["cli_history_resumed"] = cli(work, full, "cli_history")
+        results.update(history_rows(work, full))
         results["sparse_one_window"] = cli(work, sparse, "sparse_one_window", "--windows", "last", window_days=1700)
         results["sparse_every_window"] = cli(work, sparse, "sparse_every_window")
         results["functions_10k_one_window"] = child_json("newsclust_path", ["10000", str(work)], work / "path.json")
@@ -177,12 +182,7 @@ def history_only() -> None:
     ``results/history_with_stories.json``: about 12 minutes instead of the whole sitting."""
     info = machine()
     with tempfile.TemporaryDirectory(prefix="newsclust-history-") as tmp:
-        work = Path(tmp)
-        out = {"machine": info,
-               "functions_history": child_json("history_functions", [str(source_path()), str(work)],
-                                               work / "functions.json"),
-               "cli_history": cli(work, source_path(), "cli_history"),
-               "cli_history_resumed": cli(work, source_path(), "cli_history")}
+        out = {"machine": info, **history_rows(Path(tmp), source_path())}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "history_with_stories.json").write_text(json.dumps(out, indent=2))
     f, c = out["functions_history"], out["cli_history"]

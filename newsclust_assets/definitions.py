@@ -44,14 +44,23 @@ def _secret(field: str, name: str) -> dict:
     return {field: dg.EnvVar(name)} if os.environ.get(name) else {}
 
 
+def _endpoint(prefix: str, model_hint: str) -> tuple[str, str]:
+    """(base URL, model) of an OpenAI-compatible endpoint from ``{prefix}_BASE_URL`` and
+    ``{prefix}_MODEL``; ("", "") when no URL is set. The model is required with a URL."""
+    base_url = os.environ.get(f"{prefix}_BASE_URL", "")
+    if not base_url:
+        return "", ""
+    model = os.environ.get(f"{prefix}_MODEL", "")
+    if not model:
+        raise ValueError(f"{prefix}_BASE_URL is set but {prefix}_MODEL is not: {model_hint}")
+    return base_url, model
+
+
 def embedder_from_env() -> EmbeddingResource:
-    base_url = os.environ.get("NEWSCLUST_EMBEDDING_BASE_URL", "")
+    base_url, model = _endpoint("NEWSCLUST_EMBEDDING",
+                                "name the model the endpoint serves, e.g. Qwen/Qwen3-Embedding-0.6B")
     if not base_url:
         return LocalEmbeddingResource()
-    model = os.environ.get("NEWSCLUST_EMBEDDING_MODEL", "")
-    if not model:
-        raise ValueError("NEWSCLUST_EMBEDDING_BASE_URL is set but NEWSCLUST_EMBEDDING_MODEL is not: "
-                         "name the model the endpoint serves, e.g. Qwen/Qwen3-Embedding-0.6B")
     return OpenAIEmbeddingResource(
         base_url=base_url, model=model,
         dimensions=_env_int("NEWSCLUST_EMBEDDING_DIMENSIONS", 0),
@@ -71,12 +80,9 @@ def milvus_from_env() -> MilvusResource:
 
 
 def namer_from_env() -> StoryNamerResource:
-    base_url = os.environ.get("NEWSCLUST_LLM_BASE_URL", "")
+    base_url, model = _endpoint("NEWSCLUST_LLM", "name the chat model it serves")
     if not base_url:
         return StoryNamerResource()
-    model = os.environ.get("NEWSCLUST_LLM_MODEL", "")
-    if not model:
-        raise ValueError("NEWSCLUST_LLM_BASE_URL is set but NEWSCLUST_LLM_MODEL is not: name the chat model it serves")
     return StoryNamerResource(base_url=base_url, model=model,
                               timeout_s=float(os.environ.get("NEWSCLUST_LLM_TIMEOUT_S") or 15),
                               **_secret("api_key", "NEWSCLUST_LLM_API_KEY"))

@@ -95,8 +95,8 @@ class _Groups:
         self.position = np.asarray(positions, np.float64).copy() if positions is not None and time_weight > 0 else None
         self.time_weight, self.time_scale = time_weight, time_scale
         self.word_veto, self.floor = word_veto, floor   # floor: below it a pair cannot merge anyway
-        self.lexical_norm = (np.asarray([np.sqrt(r.multiply(r).sum()) for r in self.lexical], np.float64)
-                             if self.lexical is not None and word_veto > 0 else None)
+        self.lexical_norm = (np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1), np.float64).ravel())
+                             if lexical is not None and word_veto > 0 else None)
 
     def similarity(self, a: int, others: np.ndarray) -> np.ndarray:
         sims = self.dense[others] @ self.dense[a]
