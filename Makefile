@@ -8,11 +8,12 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 
 # pip's own lines, cut to what says where it is: one line a package, no silence for long
-PIP_PROGRESS = grep --line-buffered -E '^(Collecting|Installing|Successfully)' | cut -c1-110
+# (grep finds nothing when all is installed already: that is not a failure; pip's own status still counts)
+PIP_PROGRESS = { grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true; } | cut -c1-110
 # apt-get needs root: sudo when not root
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo test bench bench-quality bench-product dev clean
+.PHONY: setup browser demo test test-fast test-under-load bench bench-quality bench-product dev clean
 
 setup: $(VENV)/.installed
 
@@ -43,6 +44,17 @@ demo: setup
 
 test: setup browser
 	$(VENV)/bin/python -m pytest -q newsclust_assets_tests
+
+# the fast part: everything but the tests that start real processes, servers or a browser
+test-fast: setup
+	$(VENV)/bin/python -m pytest -q -m "not slow" newsclust_assets_tests
+
+# the whole suite with both cores saturated by two CPU hogs (started and ended here)
+test-under-load: setup browser
+	@set -e; for i in 1 2; do $(VENV)/bin/python -c "while 1: pass" & echo $$! >> .hogs; done; \
+	trap 'kill $$(cat .hogs) 2>/dev/null; rm -f .hogs' EXIT; \
+	start=$$(date +%s); $(VENV)/bin/python -m pytest -q newsclust_assets_tests; \
+	echo "newsclust: suite under load took $$(( $$(date +%s) - start )) s"
 
 dev: setup
 	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/python -c "from newsclust_assets.cli import dagster_home; dagster_home()"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import asdict
 import os
 import platform
 import time
@@ -41,6 +42,7 @@ from newsclust_assets.evaluation import synthetic
 from newsclust_assets.evaluation.scores import story_scores
 from newsclust_assets.ingest.news_source import read_articles, read_labels
 from newsclust_assets.settings import SAMPLE_PATH
+from newsclust_assets.stories.tracking import TrackSettings
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
 from newsclust_assets.vectors.exact_knn import exact_neighbours
 from newsclust_assets.vectors.knn_graph import symmetric_graph
@@ -129,7 +131,81 @@ def versions() -> dict:
     return out
 
 
+STREAM_RULES = {   # name -> (clustering settings, tracking settings, archive of every story)
+    "newsclust": (ClusterSettings(), TrackSettings(), True),
+    "no day cap": (ClusterSettings(day_cap=0), TrackSettings(day_cap=0), True),
+    "before (2026-12-01)": (ClusterSettings(day_cap=0),
+                            TrackSettings(day_cap=0, time_weight=0, gate_new=False), False),
+}
+
+
+def stream_rows(names: list[str] | None = None) -> list[dict]:
+    """Every variant of ``benchmarks.streams``: one window over everything and the causal
+    stream of story ids with the window a user would run, for each rule set side by side."""
+    import tempfile
+
+    from . import stream_path, streams
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = streams.write(tmp, names)
+        for name, path in paths.items():
+            frame, vectors, labels = stream_path.load(path)
+            window = streams.VARIANTS[name][1]
+            per_day = frame.groupby("date").size()
+            row = {"set": name, "articles": len(frame), "labelled": len(labels),
+                   "stories": len(set(labels.values())), "days": int(per_day.size),
+                   "max_per_day": int(per_day.max()), "window_days": window, "rules": {}}
+            print(f"{name}: {len(frame)} articles, {row['stories']} stories, window {window} days", flush=True)
+            cache: dict = {}
+            for rule, (cluster, track, archive) in STREAM_RULES.items():
+                started = time.perf_counter()
+                one = stream_path.one_window(frame, vectors, labels, cluster)
+                flow = stream_path.stream(frame, vectors, labels, window, cluster, track, cache, archive)
+                row["rules"][rule] = {"one_window": one, "stream": flow,
+                                      "seconds": round(time.perf_counter() - started, 1)}
+            rows.append(row)
+    return rows
+
+
+def streams_markdown(rows: list[dict], date: str) -> str:
+    rules = list(rows[0]["rules"])
+    lines = [f"Stories over time, {date}, {os.cpu_count()} cores: pairwise F1 (P / R) of one window over the "
+             "whole set and of the stream of story ids (each article scored by its id at first assignment; "
+             "noise as singletons), every day's window clustered and tracked as `newsclust run --windows all` "
+             "does (function path, exact kNN k = 15, MiniLM).", "",
+             "| set | articles (labelled) / stories | days (max a day) | window | " +
+             " | ".join(f"{r}: one window | {r}: stream" for r in rules) + " |",
+             "|---|---|---|---|" + "---|---|" * len(rules)]
+    for row in rows:
+        cells = []
+        for r in rules:
+            for part in ("one_window", "stream"):
+                m = row["rules"][r][part]
+                cells.append(f"{m['f1']:.3f} ({m['p']:.2f} / {m['r']:.2f})")
+        lines.append(f"| {row['set']} | {row['articles']} ({row['labelled']}) / {row['stories']} | "
+                     f"{row['days']} ({row['max_per_day']}) | {row['window_days']} d | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_streams(rows: list[dict]) -> str:
+    date = dt.datetime.now().isoformat(timespec="minutes")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "story_streams.json").write_text(json.dumps(
+        {"date": date, "cores": os.cpu_count(), "python": platform.python_version(), "versions": versions(),
+         "rules": {k: {"cluster": v[0].as_dict(), "track": asdict(v[1]), "archive": v[2]}
+                   for k, v in STREAM_RULES.items()}, "sets": rows}, indent=2, default=str))
+    md = streams_markdown(rows, date)
+    (RESULTS / "story_streams.md").write_text(md)
+    return md
+
+
 def main() -> int:
+    import sys
+
+    if "--streams" in sys.argv[1:]:
+        print(write_streams(stream_rows()))
+        return 0
     model = LocalSentenceTransformer()
     embed = lambda arts: model.embed([a["text"] for a in arts]).vectors  # noqa: E731
     sets = []
@@ -180,6 +256,7 @@ def main() -> int:
     md = to_markdown(result)
     (RESULTS / "story_quality.md").write_text(md)
     print(md)
+    print(write_streams(stream_rows()))
     return 0
 
 

@@ -55,8 +55,9 @@ def dagster_home() -> Path:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(dagster_home_yaml(str(home)))
+    written = config.read_text() if config.exists() else None
+    if written is None or ("CachedEngineSqliteEventLogStorage" in written and "compute_logs:" not in written):
+        config.write_text(dagster_home_yaml(str(home)))   # new, or written by an earlier newsclust
     return home
 
 
@@ -96,9 +97,27 @@ class StepFailed(Exception):
 
 
 class Interrupted(Exception):
-    def __init__(self, signo: int):
+    def __init__(self, signo: int, canceled: int = 0):
         super().__init__(signal.Signals(signo).name)
         self.signo = signo
+        self.canceled = canceled   # runs of this process the interrupt hit, now marked canceled
+
+
+def pause_point(name: str) -> None:
+    """A test hook: with ``NEWSCLUST_PAUSE_AT=name`` and ``NEWSCLUST_PAUSE_FILE=path`` set, the
+    command writes the file when it reaches that point and waits there (until a signal), so
+    a test can interrupt it at exactly that moment instead of guessing with a sleep. Points:
+    ``planned`` (before the first run exists), ``run_created`` (a run is created, not started),
+    ``between_runs`` (after a run finished, before the next one)."""
+    if os.environ.get("NEWSCLUST_PAUSE_AT") != name or not os.environ.get("NEWSCLUST_PAUSE_FILE"):
+        return
+    marker = Path(os.environ["NEWSCLUST_PAUSE_FILE"])
+    if marker.exists():
+        return  # once per command
+    marker.write_text(name)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class SignalWatch:
@@ -163,7 +182,7 @@ def sweep_orphans(instance, log) -> int:
     import dagster as dg
 
     swept = 0
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus(v) for v in UNFINISHED],
                                                    tags={"newsclust/command": "newsclust run"}))
     for r in runs:
         pid = int(r.tags.get("newsclust/pid", "0") or 0)
@@ -270,8 +289,8 @@ def _materialize(selection: list[str], keys: list[str], instance, resources: dic
         result = None
     signo = watch.received() if watch else None
     if signo or result is None:
-        _cancel_own_runs(instance)
-        raise Interrupted(signo or signal.SIGINT)
+        raise Interrupted(signo or signal.SIGINT, _cancel_own_runs(instance))
+    pause_point("between_runs")
     if result.success:
         return result
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
@@ -289,17 +308,31 @@ def _materialize(selection: list[str], keys: list[str], instance, resources: dic
     raise StepFailed(f"{line} (run {result.run_id[:8]}, full error: {log_path})", keys)
 
 
-def _cancel_own_runs(instance) -> None:
-    """The run an interrupt hit (this process's newest: its runs are sequential) shows as
-    canceled, whether Dagster left it started or failed it; earlier failures stay failures."""
+UNFINISHED = ("NOT_STARTED", "QUEUED", "STARTING", "STARTED", "CANCELING")
+
+
+def _cancel_own_runs(instance, interrupted: bool = True) -> int:
+    """Every run of this process that an interrupt left unfinished (created but not started,
+    or started) shows as canceled, and so does the newest if Dagster failed it on the way
+    out; earlier failures stay failures. Returns how many runs were marked."""
     import dagster as dg
 
     mine = instance.get_runs(filters=dg.RunsFilter(tags={"newsclust/pid": str(os.getpid()),
-                                                         "newsclust/host": socket.gethostname()}), limit=1)
-    hit = dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.FAILURE
-    if mine and mine[0].status in hit and not mine[0].tags.get("newsclust/canceled"):
-        instance.add_run_tags(mine[0].run_id, {"newsclust/canceled": "interrupted"})
-        instance.report_run_canceled(mine[0], message="newsclust run was interrupted (SIGINT or SIGTERM)")
+                                                         "newsclust/host": socket.gethostname()}))
+    marked = 0
+    for i, r in enumerate(mine):   # newest first
+        hit = r.status.value in UNFINISHED or (i == 0 and r.status == dg.DagsterRunStatus.FAILURE and interrupted)
+        if hit and not r.tags.get("newsclust/canceled"):
+            instance.add_run_tags(r.run_id, {"newsclust/canceled": "interrupted"})
+            instance.report_run_canceled(r, message="newsclust run was interrupted (SIGINT or SIGTERM)")
+            marked += 1
+    return marked
+
+
+def resolved(resource):
+    """A resource with its ``dagster.EnvVar`` fields (tokens, keys) resolved, for use outside a
+    run (planning, story-search): Dagster resolves them only when it initialises a resource."""
+    return resource.process_config_and_initialize()
 
 
 def plan_days(days: list[str], instance, resources: dict, force: bool,
@@ -318,7 +351,7 @@ def plan_days(days: list[str], instance, resources: dict, force: bool,
         return days, sizes
     raw = latest_records(instance, "raw_news", set(days))
     stored = latest_records(instance, "milvus_collection", set(days))
-    milvus = resources["milvus"]
+    milvus = resolved(resources["milvus"])
     with milvus.client() as client:
         held = {}
         if client.has_collection(milvus.collection_name):
@@ -390,12 +423,39 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
     """Materialize the graph; returns the summary of the last window, with every window's
     cluster_labels metadata under ``"windows"`` and any failed range under ``"failures"``.
     ``asset_config``: {asset: {field: value}}. A failed range stops the command unless
-    ``keep_going``; then the windows holding its days are left out."""
+    ``keep_going``; then the windows holding its days are left out. An interrupt at any
+    moment (planning, a run created, a step, between runs) raises ``Interrupted`` after every
+    run this process left unfinished is marked canceled."""
+    instance = instance or _instance()
+    if os.environ.get("NEWSCLUST_PAUSE_AT") == "run_created":   # the test hook (pause_point)
+        create_run = instance.create_run_for_job
+
+        def created_then_paused(*args, **kwargs):
+            made = create_run(*args, **kwargs)
+            pause_point("run_created")
+            return made
+
+        instance.create_run_for_job = created_then_paused
+    try:
+        return _run(first, last, windows, instance, resources, log, asset_config, maps, force, keep_going,
+                    days_per_run, watch)
+    except KeyboardInterrupt:
+        signo = (watch.received() if watch else None) or signal.SIGINT
+        raise Interrupted(signo, _cancel_own_runs(instance)) from None
+
+
+def _run(first, last, windows, instance, resources, log, asset_config, maps, force, keep_going, days_per_run,
+         watch) -> dict:
+    from . import settings
     from .definitions import default_resources
+    from .ingest.news_source import NewsSourceError
     from .partitions import WINDOW_DAYS, daily_partitions, window_bounds
     from .ranges import range_pickle_io_manager
+    from .settings import data_dir
 
-    instance = instance or _instance()
+    if settings.SOURCE_PROBLEM:   # nothing to plan from: one line, before any work
+        raise NewsSourceError(settings.SOURCE_PROBLEM.split("; the partitions")[0])
+
     # Dagster's console log off: a failed step is reported as one line by attempt(), its full
     # error goes to a log file, and everything stays in the Dagster UI
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -406,7 +466,7 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
     window_days = days if windows == "all" else days[-1:]
     map_days = window_days if maps == "all" else ([] if maps == "none" else window_days[-1:])
     started = time.perf_counter()
-    log(f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, "
+    log(f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, data in {data_dir()}, "
         f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '(ephemeral)')}")
     sweep_orphans(instance, log)
     failures: list[StepFailed] = []
@@ -427,6 +487,7 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
         log(f"  {len(days) - len(todo)} of {len(days)} days already stored from the same articles: skipped "
             "(--force to redo)")
     progress = Progress(log, "days", len(todo), "articles", sum(sizes[k] for k in todo))
+    pause_point("planned")
     for chunk in chunks(todo, sizes, days_per_run, DAY_CHUNK_ARTICLES):
         attempt(DAILY, chunk, quiet)
         progress.step(len(chunk), sum(sizes[k] for k in chunk))
@@ -513,11 +574,12 @@ def format_summary(s: dict) -> str:
 
 CLUSTER_OPTIONS = {  # CLI option -> cluster_labels config field
     "algorithm": str, "similarity_threshold": float, "lexical_weight": float, "time_weight": float,
-    "time_scale": float, "word_veto": float, "min_cluster_size": int, "attach_similarity": float,
+    "time_scale": float, "day_cap": float, "word_veto": float, "min_cluster_size": int, "attach_similarity": float,
 }
+TIME_OPTIONS = ("time_weight", "time_scale", "day_cap")  # the time rule: the clustering's and the tracker's
 
 
-def load_asset_config(path: str | None, args: argparse.Namespace) -> dict:
+def load_asset_config(path: str | None, args: argparse.Namespace, validate: bool = True) -> dict:
     """{asset: {field: value}} from a JSON or YAML file, then the clustering options on top.
     The file holds asset names as keys, e.g. ``{"cluster_labels": {"similarity_threshold": 0.35}}``."""
     config: dict = {}
@@ -547,7 +609,59 @@ def load_asset_config(path: str | None, args: argparse.Namespace) -> dict:
         cluster["story_field"] = args.label_field
     if cluster:
         config["cluster_labels"] = cluster
+    shared = {k: cluster[k] for k in TIME_OPTIONS if k in cluster}
+    if shared:   # one time rule: the tracker follows the clustering's unless the file sets its own
+        config["stories"] = {**shared, **(config.get("stories") or {})}
+    if validate:   # evaluate validates once it has pointed the code location at its file
+        validate_asset_config(config)
     return config
+
+
+def _config_classes() -> dict:
+    from .assets.clusters import ClusterConfig
+    from .assets.knn import KnnConfig
+    from .assets.plot import PlotConfig
+    from .assets.stories import StoriesConfig, TimelineConfig
+
+    return {"knn_distances": KnnConfig, "cluster_labels": ClusterConfig, "umap_plot": PlotConfig,
+            "stories": StoriesConfig, "story_timeline": TimelineConfig}
+
+
+def validate_asset_config(config: dict) -> None:
+    """Every asset setting checked before any work: an unknown field, a wrong type or a value
+    out of range is one line naming the asset and the field (SystemExit)."""
+    import pydantic
+
+    for asset, values in config.items():
+        cls = _config_classes()[asset]
+        if not isinstance(values, dict):
+            raise SystemExit(f"newsclust: the settings of {asset} must be a mapping of field: value")
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            raise SystemExit(f"newsclust: {asset} has no setting {unknown[0]!r} (its settings: "
+                             f"{', '.join(sorted(cls.model_fields))})")
+        try:
+            made = cls(**values)
+        except pydantic.ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(x) for x in err.get("loc", ())) or "?"
+            raise SystemExit(f"newsclust: {asset}.{field}: {err.get('msg')} (got {err.get('input')!r})") from None
+        except Exception as exc:  # noqa: BLE001 - any other refusal: one line
+            raise SystemExit(f"newsclust: {asset}: {exc}") from None
+        check = getattr(made, "settings", None) or getattr(made, "check_values", None)
+        if check is not None:
+            try:
+                check()
+            except ValueError as exc:
+                raise SystemExit(f"newsclust: {asset}: {exc}") from None
+
+
+def day_arg(value: str) -> str:
+    """An argparse type: a calendar date as YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date as YYYY-MM-DD") from None
 
 
 def _add_cluster_options(p: argparse.ArgumentParser) -> None:
@@ -561,6 +675,9 @@ def _add_cluster_options(p: argparse.ArgumentParser) -> None:
                    help="similarity two groups lose when far apart in news time, 0..1; 0 = off (default 0.4)")
     p.add_argument("--time-scale", type=float, dest="time_scale",
                    help="news-time gap of the full loss, in articles published between (default 300)")
+    p.add_argument("--day-cap", type=float, dest="day_cap",
+                   help="a day counts as at most this many articles of news time, so that a dense stream's "
+                        "stories may run over days; 0 = no cap (default 60)")
     p.add_argument("--word-veto", type=float, dest="word_veto",
                    help="groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge; "
                         "0 = off (default 0.1)")
@@ -574,8 +691,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="materialize all assets over day partitions (default: all of them)")
-    p.add_argument("--first", help="first day partition (YYYY-MM-DD)")
-    p.add_argument("--last", help="last day partition (YYYY-MM-DD)")
+    p.add_argument("--first", type=day_arg, help="first day partition (YYYY-MM-DD)")
+    p.add_argument("--last", type=day_arg, help="last day partition (YYYY-MM-DD)")
     p.add_argument("--windows", choices=["all", "last"], default="all",
                    help="cluster and map every day's window, or only the last day's")
     p.add_argument("--maps", choices=["last", "all", "none"], default="last",
@@ -599,8 +716,16 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--data-dir", help="keep Milvus Lite, maps and labels here (default: a temporary directory)")
     e.add_argument("--json", help="also write the scores as JSON to this file")
     _add_cluster_options(e)
+    q = sub.add_parser("story-search", help="the stories nearest to a text, from the story store in Milvus",
+                       description="Embed TEXT with the configured model and list the nearest stories ever "
+                                   "tracked (the story store beside the articles in Milvus, as newsclust run "
+                                   "left it), with their similarity, size and days.")
+    q.add_argument("text", help="a headline or any text")
+    q.add_argument("--top", type=int, default=5, help="how many stories (default 5)")
     args = parser.parse_args(argv)
-    asset_config = load_asset_config(args.config, args)
+    asset_config = load_asset_config(getattr(args, "config", None), args, validate=args.command != "evaluate")
+    if getattr(args, "json", None):
+        _check_writable(parser, args.json)
     if args.command == "evaluate":
         from .evaluation.evaluate import evaluate
 
@@ -610,6 +735,18 @@ def main(argv: list[str] | None = None) -> int:
         except StepFailed as failure:
             print(f"newsclust evaluate: stopped: {failure}", file=sys.stderr)
             return 1
+        except Interrupted as stop:
+            print(f"newsclust evaluate: stopped by {stop}", file=sys.stderr)
+            return 128 + stop.signo
+        except KeyboardInterrupt:
+            print("newsclust evaluate: stopped by SIGINT", file=sys.stderr)
+            return 128 + signal.SIGINT
+        except (SystemExit, StepFailed):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line; the traceback goes to a log file
+            return _one_line_error("newsclust evaluate", exc)
+    if args.command == "story-search":
+        return story_search(args.text, args.top)
     if args.days_per_run < 1:
         parser.error("--days-per-run must be at least 1")
     watch = SignalWatch()
@@ -621,9 +758,19 @@ def main(argv: list[str] | None = None) -> int:
               "past failed ranges).", file=sys.stderr)
         return 1
     except Interrupted as stop:
-        print(f"newsclust: stopped by {stop}; the interrupted run is marked canceled. Re-run to resume where it "
-              "stopped.", file=sys.stderr)
+        said = ("the interrupted run is marked canceled" if stop.canceled else
+                "no run was left unfinished")
+        print(f"newsclust: stopped by {stop}; {said}. Re-run to resume where it stopped.", file=sys.stderr)
         return 128 + stop.signo
+    except KeyboardInterrupt:   # before any run could start (loading the code location)
+        signo = watch.received() or signal.SIGINT
+        print(f"newsclust: stopped by {signal.Signals(signo).name}; no run was started. Re-run to resume.",
+              file=sys.stderr)
+        return 128 + signo
+    except (SystemExit, StepFailed):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a user sees one line; the traceback goes to a log file
+        return _one_line_error("newsclust", exc)
     finally:
         watch.close()
     if summary["map"]:
@@ -645,6 +792,66 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}", file=sys.stderr)
         return 1
     return 0
+
+
+def story_search(text: str, top: int = 5) -> int:
+    """``newsclust story-search TEXT``: print the nearest stories of the story store."""
+    from .definitions import default_resources
+    from .stories import story_memory
+
+    try:
+        resources = default_resources()
+        milvus = resolved(resources["milvus"])
+        vector = resolved(resources["embedder"]).embed([text]).vectors[0]
+        name = story_memory.collection_for(milvus.collection_name)
+        with milvus.client() as client:
+            if not client.has_collection(name):
+                print(f"newsclust story-search: no story store in {milvus.display_uri} yet (collection {name}): "
+                      "run newsclust run first", file=sys.stderr)
+                return 1
+            client.load_collection(name)
+            hits = story_memory.search(client, name, vector, top)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line
+        return _one_line_error("newsclust story-search", exc)
+    if not hits:
+        print("no story in the store yet")
+    for h in hits:
+        print(f"{h['story']}  cosine {h['similarity']:.3f}  {h['members']} articles  {h['born']}..{h['last_seen']} "
+              f"({h['status']})  {h['name']}")
+    return 0
+
+
+def _one_line_error(prog: str, exc: BaseException) -> int:
+    """Print ``prog: <what went wrong>`` and where the whole traceback was written; exit code 1."""
+    import traceback
+
+    from .ingest.news_source import NewsSourceError
+
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno == 28:
+        message = f"no space left on {exc.filename or 'the device of the data directory'}"
+    if isinstance(exc, (NewsSourceError, ValueError)):   # a user's input: the message is the whole story
+        print(f"{prog}: {message}", file=sys.stderr)
+        return 1
+    try:
+        path = _log_dir() / f"error_{dt.datetime.now():%Y%m%d-%H%M%S}_{os.getpid()}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(traceback.format_exception(exc)))
+        where = f" (full error: {path})"
+    except OSError:
+        where = ""
+    print(f"{prog}: {type(exc).__name__}: {message}{where}", file=sys.stderr)
+    return 1
+
+
+def _check_writable(parser: argparse.ArgumentParser, path: str) -> None:
+    target = Path(path)
+    if target.is_dir():
+        parser.error(f"--json {path} is a directory: give a file name")
+    if not target.absolute().parent.is_dir():
+        parser.error(f"--json {path}: the directory {target.absolute().parent} does not exist")
 
 
 def evaluate_doc() -> str:

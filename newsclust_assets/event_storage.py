@@ -28,6 +28,10 @@ def dagster_home_yaml(home: str) -> str:
     """The dagster.yaml newsclust writes into a Dagster home it creates: no telemetry, at most
     two runs at once, and this module's event log storage."""
     return ("telemetry:\n  enabled: false\n"  # local runs: no usage statistics (and no network here)
+            # steps log through Dagster's event log; mirroring their stdout to files spawns a tail and
+            # a watcher process per stream and step, which print tracebacks when Ctrl-C reaches them
+            "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n"
+            "  class: NoOpComputeLogManager\n"
             # a UI backfill of years queues one run per 62 days: two at a time (each loads the
             # model; on Milvus Lite they take turns on its lock anyway), not Dagster's default 10
             "concurrency:\n  runs:\n    max_concurrent_runs: 2\n"

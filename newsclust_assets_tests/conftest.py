@@ -91,3 +91,14 @@ def instance(tmp_path):
     (tmp_path / "home").mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
         yield inst
+
+
+# tests that start real processes (the CLI, dagster dev, servers) or a browser: `make test-fast` leaves them out
+SLOW_MODULES = {"test_hardening", "test_ui_backfill", "test_browser_map", "test_cli", "test_milvus_server",
+                "test_automation", "test_openai_endpoint"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or "server" in item.name:
+            item.add_marker(pytest.mark.slow)

@@ -5,7 +5,8 @@ It speaks ``POST /v1/embeddings`` as vLLM and OpenAI do (float and base64 encodi
 Vectors come from ``embed_fn``: by default a deterministic hashed bag of words (texts that
 share words are close, so clustering still means something), or the offline MiniLM.
 
-Failures are scripted per request: ``script`` is consumed one action per request, then
+``hold_if(texts)`` holds matching requests until ``gate`` is set, so a test can act while a
+step is certainly waiting on the endpoint (``held`` counts them). Failures are scripted per request: ``script`` is consumed one action per request, then
 ``always`` (default "ok") applies. Actions: "ok", ("status", code[, headers]),
 "wrong_dim", "drop_one", ("sleep", seconds), and for chat ("answer", text).
 
@@ -50,6 +51,9 @@ class EmbeddingServer:
         self.always = "ok"
         self.delay_s = 0.0
         self.requests: list[dict] = []
+        self.hold_if = None              # texts -> bool: such requests wait until ``gate`` is set
+        self.gate = threading.Event()
+        self.held = 0                    # requests waiting at the gate now
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -110,6 +114,14 @@ class EmbeddingServer:
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
+                    if server.hold_if is not None and server.hold_if(texts):
+                        with server._lock:
+                            server.held += 1
+                        try:
+                            server.gate.wait(600)
+                        finally:
+                            with server._lock:
+                                server.held -= 1
                     self._answer(body, texts, auth)
                 finally:
                     with server._lock:

@@ -162,11 +162,24 @@ def test_milvus_search_and_exact_knn_give_the_same_graph(sample_run):
     vectors = sample_run["window"].output_for_node("knn_distances").vectors
     _, first_copy = np.unique(vectors, axis=0, return_inverse=True)
 
+    # Near-ties too: two neighbours of one article at distances within float32 rounding of each
+    # other may swap at the k-th place (float32 in Milvus, float64 in numpy). Any edge that
+    # differs must have such a twin in the same row on the other side.
+
     def edges(graph):
         coo = graph.tocoo()
         return Counter(zip(first_copy[coo.row].tolist(), first_copy[coo.col].tolist()))
 
-    assert edges(by_search) == edges(exact)
+    def distance(graph, i, j):
+        coo = graph.tocoo()
+        hit = (first_copy[coo.row] == i) & (first_copy[coo.col] == j)
+        return float(coo.data[hit].min())
+
+    only_search, only_exact = edges(by_search) - edges(exact), edges(exact) - edges(by_search)
+    assert sum(only_search.values()) == sum(only_exact.values()) <= 4
+    for i, j in only_search:
+        twins = [distance(exact, a, b) for a, b in only_exact if {i, j} & {a, b}]
+        assert twins and min(abs(distance(by_search, i, j) - d) for d in twins) <= 1e-5, (i, j)
     np.testing.assert_allclose(np.sort(by_search.data), np.sort(exact.data), atol=1e-5)
     with pytest.raises(Exception, match="method must be one of"):
         dg.materialize(ALL_ASSETS, selection=["knn_distances"], partition_key=LAST, instance=sample_run["instance"],

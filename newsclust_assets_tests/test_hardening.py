@@ -228,40 +228,61 @@ def _runs(home):
 
 
 @pytest.fixture
-def slow_endpoint():
-    """A local OpenAI-compatible endpoint that takes 2 s per request: each one-day run lasts
-    long enough that a signal sent 0.5 s after a progress line lands inside the next run."""
-    server = EmbeddingServer(dim=32, model="slow")
-    server.delay_s = 2.0
-    yield {"NEWSCLUST_EMBEDDING_BASE_URL": server.url, "NEWSCLUST_EMBEDDING_MODEL": "slow"}
+def held_endpoint():
+    """A local OpenAI-compatible endpoint that answers the first day's texts at once and holds
+    every request holding a later day's text until the test opens its gate: while
+    ``server.held`` > 0 the second day's run is certainly inside its embeddings step."""
+    server = EmbeddingServer(dim=32, model="held")
+    first_day = {r["headline"] for r in sample_rows("2024-03-01", "2024-03-01")}
+    server.hold_if = lambda texts: not all(any(t.startswith(h) for h in first_day) for t in texts)
+    yield server, {"NEWSCLUST_EMBEDDING_BASE_URL": server.url, "NEWSCLUST_EMBEDDING_MODEL": "held"}
+    server.gate.set()
     server.close()
 
 
-def _after_first_day(proc) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # the first day is stored; the second day's run has begun
-        line = proc.stdout.readline()
-        if line.strip().startswith("days 1/") or not line:
-            break
-    time.sleep(0.5)
+def wait_for(condition, what: str, timeout: float = 300) -> None:
+    """Wait on an observable state (never a fixed sleep): generous under any load."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _runs_of(home) -> list[tuple[str, str | None]]:
+    return _runs(home) if (Path(home) / "dagster.yaml").exists() else []
+
+
+def _stopped(proc, signo, group=False):
+    sent = time.monotonic()
+    if group:
+        os.killpg(proc.pid, signo)   # as a terminal's Ctrl-C: every process of the group
+    else:
+        proc.send_signal(signo)
+    code, out, err = finish(proc, timeout=300)
+    return code, out, err, time.monotonic() - sent
+
+
+RUN_ARGS = ("run", "--first", "2024-03-01", "--last", "2024-03-06", "--days-per-run", "1")
 
 
 @pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT])
-def test_signal_stops_the_whole_command_and_a_rerun_resumes(tmp_path, signo, slow_endpoint):
+def test_signal_inside_a_step_stops_the_whole_command_and_a_rerun_resumes(tmp_path, signo, held_endpoint):
+    server, endpoint = held_endpoint
     rows = sample_rows("2024-03-01", "2024-03-06")
     source = write_jsonl(tmp_path / "news.jsonl", rows)
-    env = {"NEWSCLUST_SOURCE": str(source), **slow_endpoint}
-    proc = cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--days-per-run", "1", env=env)
-    _after_first_day(proc)
-    sent = time.monotonic()
-    proc.send_signal(signo)
-    code, out, err = finish(proc, timeout=120)
-    assert time.monotonic() - sent < 30
+    env = {"NEWSCLUST_SOURCE": str(source), **endpoint}
+    proc = cli(tmp_path, *RUN_ARGS, env=env, start_new_session=True)
+    wait_for(lambda: server.held > 0 or proc.poll() is not None, "the second day's embedding request")
+    assert proc.poll() is None, proc.communicate()
+    code, out, err, took = _stopped(proc, signo, group=signo == signal.SIGINT)
+    server.gate.set()
+    assert took < 120
     assert code == 128 + signo and "Traceback" not in out + err, err[-3000:]
     assert err.strip() == (f"newsclust: stopped by {signal.Signals(signo).name}; the interrupted run is marked "
                            "canceled. Re-run to resume where it stopped.")
     runs = _runs(tmp_path / "dagster_home")
-    assert not [r for r in runs if r[0] in ("STARTED", "STARTING")]
+    assert not [r for r in runs if r[0] in ("STARTED", "STARTING", "NOT_STARTED", "QUEUED")]
     assert ("CANCELED", "interrupted") in runs
     assert len(runs) == 2  # the first day's run and the interrupted one: it did not go on
     if signo == signal.SIGINT:
@@ -274,13 +295,46 @@ def test_signal_stops_the_whole_command_and_a_rerun_resumes(tmp_path, signo, slo
     assert len(stored) == stored["id"].nunique() == len(rows)
 
 
-def test_killed_run_is_marked_failed_by_the_next_run(tmp_path, slow_endpoint):
+@pytest.mark.parametrize("moment", ["planned", "run_created", "between_runs"])
+def test_signal_at_every_moment_leaves_no_run_unfinished(tmp_path, moment):
+    """The command stops at a named point (NEWSCLUST_PAUSE_AT, a test hook) and is signalled
+    exactly there: one line, a non-zero exit, and every run it created ends CANCELED."""
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-03"))
+    marker = tmp_path / "paused"
+    env = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_PAUSE_AT": moment, "NEWSCLUST_PAUSE_FILE": str(marker)}
+    proc = cli(tmp_path, *RUN_ARGS[:1], "--days-per-run", "1", env=env, start_new_session=True)
+    wait_for(lambda: marker.exists() or proc.poll() is not None, f"the command to reach {moment}")
+    assert proc.poll() is None, proc.communicate()
+    code, out, err, _ = _stopped(proc, signal.SIGINT, group=True)
+    assert code == 128 + signal.SIGINT and "Traceback" not in out + err, err[-3000:]
+    runs = _runs_of(tmp_path / "dagster_home")
+    assert not [r for r in runs if r[0] in ("STARTED", "STARTING", "NOT_STARTED", "QUEUED")], runs
+    if moment == "planned":
+        assert runs == []
+        assert err.strip() == ("newsclust: stopped by SIGINT; no run was left unfinished. Re-run to resume where it "
+                               "stopped.")
+    elif moment == "run_created":
+        assert runs == [("CANCELED", "interrupted")]
+        assert "the interrupted run is marked canceled" in err
+    else:
+        assert [r[0] for r in runs] == ["SUCCESS"]
+        assert "no run was left unfinished" in err
+    code, out, err = finish(cli(tmp_path, "run", "--windows", "last", "--maps", "none",
+                                env={"NEWSCLUST_SOURCE": str(source)}))
+    assert code == 0 and "Traceback" not in out + err, err[-3000:]
+    runs = _runs(tmp_path / "dagster_home")
+    assert not [r for r in runs if r[0] in ("STARTED", "STARTING", "NOT_STARTED", "QUEUED")], runs
+
+
+def test_killed_run_is_marked_failed_by_the_next_run(tmp_path, held_endpoint):
+    server, endpoint = held_endpoint
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-06"))
-    env = {"NEWSCLUST_SOURCE": str(source), **slow_endpoint}
-    proc = cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--days-per-run", "1", env=env)
-    _after_first_day(proc)
+    env = {"NEWSCLUST_SOURCE": str(source), **endpoint}
+    proc = cli(tmp_path, *RUN_ARGS, env=env)
+    wait_for(lambda: server.held > 0 or proc.poll() is not None, "the second day's embedding request")
     proc.kill()
-    proc.wait(30)
+    proc.wait(60)
+    server.gate.set()
     assert ("STARTED", None) in _runs(tmp_path / "dagster_home")
     code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--windows", "last",
                                 "--maps", "none", env=env))
@@ -403,3 +457,56 @@ def test_evaluate_with_a_failing_step_is_one_line(tmp_path):
     assert code == 1 and "Traceback" not in out + err
     assert err.strip().startswith(f"newsclust evaluate: stopped: embeddings failed for {DAY}: cannot reach the "
                                   "embedding endpoint at http://127.0.0.1:9/v1")
+
+
+# user errors: one line, before any work -------------------------------------------------------
+def _one_line(tmp_path, *args, env=None):
+    code, out, err = finish(cli(tmp_path, *args, env=env))
+    assert "Traceback" not in out + err, err[-3000:]
+    return code, err.strip().splitlines()[-1] if err.strip() else ""
+
+
+@pytest.mark.parametrize(("args", "config", "code", "line"), [
+    (["--first", "2024-13-01"], None, 2, "newsclust run: error: argument --first: '2024-13-01' is not a date"),
+    (["--last", "2024-02-30"], None, 2, "newsclust run: error: argument --last: '2024-02-30' is not a date"),
+    (["--similarity-threshold", "1.5"], None, 1,
+     "newsclust: cluster_labels: similarity_threshold is a cosine in [-1, 1], got 1.5"),
+    ([], {"cluster_labels": {"similarity_treshold": 0.3}}, 1, "newsclust: cluster_labels has no setting "
+                                                               "'similarity_treshold'"),
+    ([], {"cluster_labels": {"min_cluster_size": 2.5}}, 1, "newsclust: cluster_labels.min_cluster_size: "),
+    ([], {"story_timeline": {"days": 0, "top": 5}}, 1, "newsclust: story_timeline: days must be at least 1, got 0"),
+    (["--json", "."], None, 2, "argument error"),
+])
+def test_bad_options_are_one_line_before_any_work(tmp_path, args, config, code, line):
+    if config is not None:
+        (tmp_path / "c.json").write_text(json.dumps(config))
+        args = [*args, "--config", str(tmp_path / "c.json")]
+    got, last = _one_line(tmp_path, "run", *args)
+    assert got == code
+    if line == "argument error":
+        assert "--json . is a directory: give a file name" in last
+    else:
+        assert last.startswith(line), last
+    assert not (tmp_path / "dagster_home").exists()   # refused before any work
+
+
+@pytest.mark.parametrize(("env", "line"), [
+    ({"NEWSCLUST_SOURCE": "/missing/news.jsonl"}, "newsclust: news source file not found: /missing/news.jsonl"),
+    ({"NEWSCLUST_WINDOW_DAYS": "abc"}, "newsclust: NEWSCLUST_WINDOW_DAYS must be a whole number of days, got 'abc'"),
+    ({"NEWSCLUST_WINDOW_DAYS": "0"}, "newsclust: NEWSCLUST_WINDOW_DAYS must be at least 1, got 0"),
+    ({"NEWSCLUST_START_DATE": "2024-03-05", "NEWSCLUST_END_DATE": "2024-03-01"},
+     "newsclust: NEWSCLUST_END_DATE 2024-03-01 is before NEWSCLUST_START_DATE 2024-03-05"),
+])
+def test_bad_environment_is_one_line(tmp_path, env, line):
+    code, last = _one_line(tmp_path, "run", env=env)
+    assert code == 1 and last == line
+
+
+def test_evaluate_never_writes_into_a_live_data_dir(tmp_path):
+    (tmp_path / "milvus.db").mkdir()   # what a newsclust run leaves
+    labelled = write_jsonl(tmp_path / "labelled.jsonl", [dict(r, story="s") for r in sample_rows("2024-03-01",
+                                                                                                 "2024-03-01")])
+    code, out, err = finish(cli(tmp_path, "evaluate", str(labelled), "--data-dir", str(tmp_path)))
+    assert code == 1 and "Traceback" not in out + err
+    assert err.strip().endswith("evaluate never writes into a live data directory; give --data-dir an empty or new "
+                                "directory")

@@ -24,6 +24,7 @@ class ClusterConfig(dg.Config):
     time_weight: float = 0.4            # similarity two groups lose when far apart in news time (0..1)
     time_scale: float = 300.0           # news-time gap, in articles published between, of the full loss
     word_veto: float = 0.1              # groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge
+    day_cap: float = ClusterSettings.day_cap  # a day counts as at most this many articles of news time (0 = no cap)
     min_cluster_size: int = 2           # smaller groups are noise
     attach_similarity: float = 0.5      # a noise article joins a neighbouring cluster at this centroid cosine
     n_components: int = 5               # umap_hdbscan only: UMAP dimensions that HDBSCAN clusters in
@@ -37,7 +38,7 @@ class ClusterConfig(dg.Config):
         return ClusterSettings(
             algorithm=self.algorithm, similarity_threshold=self.similarity_threshold,
             lexical_weight=self.lexical_weight, time_weight=self.time_weight, time_scale=self.time_scale,
-            word_veto=self.word_veto,
+            word_veto=self.word_veto, day_cap=self.day_cap,
             min_cluster_size=self.min_cluster_size, attach_similarity=self.attach_similarity,
             n_components=self.n_components, min_samples=self.min_samples, seed=self.seed, top_words=self.top_words)
 
@@ -57,7 +58,9 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
         "algorithm": settings.algorithm,
         "similarity_threshold": settings.similarity_threshold,
         "time_rule": (f"two groups lose {settings.time_weight} x min(1, gap / {settings.time_scale:g}) similarity, "
-                      f"gap = articles published between their mean times") if settings.time_weight > 0 else "off",
+                      f"gap = articles published between their mean times"
+                      + (f", a day counting as at most {settings.day_cap:g}" if settings.day_cap else "")
+                      ) if settings.time_weight > 0 else "off",
         "word_veto_rule": (f"groups of {VETO_MIN_SIZE}+ articles whose TF-IDF centroids' cosine is below "
                            f"{settings.word_veto} never merge") if settings.word_veto > 0 else "off",
         "settings_digest": digest,

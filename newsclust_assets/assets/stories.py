@@ -17,7 +17,8 @@ import pandas as pd
 
 from ..partitions import FIRST_DAY
 from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
-from ..resources import StoryNamerResource, StoryStoreResource
+from ..resources import MilvusResource, StoryNamerResource, StoryStoreResource
+from ..stories import story_memory
 from ..stories.timeline import write_timeline
 from ..stories.tracking import DayReport, StoryState, TrackSettings, advance, apply_names
 
@@ -41,11 +42,17 @@ class StoriesConfig(dg.Config):
     return_days: int = 30               # a story unseen at most this long can return
     max_changed_share: float = 0.2      # stability check: share of carried articles whose id changed (warn)
     join_clusters: bool = False         # today's clusters of one subject (mean cosine >= 0.3, no time) are one story
+    # the clustering's time rule (newsclust run / evaluate set both from --time-weight, --time-scale, --day-cap)
+    time_weight: float = TrackSettings.time_weight
+    time_scale: float = TrackSettings.time_scale
+    day_cap: float = TrackSettings.day_cap
+    gate_new: bool = TrackSettings.gate_new  # new articles continue a story only if they match its whole history
 
     def settings(self) -> TrackSettings:
         return TrackSettings(overlap_share=self.overlap_share, similarity_threshold=self.similarity_threshold,
                              end_after_days=self.end_after_days, return_days=self.return_days,
-                             join_clusters=self.join_clusters)
+                             join_clusters=self.join_clusters, time_weight=self.time_weight,
+                             time_scale=self.time_scale, day_cap=self.day_cap, gate_new=self.gate_new)
 
 
 def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: int = 15) -> str:
@@ -77,11 +84,24 @@ def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: 
                                                "max_changed_share (warning).")],
 )
 def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, knn_distances, cluster_labels,
-            story_store: StoryStoreResource, story_namer: StoryNamerResource):
+            story_store: StoryStoreResource, story_namer: StoryNamerResource, milvus: MilvusResource):
     settings = config.settings()
     graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
     started = time.perf_counter()
     keys = days_of(context)
+    with milvus.client() as client:
+        return _track_days(context, config, settings, previous, graphs, labels, keys, started, story_store,
+                           story_namer, client, milvus)
+
+
+def _track_days(context, config, settings, previous, graphs, labels, keys, started, story_store, story_namer,
+                client, milvus):
+    dimension = next((g.vectors.shape[1] for g in graphs.values() if g.n), None)
+    archive = None
+    if dimension is not None:
+        store_name = story_memory.collection_for(milvus.collection_name)
+        story_memory.ensure(client, store_name, dimension)
+        archive = story_memory.MilvusArchive(client, store_name, keys[0])
     state: StoryState | None = previous.state if isinstance(previous, StoryDay) else None
     if state is None and keys[0] != FIRST_DAY.isoformat():
         context.log.warning(f"stories: no stories for the day before {keys[0]}: a new registry starts here "
@@ -91,7 +111,7 @@ def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, 
     for key in keys:
         graph = graphs[key]
         before = state
-        state, report = advance(state, key, graph.labels_in_order(labels[key]), graph.vectors, settings)
+        state, report = advance(state, key, graph.labels_in_order(labels[key]), graph.vectors, settings, archive)
         llm = {}
         if namer is not None and report.named:
             asked = namer.report()
@@ -131,7 +151,11 @@ def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, 
         description=(f"{len(unstable)} days moved more than {config.max_changed_share:.0%} of carried articles to "
                      "another story outside merges and splits") if unstable else None,
     )
-    run_md = {"run_days": len(keys), "run_seconds": round(time.perf_counter() - started, 3)}
+    stored = archive.flush() if archive is not None else 0
+    run_md = {"run_days": len(keys), "run_seconds": round(time.perf_counter() - started, 3),
+              "story_store": f"{milvus.display_uri} collection {story_memory.collection_for(milvus.collection_name)}",
+              "story_rows_written": stored,
+              "stories_in_store": len(archive.stories) if archive is not None else 0}
     if namer is not None:
         namer.save()
         run_md.update(namer.report())
@@ -145,6 +169,12 @@ class TimelineConfig(dg.Config):
     days: int = 60   # the timeline shows the last this many days up to the partition
     top: int = 20    # stories drawn as lines; the rest are one grey line
 
+    def check_values(self) -> None:
+        if self.days < 1:
+            raise ValueError(f"days must be at least 1, got {self.days}")
+        if self.top < 1:
+            raise ValueError(f"top must be at least 1, got {self.top}")
+
 
 @dg.asset(
     **day_asset_args(),
@@ -155,6 +185,7 @@ class TimelineConfig(dg.Config):
 )
 def story_timeline(context: dg.AssetExecutionContext, config: TimelineConfig,
                    story_store: StoryStoreResource) -> dg.MaterializeResult:
+    config.check_values()
     for key in days_of(context):
         last = dt.date.fromisoformat(key)
         span = [(last - dt.timedelta(days=i)).isoformat() for i in range(config.days - 1, -1, -1)]

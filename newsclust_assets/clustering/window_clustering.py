@@ -39,6 +39,7 @@ class ClusterSettings:
     time_weight: float = 0.4            # average_linkage: similarity lost by groups far apart in news time
     time_scale: float = 300.0           # average_linkage: news-time gap (in articles) of the full loss
     word_veto: float = 0.1              # average_linkage: groups of 5+ whose TF-IDF centroids' cosine is below never merge
+    day_cap: float = 60.0               # average_linkage: a day counts as at most this many articles of news time; 0 = no cap
     min_cluster_size: int = 2           # smaller groups are noise (both algorithms)
     attach_similarity: float = 0.5      # noise joins a neighbouring cluster at this centroid cosine; 0 = off
     n_components: int = 5               # umap_hdbscan: UMAP dimensions
@@ -55,6 +56,8 @@ class ClusterSettings:
             raise ValueError(f"time_weight must be in [0, 1], got {self.time_weight}")
         if not 0.0 <= self.word_veto <= 1.0:
             raise ValueError(f"word_veto is a cosine in [0, 1], got {self.word_veto}")
+        if self.day_cap < 0:
+            raise ValueError(f"day_cap is a number of articles >= 0 (0 = no cap), got {self.day_cap}")
         if self.time_scale <= 0:
             raise ValueError(f"time_scale is a number of articles > 0, got {self.time_scale}")
         if self.min_cluster_size < 2:
@@ -81,8 +84,8 @@ def label_window(graph: WindowGraph, settings: ClusterSettings | None = None) ->
     if settings.algorithm == "average_linkage":
         result = average_linkage(vectors, graph.distances, settings.similarity_threshold, texts,
                                  settings.lexical_weight, settings.min_cluster_size, settings.attach_similarity,
-                                 news_time(arts["date"]), settings.time_weight, settings.time_scale,
-                                 settings.word_veto)
+                                 news_time(arts["date"], settings.day_cap), settings.time_weight,
+                                 settings.time_scale, settings.word_veto)
         labels, strength, attached = result.labels, result.strength, result.attached
     else:
         embedding = reduce_with_knn(graph.distances, vectors, graph.k, settings.n_components, min_dist=0.0,

@@ -13,17 +13,26 @@ those scores per window and their mean over the windows:
 
 Noise counts strictly: every noise article is a singleton cluster, so leaving an article
 unclustered costs recall. Articles without a story label are left out of the scores.
-By default the window spans the whole file (one window over everything). With
-``--window-days 1 --windows all`` every day is clustered on its own and the ``stories``
-asset chains the days; the stream scores below the table then measure the tracking:
-each article scored by the story id it first got (causal), story ids per labelled story
-and labelled stories per id (``evaluation/stream.py``).
+
+The first line printed is the stream: what a user follows. Each article is scored by the
+story id it got when it was first clustered (causal), with story ids per labelled story and
+labelled stories per id (``evaluation/stream.py``). With ``--windows last`` (the default)
+there is one window over the whole file; with ``--windows all`` every day's window is
+clustered and the ``stories`` asset chains the days, with the product's window
+(``NEWSCLUST_WINDOW_DAYS``, default 30 days) unless ``--window-days`` says otherwise. The
+mean over many windows weights each by its labelled pairs (a one-article window counts
+for nothing) and says so.
+
+Data: ``--data-dir``, else ``$NEWSCLUST_DATA_DIR/evaluate/<file name>``, else a temporary
+directory removed at the end. A directory that holds a ``newsclust run``'s data is refused:
+evaluate never writes into a live data directory.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -55,6 +64,49 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+MARKER = ".newsclust-evaluate"   # in a data directory made by evaluate
+
+
+def _work_dir(source: Path, data_dir: str | None) -> tuple[Path, bool]:
+    """(directory, remove at the end)."""
+    if data_dir:
+        work = Path(data_dir).absolute()
+    elif os.environ.get("NEWSCLUST_DATA_DIR"):
+        work = Path(os.environ["NEWSCLUST_DATA_DIR"]).absolute() / "evaluate" / source.stem
+    else:
+        return Path(tempfile.mkdtemp(prefix="newsclust-evaluate-")), True
+    if work.exists() and not work.is_dir():
+        raise SystemExit(f"newsclust evaluate: {work} is a file, not a directory")
+    if work.is_dir() and any(work.iterdir()) and not (work / MARKER).exists():
+        raise SystemExit(f"newsclust evaluate: {work} holds other data (a newsclust run's?): evaluate never writes "
+                         "into a live data directory; give --data-dir an empty or new directory")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / MARKER).write_text(str(source))
+    return work, False
+
+
+def settings_in_force(config: dict) -> dict:
+    """Every clustering and tracking setting of the evaluation, defaults included."""
+    from ..assets.clusters import ClusterConfig
+    from ..assets.stories import StoriesConfig
+
+    return {"cluster_labels": ClusterConfig(**config.get("cluster_labels", {})).model_dump(),
+            "stories": StoriesConfig(**config.get("stories", {})).model_dump()}
+
+
+def weighted_mean(rows: list[dict]) -> dict:
+    """Scores averaged over windows, each weighted by its labelled pairs n (n - 1) / 2."""
+    weights = [r["articles"] * (r["articles"] - 1) / 2 for r in rows]
+    total = sum(weights) or 1.0
+    mean = {"window": f"mean of {len(rows)}, weighted by labelled pairs",
+            "seconds": sum(r["seconds"] for r in rows) / len(rows)}
+    for k in SCORE_KEYS:
+        mean[k] = sum(w * r[k] for w, r in zip(weights, rows)) / total
+    for k in COUNT_KEYS:
+        mean[k] = round(sum(r[k] for r in rows) / len(rows), 1)
+    return mean
+
+
 def evaluate(path: str, label_field: str = "story", window_days: int | None = None, windows: str = "last",
              data_dir: str | None = None, json_out: str | None = None, asset_config: dict | None = None,
              log=print) -> int:
@@ -62,6 +114,7 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
     if "newsclust_assets.partitions" in __import__("sys").modules:
         raise RuntimeError("evaluate must run in a process that has not loaded the code location yet")
     from ..ingest.news_source import NewsSourceError
+    from ..settings import window_days as product_window
 
     try:
         span, labelled = _file_span(str(source))
@@ -69,10 +122,14 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
         raise SystemExit(f"newsclust evaluate: {exc}") from None
     if labelled == 0:
         raise SystemExit(f"newsclust evaluate: no article of {source} has a {label_field!r} field to score against")
-    work = Path(data_dir).absolute() if data_dir else Path(tempfile.mkdtemp(prefix="newsclust-evaluate-"))
+    if window_days is not None and window_days < 1:
+        raise SystemExit("newsclust evaluate: --window-days must be at least 1")
+    if window_days is None:
+        window_days = product_window() if windows == "all" else span
+    work, remove = _work_dir(source, data_dir)
     os.environ.update({
         "NEWSCLUST_SOURCE": str(source),
-        "NEWSCLUST_WINDOW_DAYS": str(window_days or span),
+        "NEWSCLUST_WINDOW_DAYS": str(window_days),
         "NEWSCLUST_DATA_DIR": str(work),
         "DAGSTER_HOME": str(work / "dagster_home"),
     })
@@ -80,40 +137,44 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
         os.environ.pop(var, None)
     config = dict(asset_config or {})
     config["cluster_labels"] = {**config.get("cluster_labels", {}), "story_field": label_field}
-    from ..cli import run
+    from ..cli import run, validate_asset_config
 
+    validate_asset_config(config)
     started = time.perf_counter()
-    summary = run(windows=windows, asset_config=config, log=log)
-    rows = []
-    for w in summary["windows"]:
-        if "story_articles" not in w:
-            continue  # a window without labelled articles
-        row = {"window": w["window"], "seconds": w.get("cluster_seconds", 0.0)}
-        row.update({k: w[f"story_{k}"] for k in SCORE_KEYS + COUNT_KEYS})
-        rows.append(row)
-    if not rows:
-        raise SystemExit("newsclust evaluate: no window held labelled articles")
-    mean = {"window": f"mean of {len(rows)}", "seconds": sum(r["seconds"] for r in rows) / len(rows)}
-    for k in SCORE_KEYS + COUNT_KEYS:
-        mean[k] = sum(r[k] for r in rows) / len(rows)
-    for k in COUNT_KEYS:
-        mean[k] = round(mean[k], 1)
-    total = time.perf_counter() - started
-    settings = {k: v for k, v in config["cluster_labels"].items()}
-    from ..ingest.news_source import read_labels
-    from .stream import format_stream, read_first_ids, stream_scores
+    try:
+        summary = run(windows=windows, asset_config=config, log=log)
+        rows = []
+        for w in summary["windows"]:
+            if "story_articles" not in w:
+                continue  # a window without labelled articles
+            row = {"window": w["window"], "seconds": w.get("cluster_seconds", 0.0)}
+            row.update({k: w[f"story_{k}"] for k in SCORE_KEYS + COUNT_KEYS})
+            rows.append(row)
+        if not rows:
+            raise SystemExit("newsclust evaluate: no window held labelled articles")
+        mean = weighted_mean(rows)
+        total = time.perf_counter() - started
+        from ..ingest.news_source import read_labels
+        from .stream import format_stream, read_first_ids, stream_scores
 
-    stream = stream_scores(read_labels(str(source), label_field), *read_first_ids(work / "stories"))
-    log(f"scored {source.name} against {label_field!r} ({labelled} labelled articles); "
-        f"noise counts strictly: each noise article is a singleton cluster")
-    log(format_table(rows + ([mean] if len(rows) > 1 else [])))
+        stream = stream_scores(read_labels(str(source), label_field), *read_first_ids(work / "stories"))
+    finally:
+        if remove:
+            shutil.rmtree(work, ignore_errors=True)
+    log(f"scored {source.name} against {label_field!r} ({labelled} labelled articles, windows of {window_days} "
+        f"days); noise counts strictly: each noise article is a singleton cluster")
     if stream:
         log(format_stream(stream))
-    log(f"whole run: {total:.1f} s (embedding, Milvus, kNN, clustering and maps); data in {work}")
+    shown = rows if len(rows) <= 12 else rows[-10:]
+    if len(shown) < len(rows):
+        log(f"windows: the last {len(shown)} of {len(rows)} (all of them in --json)")
+    log(format_table(shown + ([mean] if len(rows) > 1 else [])))
+    where = "removed (--data-dir to keep it)" if remove else f"in {work}"
+    log(f"whole run: {total:.1f} s (embedding, Milvus, kNN, clustering, stories and maps); data {where}")
     if json_out:
         Path(json_out).write_text(json.dumps({
-            "file": str(source), "label_field": label_field, "window_days": window_days or span,
-            "settings": settings, "windows": rows, "mean": mean, "stream": stream, "seconds": round(total, 1),
-            "noise_convention": "strict: each noise article is a singleton cluster",
+            "file": str(source), "label_field": label_field, "window_days": window_days, "windows_run": windows,
+            "settings": settings_in_force(config), "stream": stream, "windows": rows, "mean": mean,
+            "seconds": round(total, 1), "noise_convention": "strict: each noise article is a singleton cluster",
         }, indent=2, default=str))
     return 0

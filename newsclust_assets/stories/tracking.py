@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from ..clustering.average_linkage import join_groups
+from ..clustering.window_clustering import ClusterSettings
 
 STATUSES = ("active", "dormant", "ended", "merged")
 EVENTS = ("born", "continued", "returned", "split", "merged", "ended")
@@ -69,6 +70,12 @@ class TrackSettings:
     return_days: int = 30               # a story unseen at most this long can return
     rename_share: float = 1 / 3         # rename when more than this share of its articles is new since naming
     join_clusters: bool = False         # rule 0: today's clusters of one subject (mean cosine >= threshold) are one story
+    # the clustering's time rule (ClusterSettings), so that "one story" means the same in a
+    # window and across days
+    time_weight: float = ClusterSettings.time_weight
+    time_scale: float = ClusterSettings.time_scale
+    day_cap: float = ClusterSettings.day_cap
+    gate_new: bool = True               # new articles continue a story only when they match its whole history
 
     def __post_init__(self):
         if not 0 < self.overlap_share <= 1:
@@ -93,6 +100,9 @@ class Story:
     total: int = 0                                      # articles that ever got this story first
     vector_sum: np.ndarray | None = None                # sum of its members' unit vectors (last window seen)
     name_members: frozenset = frozenset()
+    history_sum: np.ndarray | None = None               # sum of the unit vectors of every article first given it
+    history_n: int = 0                                  # how many articles that is (= total)
+    position_sum: float = 0.0                           # their positions in the stream's news time, summed
 
 
 @dataclass
@@ -104,6 +114,7 @@ class StoryState:
     stories: dict[str, Story] = field(default_factory=dict)
     current: dict[str, str] = field(default_factory=dict)   # article -> story id on ``day``
     first: dict[str, tuple[str, str]] = field(default_factory=dict)  # article -> (first story, day)
+    volume: dict[str, int] = field(default_factory=dict)   # day -> articles published that day (news time)
 
 
 @dataclass
@@ -125,6 +136,64 @@ ARTICLE_COLUMNS = ["id", "story", "story_name", "first_story", "first_seen", "st
 
 def _mean_cross(sum_a: np.ndarray, n_a: int, sum_b: np.ndarray, n_b: int) -> float:
     return float(sum_a @ sum_b) / (n_a * n_b)
+
+
+def news_positions(volume: dict[str, int], day_cap: float = 0.0) -> dict[str, float]:
+    """Each day's position in the stream's news time: the articles published on earlier days
+    plus half of the day's own (each day counted as at most ``day_cap`` articles when it is
+    set), as ``average_linkage.news_time`` places a window's articles."""
+    out, before = {}, 0.0
+    for d in sorted(volume):
+        n = float(min(volume[d], day_cap)) if day_cap else float(volume[d])
+        out[d] = before + n / 2.0
+        before += n
+    return out
+
+
+def story_similarity(vector_sum: np.ndarray, n: int, position: float, story: Story,
+                     settings: TrackSettings) -> float:
+    """What average linkage would see between a group of ``n`` articles (the sum of their
+    unit vectors, their mean position in news time) and a story: the mean cosine over all
+    cross pairs with every article the story ever got, less the time rule's loss for the
+    news-time gap."""
+    if story.history_sum is None:   # a state written before stories kept their history
+        return _mean_cross(vector_sum, n, story.vector_sum, story.articles) if story.articles else -1.0
+    value = _mean_cross(vector_sum, n, story.history_sum, story.history_n)
+    if settings.time_weight > 0:
+        at = story.position_sum / story.history_n
+        value -= settings.time_weight * min(1.0, abs(position - at) / settings.time_scale)
+    return value
+
+
+class MemoryArchive:
+    """Every story the tracker has recorded, its newest version, searchable by vector: the
+    in-process story store (``story_memory.MilvusArchive`` keeps the same in Milvus)."""
+
+    def __init__(self):
+        self.stories: dict[str, Story] = {}
+        self._matrix: tuple[list[str], np.ndarray] | None = None
+
+    def put(self, day: str, stories: list[Story]) -> None:
+        for s in stories:
+            self.stories[s.id] = s
+        self._matrix = None
+
+    def nearest(self, probes: np.ndarray, day: str, exclude=(), limit: int = 10) -> dict[str, Story]:
+        """The ``limit`` stories (not merged, not in ``exclude``) nearest to each probe (a sum of
+        unit vectors), by cosine to the mean of every article they got."""
+        if self._matrix is None:
+            ids = sorted(i for i, s in self.stories.items() if s.status != "merged" and s.history_sum is not None)
+            cents = np.stack([self.stories[i].history_sum for i in ids]) if ids else np.zeros((0, probes.shape[1]))
+            cents = cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+            self._matrix = (ids, cents)
+        ids, cents = self._matrix
+        keep = [j for j, i in enumerate(ids) if i not in exclude]
+        if not keep:
+            return {}
+        probes = probes / np.maximum(np.linalg.norm(probes, axis=1, keepdims=True), 1e-12)
+        sims = probes @ cents[keep].T
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :limit]
+        return {ids[keep[j]]: self.stories[ids[keep[j]]] for row in top for j in row}
 
 
 def join_clusters(labels: np.ndarray, vectors: np.ndarray, threshold: float) -> tuple[np.ndarray, int]:
@@ -155,7 +224,7 @@ def _assign(score: np.ndarray) -> list[tuple[int, int]]:
 
 
 def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors: np.ndarray,
-            settings: TrackSettings | None = None) -> tuple[StoryState, DayReport]:
+            settings: TrackSettings | None = None, archive=None) -> tuple[StoryState, DayReport]:
     """One day. ``clusters``: the window's articles (id, label, cluster_name, date, headline;
     label -1 = noise), row i for row i of ``vectors`` (unit rows). ``state``: the previous
     day's (None on the first day)."""
@@ -172,10 +241,26 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     if settings.join_clusters:
         labels, joined = join_clusters(labels, vectors, settings.similarity_threshold)
     ids = clusters["id"].astype(str).tolist()
+    volume = dict(state.volume)
+    if "date" in clusters and len(clusters):
+        volume.update(Counter(clusters["date"].astype(str).str[:10]))
+    position = news_positions(volume, settings.day_cap)
+    place = (np.array([position.get(d, 0.0) for d in clusters["date"].astype(str).str[:10]])
+             if "date" in clusters else np.zeros(len(ids)))
+    fresh = np.array([a not in first_seen for a in ids], bool)
     live = {sid: s for sid, s in state.stories.items() if s.status != "merged"}
     members = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels) if c >= 0}
     order = sorted(members, key=lambda c: (-members[c].size, c))   # largest cluster first: stable id order
     sums = {c: vectors[members[c]].sum(0) for c in order}
+
+    def probe(c: int) -> tuple[np.ndarray, int, float]:
+        """What a cluster is matched on: its new articles (all of them when none is new)."""
+        rows = members[c][fresh[members[c]]]
+        rows = rows if rows.size else members[c]
+        return vectors[rows].sum(0), int(rows.size), float(place[rows].mean())
+
+    def like(c: int, story: Story) -> float:
+        return story_similarity(*probe(c), story, settings)
 
     # 1. shared articles
     survivors = Counter(state.current[a] for a in ids if a in state.current and state.current[a] in live)
@@ -190,14 +275,28 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
                 jaccard[r, col[sid]] = inter / (members[c].size + survivors[sid] - inter)
     story_of: dict[int, str] = {}
     how: dict[int, tuple[str, str]] = {}    # cluster -> (event, other)
+    split_off: dict[int, int] = {}   # cluster of new articles -> the cluster whose story they did not match
     for r, j in _assign(jaccard):
-        story_of[order[r]] = prev[j]
-        how[order[r]] = ("continued", "")
+        c = order[r]
+        new_rows = members[c][fresh[members[c]]]
+        if settings.gate_new and new_rows.size and like(c, live[prev[j]]) < settings.similarity_threshold:
+            # the window put new articles with the story's, but they do not match its whole history
+            # (as average linkage would not merge them into it): they are matched on their own below
+            extra = max(members) + 1
+            members[extra] = new_rows
+            members[c] = members[c][~fresh[members[c]]]
+            sums[extra], sums[c] = vectors[new_rows].sum(0), vectors[members[c]].sum(0)
+            votes[extra] = Counter()
+            split_off[extra] = c
+        story_of[c] = prev[j]
+        how[c] = ("continued", "")
+    if split_off:
+        order = sorted(members, key=lambda c: (-members[c].size, c))
     matched = set(story_of.values())
 
     # 2. splits by shared articles
     for c in order:
-        if c in story_of or not votes[c]:
+        if c in story_of or not votes.get(c):
             continue
         sid, inter = votes[c].most_common(1)[0]
         if sid in matched and inter >= settings.overlap_share * members[c].size:
@@ -205,21 +304,27 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
 
     # 3. continue / return by similarity
     horizon = (today - dt.timedelta(days=settings.return_days)).isoformat()
-    candidates = [sid for sid, s in live.items() if sid not in matched and s.last_seen >= horizon
-                  and s.vector_sum is not None and s.articles > 0]
     open_clusters = [c for c in order if c not in how]
+    pool = {sid: s for sid, s in live.items() if sid not in matched and s.last_seen >= horizon
+            and (s.history_sum is not None or (s.vector_sum is not None and s.articles > 0))}
+    if archive is not None and open_clusters:
+        found = archive.nearest(np.stack([probe(c)[0] for c in open_clusters]), day, exclude=set(state.stories))
+        pool.update({sid: s for sid, s in found.items() if sid not in pool})
+    candidates = sorted(pool)
+    unarchived: dict[str, Story] = {}
     sim = np.zeros((len(open_clusters), len(candidates)))
     for r, c in enumerate(open_clusters):
         for j, sid in enumerate(candidates):
-            s = live[sid]
-            value = _mean_cross(sums[c], members[c].size, s.vector_sum, s.articles)
+            value = like(c, pool[sid])
             if value >= settings.similarity_threshold:
                 sim[r, j] = value - settings.similarity_threshold + 1e-9
     for r, j in _assign(sim):
         c, sid = open_clusters[r], candidates[j]
         story_of[c] = sid
-        how[c] = ("continued", "") if live[sid].last_seen == yesterday else ("returned", "")
+        how[c] = ("continued", "") if pool[sid].last_seen == yesterday else ("returned", "")
         matched.add(sid)
+        if sid not in live:   # back from the archive
+            live[sid] = unarchived[sid] = pool[sid]
 
     # 4. splits by similarity: like a story another cluster continued
     for c in order:
@@ -239,9 +344,9 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     # 5. births (and the splits' new ids), in cluster order
     events: list[dict] = []
     born_today = 0
-    stories = dict(state.stories)
+    stories = {**state.stories, **unarchived}
     for c in order:
-        event, other = how.get(c, ("born", ""))
+        event, other = how.get(c, ("split", story_of[split_off[c]]) if c in split_off else ("born", ""))
         if c in story_of:
             continue
         born_today += 1
@@ -297,6 +402,12 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
             words = s.name.split(" [", 1)[1].rstrip("]").split(" / ") if " [" in s.name else []
             named[sid] = {"members": sorted(member_ids), "headlines": heads[:8], "words": words, "offline": s.name}
         stories[sid] = s
+        new_rows = [i for i in rows if ids[i] not in first_seen]
+        if new_rows:
+            added = vectors[new_rows].sum(0)
+            s.history_sum = added if s.history_sum is None else s.history_sum + added
+            s.history_n += len(new_rows)
+            s.position_sum += float(place[new_rows].sum())
         for i in rows:
             a = ids[i]
             new_current[a] = sid
@@ -344,6 +455,10 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     horizon_keep = (today - dt.timedelta(days=settings.return_days)).isoformat()
     kept = {sid: s for sid, s in stories.items()
             if s.status != "merged" and s.last_seen >= horizon_keep}
+    if archive is not None:   # every story changed today, as it stands tonight: stories that leave the
+        # state stay findable there, and can still return
+        touched = set(story_of.values()) | set(merged) | {e["story"] for e in events} | (set(stories) - set(kept))
+        archive.put(day, [stories[sid] for sid in sorted(touched) if stories[sid].history_sum is not None])
     counts["stories_live"] = len(kept)
     table_rows = []
     for sid in list(story_of.values()) + list(merged) + [e["story"] for e in events if e["event"] == "ended"]:
@@ -368,7 +483,7 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     articles = pd.DataFrame(art, columns=ARTICLE_COLUMNS)
     window = set(ids)
     new_state = StoryState(day=day, stories=kept, current=new_current,
-                           first={a: v for a, v in first_seen.items() if a in window})
+                           first={a: v for a, v in first_seen.items() if a in window}, volume=volume)
     return new_state, DayReport(day, events, counts, table, articles, changed, compared, named)
 
 
