@@ -31,7 +31,7 @@ from newsclust_assets.clustering.window_clustering import label_window
 from newsclust_assets.evaluation import story_stream
 from newsclust_assets.evaluation.stream import stream_scores
 from newsclust_assets.ingest.news_source import read_articles, read_labels
-from newsclust_assets.stories.tracking import advance
+from newsclust_assets.stories.tracking import MemoryArchive, advance
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
 from newsclust_assets.vectors.exact_knn import exact_neighbours
 from newsclust_assets.vectors.knn_graph import symmetric_graph
@@ -63,7 +63,8 @@ def cost_at_10k(embedder) -> dict:
     out = {"articles": len(articles)}
     g0, _ = window(articles[:cut], vectors[:cut])
     labels0 = label_window(g0).frame
-    state, _ = advance(None, "2024-01-01", labels0, g0.vectors)
+    archive = MemoryArchive()   # the product's story store, as a run holds it in memory
+    state, _ = advance(None, "2024-01-01", labels0, g0.vectors, archive=archive)
     runs = []
     for _ in range(3):
         g1, knn_s = window(articles, vectors)
@@ -71,7 +72,7 @@ def cost_at_10k(embedder) -> dict:
         labels1 = label_window(g1).frame
         cluster_s = time.perf_counter() - started
         started = time.perf_counter()
-        _, report = advance(state, "2024-01-02", labels1, g1.vectors)
+        _, report = advance(state, "2024-01-02", labels1, g1.vectors, archive=archive)
         runs.append((knn_s, cluster_s, time.perf_counter() - started))
     knn_s, cluster_s, stories_s = (float(np.median([r[i] for r in runs])) for i in range(3))
     out.update(knn_seconds=round(knn_s, 3), cluster_seconds=round(cluster_s, 3), stories_seconds=round(stories_s, 3),
@@ -85,11 +86,12 @@ def uci_daily(embedder) -> dict:
     vectors = embedder.embed([a["text"] for a in articles]).vectors
     days = sorted({a["date"] for a in articles})
     state, first, merged, per_day = None, {}, {}, []
+    archive = MemoryArchive()
     for day in days:
         idx = [i for i, a in enumerate(articles) if a["date"] == day]
         graph, _ = window([articles[i] for i in idx], vectors[idx])
         labels = label_window(graph).frame
-        state, report = advance(state, day.isoformat(), labels, graph.vectors)
+        state, report = advance(state, day.isoformat(), labels, graph.vectors, archive=archive)
         for a, sid in zip(report.articles["id"], report.articles["first_story"]):
             first.setdefault(a, sid)
         merged.update({s: m for s, m in zip(report.stories["story"], report.stories["merged_into"]) if m})

@@ -127,12 +127,33 @@ class MilvusResource(dg.ConfigurableResource):
             yield c
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes for a formula (OWASP, CSV injection)
+
+
+def spreadsheet_safe(frame):
+    """``frame`` with every text cell that a spreadsheet would run as a formula prefixed with a
+    single quote, as OWASP advises for CSV export (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``);
+    numbers, ids and dates are left as they are."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    out = None
+    for col in frame.columns:
+        if not (is_object_dtype(frame[col]) or is_string_dtype(frame[col])):
+            continue
+        values = frame[col]
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
+        if risky.any():
+            out = frame.copy() if out is None else out
+            out[col] = values.where(~risky, "'" + values.astype(str))
+    return frame if out is None else out
+
+
 def write_csv(frame, path: Path) -> Path:
-    """``frame`` as CSV at ``path``, written to a temporary file first: readers never see a
-    half-written file."""
+    """``frame`` as CSV at ``path`` (text cells made spreadsheet-safe), written to a temporary
+    file first: readers never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".csv.tmp")
-    frame.to_csv(tmp, index=False)
+    spreadsheet_safe(frame).to_csv(tmp, index=False)
     tmp.replace(path)
     return path
 

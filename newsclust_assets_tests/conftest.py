@@ -86,10 +86,20 @@ def step_error(result, node: str) -> str:
     return "\n".join(parts)
 
 
+# as in the Dagster homes newsclust writes (event_storage.dagster_home_yaml): steps log through the
+# event log, and no tail / watcher processes are started per step to mirror their output
+NO_COMPUTE_LOGS = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                                    "class": "NoOpComputeLogManager"}}
+
+
+def quiet_instance(path):
+    return dg.instance_for_test(temp_dir=str(path), overrides=NO_COMPUTE_LOGS)
+
+
 @pytest.fixture
 def instance(tmp_path):
     (tmp_path / "home").mkdir(exist_ok=True)
-    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
+    with quiet_instance(tmp_path / "home") as inst:
         yield inst
 
 

@@ -40,6 +40,14 @@ def hashed_embedding(texts: list[str], dim: int) -> np.ndarray:
     return out
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)   # a client that went away (killed) is no error
+
+
 class EmbeddingServer:
     def __init__(self, dim: int = 64, model: str = "test-embedder", api_key: str | None = None, embed_fn=None):
         self.dim = dim
@@ -57,7 +65,7 @@ class EmbeddingServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._http = _QuietServer(("127.0.0.1", 0), self._handler())
         self._http.daemon_threads = True
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
         self._thread.start()

@@ -17,7 +17,7 @@ from newsclust_assets.partitions import daily_partitions
 from newsclust_assets.maps.map_plot import LEGEND_CHARS
 from newsclust_assets.stories.timeline import story_colour
 
-from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows
+from .conftest import DAILY, WINDOWED, make_resources, md, quiet_instance, sample_rows
 from .test_map_plot import plotly_traces
 
 LAST = "2024-03-14"
@@ -32,7 +32,7 @@ def sample_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sample")
     resources = make_resources(tmp)
     (tmp / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp / "home")) as instance:
+    with quiet_instance(tmp / "home") as instance:
         daily = {}
         for key in daily_partitions.get_partition_keys():
             daily[key] = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=instance,

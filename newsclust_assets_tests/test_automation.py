@@ -9,7 +9,7 @@ from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.automation import SENSOR_TAG, days_to_materialize, first_range, news_source_sensor
 from newsclust_assets.resources import NewsSourceResource
 
-from .conftest import make_resources, sample_rows, write_jsonl
+from .conftest import make_resources, quiet_instance, sample_rows, write_jsonl
 
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
 
@@ -45,7 +45,7 @@ def test_sensor_materializes_new_and_edited_days_in_order(tmp_path):
     source = write_jsonl(tmp_path / "news.jsonl", [r for r in rows if r["date"] <= DAYS[2]])
     resources = make_resources(tmp_path, source)
     (tmp_path / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+    with quiet_instance(tmp_path / "home") as instance:
         request = _tick(instance, source)
         assert isinstance(request, dg.RunRequest)
         assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \

@@ -9,7 +9,7 @@ from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.cli import chunks, run
 from newsclust_assets.vectors.milvus_store import QUERY_FIELDS
 
-from .conftest import DAILY, make_resources, sample_rows, stored_rows, write_jsonl
+from .conftest import DAILY, make_resources, quiet_instance, sample_rows, stored_rows, write_jsonl
 
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05", "2024-03-06"]
 FIELDS = [*QUERY_FIELDS, "vector"]
@@ -17,7 +17,7 @@ FIELDS = [*QUERY_FIELDS, "vector"]
 
 def _instance(path):
     path.mkdir(parents=True, exist_ok=True)
-    return dg.instance_for_test(temp_dir=str(path))
+    return quiet_instance(path)
 
 
 def _range(first, last):

@@ -3,8 +3,6 @@ whole history, with the clustering's time rule; every story is remembered (in me
 in the Milvus story store, Lite and server), so a story can return after any gap."""
 
 import datetime as dt
-import subprocess
-import sys
 
 import dagster as dg
 import numpy as np
@@ -16,7 +14,7 @@ from newsclust_assets.stories import story_memory
 from newsclust_assets.stories.tracking import MemoryArchive, TrackSettings, advance, news_positions
 from newsclust_assets.vectors.milvus_store import open_client
 
-from .conftest import REPO, make_resources, sample_rows, write_jsonl
+from .conftest import make_resources, sample_rows, write_jsonl
 
 DIM = 16
 
@@ -115,7 +113,7 @@ def test_a_story_returns_after_any_gap_from_the_archive():
             assert ("returned", _first(day1)["a0"], "") in {(e["event"], e["story"], e["other"]) for e in back.events}
 
 
-STORY_DAYS = ["2024-03-01", "2024-03-02", "2024-03-03"]
+STORY_DAYS = ["2024-03-01", "2024-03-02"]
 
 
 def _materialize_stories(resources, instance):
@@ -133,7 +131,7 @@ def _check_store(resources, instance):
     articles = pd.read_csv(resources["story_store"].articles_path(STORY_DAYS[-1]), dtype=str)
     with open_client(milvus.uri, milvus.token, milvus.db_name) as client:
         client.load_collection(name)
-        latest = story_memory.latest_before(client, name, "2024-03-04")
+        latest = story_memory.latest_before(client, name, "2024-03-03")
         assert set(articles["story"]) <= set(latest)          # every story of the last day is stored
         # a story's own article finds it first
         sid = articles["story"].value_counts().index[0]
@@ -153,17 +151,22 @@ def _check_store(resources, instance):
     return sid, headline
 
 
-def test_story_store_on_milvus_lite_and_story_search(tmp_path, instance):
+def test_story_store_on_milvus_lite_and_story_search(tmp_path, instance, monkeypatch, capsys):
+    from newsclust_assets.cli import main
+
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows(STORY_DAYS[0], STORY_DAYS[-1]))
     resources = make_resources(tmp_path, source)
     sid, headline = _check_store(resources, instance)
-    env = {"NEWSCLUST_DATA_DIR": str(tmp_path), "NEWSCLUST_SOURCE": str(source), "PYTHONWARNINGS": "ignore"}
-    out = subprocess.run([sys.executable, "-m", "newsclust_assets.cli", "story-search", headline, "--top", "2"],
-                         cwd=REPO, env={**__import__("os").environ, **env}, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0].startswith(f"{sid}  cosine ")
-    assert "Traceback" not in out.stdout + out.stderr
+    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path))   # where make_resources put Milvus Lite
+    monkeypatch.setenv("NEWSCLUST_SOURCE", str(source))
+    capsys.readouterr()
+    assert main(["story-search", headline, "--top", "2"]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines()[0].startswith(f"{sid}  cosine ") and len(out.out.splitlines()) == 2
+    assert "Traceback" not in out.out + out.err
+    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path / "empty"))
+    assert main(["story-search", headline]) == 1
+    assert "no story store in" in capsys.readouterr().err
 
 
 def test_story_store_on_a_milvus_server(tmp_path, instance):

@@ -253,11 +253,15 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     order = sorted(members, key=lambda c: (-members[c].size, c))   # largest cluster first: stable id order
     sums = {c: vectors[members[c]].sum(0) for c in order}
 
+    probes: dict[int, tuple[np.ndarray, int, float]] = {}
+
     def probe(c: int) -> tuple[np.ndarray, int, float]:
         """What a cluster is matched on: its new articles (all of them when none is new)."""
-        rows = members[c][fresh[members[c]]]
-        rows = rows if rows.size else members[c]
-        return vectors[rows].sum(0), int(rows.size), float(place[rows].mean())
+        if c not in probes:
+            rows = members[c][fresh[members[c]]]
+            rows = rows if rows.size else members[c]
+            probes[c] = (vectors[rows].sum(0), int(rows.size), float(place[rows].mean()))
+        return probes[c]
 
     def like(c: int, story: Story) -> float:
         return story_similarity(*probe(c), story, settings)
@@ -285,6 +289,7 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
             extra = max(members) + 1
             members[extra] = new_rows
             members[c] = members[c][~fresh[members[c]]]
+            probes.pop(c, None)
             sums[extra], sums[c] = vectors[new_rows].sum(0), vectors[members[c]].sum(0)
             votes[extra] = Counter()
             split_off[extra] = c
