@@ -780,10 +780,7 @@ def main(argv: list[str] | None = None) -> int:
     if summary.get("timeline"):
         print(f"timeline: {summary['timeline']}")
     print(f"summary: {format_summary(summary)}")
-    home = os.environ.get("DAGSTER_HOME", "")
-    dagster = Path(sys.executable).parent / "dagster"
-    print(f"open it in the Dagster UI: DAGSTER_HOME={home} {dagster} dev -w workspace.yaml (in the repo: make dev), "
-          "then http://127.0.0.1:3000")
+    print(f"open it in the Dagster UI: {ui_command()} (in the repo: make dev), then http://127.0.0.1:3000")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
     if summary["failures"]:
@@ -821,6 +818,24 @@ def story_search(text: str, top: int = 5) -> int:
         print(f"{h['story']}  cosine {h['similarity']:.3f}  {h['members']} articles  {h['born']}..{h['last_seen']} "
               f"({h['status']})  {h['name']}")
     return 0
+
+
+def ui_command() -> str:
+    """The ``dagster dev`` command that shows this command's data from any directory: absolute
+    paths, the code location by module name, and the same NEWSCLUST_ settings (never a
+    secret: tokens and keys are left for the user's own environment)."""
+    import shlex
+
+    from .settings import data_dir
+
+    env = {"DAGSTER_HOME": os.environ.get("DAGSTER_HOME", ""), "NEWSCLUST_DATA_DIR": str(data_dir())}
+    env.update({k: v for k, v in sorted(os.environ.items()) if k.startswith("NEWSCLUST_")
+                and not any(s in k for s in ("TOKEN", "KEY", "SECRET", "PASSWORD")) and k != "NEWSCLUST_DATA_DIR"})
+    for k in ("NEWSCLUST_SOURCE",):
+        if env.get(k):
+            env[k] = str(Path(env[k]).absolute())
+    dagster = Path(sys.executable).parent / "dagster"
+    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if v) + f" {dagster} dev -m newsclust_assets.definitions"
 
 
 def _one_line_error(prog: str, exc: BaseException) -> int:

@@ -540,3 +540,18 @@ def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path):
                                          "plain", "a=b"]
     assert back["label"].tolist() == [-1, 0, 1, 2, 3, 4, 5]   # numbers stay numbers
     assert frame["headline"].tolist() == evil                  # the caller's frame is untouched
+
+
+def test_ui_hint_works_from_any_directory_and_shows_no_secret(monkeypatch, tmp_path):
+    from newsclust_assets.cli import ui_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NEWSCLUST_DATA_DIR", "rel/data")
+    monkeypatch.setenv("NEWSCLUST_SOURCE", "news.jsonl")
+    monkeypatch.setenv("NEWSCLUST_MILVUS_TOKEN", "s3cret-token")
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_API_KEY", "s3cret-key")
+    hint = ui_command()
+    assert f"NEWSCLUST_DATA_DIR={tmp_path / 'rel' / 'data'}" in hint
+    assert f"NEWSCLUST_SOURCE={tmp_path / 'news.jsonl'}" in hint
+    assert hint.endswith(" dev -m newsclust_assets.definitions") and "s3cret" not in hint
