@@ -30,7 +30,7 @@ _MODEL = None
 
 
 def vectors_for(texts: list[str]) -> np.ndarray:
-    """MiniLM vectors of ``texts``, cached one file per text digest set."""
+    """MiniLM vectors of ``texts``, cached by each text's digest in one file."""
     global _MODEL
     CACHE.mkdir(exist_ok=True)
     store = CACHE / "minilm.npz"
@@ -77,11 +77,12 @@ def load(path: str | Path) -> tuple[pd.DataFrame, np.ndarray, dict[str, str]]:
 
 def one_window(frame, vectors, labels, settings: ClusterSettings | None = None) -> dict:
     out = label_window(window_graph(frame, vectors), settings).frame
-    return _score(labels, dict(zip(out["id"], out["label"].astype(str))), out["label"].to_numpy() >= 0)
+    return _score(labels, dict(zip(out["id"], out["label"].astype(str))))
 
 
-def _score(labels: dict[str, str], assigned: dict[str, str], _=None) -> dict:
-    ids = [a for a in labels if a in assigned or True]
+def _score(labels: dict[str, str], assigned: dict[str, str]) -> dict:
+    """Every labelled article scored; one never assigned (or noise, "-1") is a singleton."""
+    ids = list(labels)
     truth = [labels[a] for a in ids]
     codes: dict[str, int] = {}
     pred = []
