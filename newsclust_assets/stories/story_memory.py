@@ -106,12 +106,18 @@ def _query(client, name: str, flt: str, fields: list[str]) -> list[dict]:
     return rows
 
 
-def latest_before(client, name: str, day: str) -> dict[str, Story]:
-    """Each story's newest row from before ``day``."""
+def _newest(rows: list[dict]) -> dict[str, dict]:
+    """Each story's row of the latest day among ``rows``."""
     newest: dict[str, dict] = {}
-    for row in _query(client, name, f"day < {day_number(day)}", ["vector", *FIELDS]):
+    for row in rows:
         if row["story"] not in newest or row["day"] > newest[row["story"]]["day"]:
             newest[row["story"]] = row
+    return newest
+
+
+def latest_before(client, name: str, day: str) -> dict[str, Story]:
+    """Each story's newest row from before ``day``."""
+    newest = _newest(_query(client, name, f"day < {day_number(day)}", ["vector", *FIELDS]))
     return {sid: _story(r) for sid, r in newest.items()}
 
 
@@ -125,11 +131,7 @@ def search(client, name: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
     if not found:
         return []
     quoted = ", ".join(f'"{s}"' for s in found)
-    rows = _query(client, name, f"story in [{quoted}]", ["vector", *FIELDS])
-    newest: dict[str, dict] = {}
-    for row in rows:
-        if row["story"] not in newest or row["day"] > newest[row["story"]]["day"]:
-            newest[row["story"]] = row
+    newest = _newest(_query(client, name, f"story in [{quoted}]", ["vector", *FIELDS]))
     unit = np.asarray(vector, np.float64)
     out = []
     for sid, r in newest.items():
