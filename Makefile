@@ -13,7 +13,7 @@ PIP_PROGRESS = { grep --line-buffered -E '^(Collecting|Installing|Successfully)'
 # apt-get needs root: sudo when not root
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo test test-fast test-under-load bench bench-quality bench-product dev clean
+.PHONY: setup browser milvus-standalone demo test test-fast test-under-load bench bench-quality bench-server bench-product dev clean
 
 setup: $(VENV)/.installed
 
@@ -39,21 +39,38 @@ browser:
 	  { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "newsclust setup: could not install chromium; the browser tests will skip (fail under CI)"; }
 
+# PyPI's milvus 2.3.5: a real C++ Milvus standalone for the server tests, in its own venv
+# (its pins stay out of the project's) and unpacked once (380 MB) for every test server
+MILVUS_VENV ?= .venv-milvus
+milvus-standalone: $(MILVUS_VENV)/.installed
+
+$(MILVUS_VENV)/.installed:
+	@echo "newsclust setup: Milvus 2.3.5 standalone for the server tests, in $(MILVUS_VENV)"
+	$(PYTHON) -m venv $(MILVUS_VENV)
+	@set -o pipefail; $(MILVUS_VENV)/bin/python -m pip install "milvus==2.3.5" 2>&1 | $(PIP_PROGRESS)
+	$(MILVUS_VENV)/bin/python newsclust_assets_tests/milvus_standalone_launch.py prepare $(MILVUS_VENV)/standalone
+	@touch $@
+
 demo: setup
 	$(VENV)/bin/newsclust run
 
-test: setup browser
-	$(VENV)/bin/python -m pytest -q newsclust_assets_tests
+# two workers (pytest-xdist): the suite's real processes wait on servers and child runs much of
+# the time, so two at once take about half as long on 2 cores; WORKERS=0 runs it in one process
+WORKERS ?= 2
+PYTEST = $(VENV)/bin/python -m pytest -q -n $(WORKERS) --dist loadgroup
+
+test: setup browser milvus-standalone
+	$(PYTEST) newsclust_assets_tests
 
 # the fast part: everything but the tests that start real processes, servers or a browser
 test-fast: setup
-	$(VENV)/bin/python -m pytest -q -m "not slow" newsclust_assets_tests
+	$(PYTEST) -m "not slow" newsclust_assets_tests
 
 # the whole suite with both cores saturated by two CPU hogs (started and ended here)
-test-under-load: setup browser
+test-under-load: setup browser milvus-standalone
 	@set -e; for i in 1 2; do $(VENV)/bin/python -c "while 1: pass" & echo $$! >> .hogs; done; \
 	trap 'kill $$(cat .hogs) 2>/dev/null; rm -f .hogs' EXIT; \
-	start=$$(date +%s); $(VENV)/bin/python -m pytest -q newsclust_assets_tests; \
+	start=$$(date +%s); $(PYTEST) newsclust_assets_tests; \
 	echo "newsclust: suite under load took $$(( $$(date +%s) - start )) s"
 
 dev: setup
@@ -76,6 +93,11 @@ bench-quality: setup
 # What users run, timed: the whole shared history through `newsclust run` beside the function
 # path doing the same work, resume, a sparse 5-year stream, kNN exact vs HNSW to 100k, then a
 # UI-style backfill of the whole history through dagster dev: about 30 minutes on 2 cores; results in benchmarks/results/product_path.{md,json}.
+# newsclust run on Milvus Lite and on the Milvus 2.3.5 standalone, side by side: about 10 minutes;
+# results in benchmarks/results/milvus_server.{md,json}.
+bench-server: setup milvus-standalone
+	$(VENV)/bin/python -m benchmarks.milvus_server
+
 bench-product: setup
 	$(VENV)/bin/python -m benchmarks.product_path
 	$(VENV)/bin/python -m benchmarks.ui_backfill

@@ -24,6 +24,15 @@ from .measure import run_child
 from .report import markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_results(name: str, result: dict, md: str) -> dict:
+    """benchmarks/results/<name>.json and .md; prints the markdown."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
+    (RESULTS / f"{name}.md").write_text(md)
+    print(md)
+    return result
 PACKAGES = ["torch", "sentence-transformers", "pymilvus", "milvus-lite", "umap-learn", "pynndescent", "hdbscan",
             "fast_hdbscan", "numba", "numpy", "scipy", "plotly", "dagster", "openai"]
 

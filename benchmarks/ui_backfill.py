@@ -9,7 +9,6 @@ Results: benchmarks/results/ui_backfill.{json,md}.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from newsclust_assets_tests.dagster_dev import DagsterDev
 
 from .data import source_path
-from .run import RESULTS, machine
+from .run import machine, write_results
 
 ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels", "umap_plot"]
 LAUNCH = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
@@ -64,16 +63,12 @@ def main(source: Path) -> dict:
         result = {"machine": info, "source": str(source), "status": status, "seconds": round(seconds, 1),
                   "runs": len(runs), "days_clustered": days, "rows": len(ids), "unique_ids": int(ids.nunique()),
                   "maps": len(maps), "maps_mb": round(sum(p.stat().st_size for p in maps) / 1e6, 1)}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ui_backfill.json").write_text(json.dumps(result, indent=2))
     md = (f"UI-style backfill, {info['date']}, {info['cores']} cores, dagster {info['versions']['dagster']}: "
           f"{result['days_clustered']} days of five assets and the last day's map through `dagster dev` + daemon: "
           f"{status} in {result['seconds']} s, "
           f"{result['runs']} runs, {result['rows']} rows in Milvus ({result['unique_ids']} unique ids), "
           f"{result['maps']} maps ({result['maps_mb']} MB).\n")
-    (RESULTS / "ui_backfill.md").write_text(md)
-    print(md)
-    return result
+    return write_results("ui_backfill", result, md)
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ WINDOW_CHUNK_ROWS = 30_000  # article rows summed over a run's windows
 def dagster_home() -> Path:
     """$DAGSTER_HOME, or NEWSCLUST_DATA_DIR/dagster_home (then set as $DAGSTER_HOME), with
     newsclust's dagster.yaml written if it has none (see event_storage.py)."""
-    from .event_storage import dagster_home_yaml
-    from .settings import data_dir
+    from .event_storage import MANAGED, POSTGRES_STORAGE, dagster_home_yaml
+    from .settings import DAGSTER_PG_URL_VAR, dagster_pg_url, data_dir
 
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(data_dir() / "dagster_home")
@@ -56,8 +56,13 @@ def dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     written = config.read_text() if config.exists() else None
-    if written is None or ("CachedEngineSqliteEventLogStorage" in written and "compute_logs:" not in written):
-        config.write_text(dagster_home_yaml(str(home)))   # new, or written by an earlier newsclust
+    postgres = dagster_pg_url() is not None
+    if written is not None and POSTGRES_STORAGE in written and not postgres:
+        raise ValueError(f"the Dagster home {home} keeps its runs in PostgreSQL, but {DAGSTER_PG_URL_VAR} is not "
+                         f"set: set it, or use another NEWSCLUST_DATA_DIR or DAGSTER_HOME for SQLite")
+    earlier = written is not None and "CachedEngineSqliteEventLogStorage" in written and "compute_logs:" not in written
+    if written is None or earlier or (written.startswith(MANAGED) and postgres and POSTGRES_STORAGE not in written):
+        config.write_text(dagster_home_yaml(str(home), postgres))   # new, earlier newsclust's, or now on Postgres
     return home
 
 
@@ -79,13 +84,38 @@ def _instance():
     once could otherwise leave two alembic heads, after which every run fails."""
     import dagster as dg
 
+    from .settings import DAGSTER_PG_URL_VAR, dagster_pg_url, pg_where
+
     home = dagster_home()
     with _file_lock(home / ".newsclust-init.lock"):
-        instance = dg.DagsterInstance.get()
-        for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
-            assert storage is not None
-        instance.get_runs(limit=1)
+        try:
+            instance = dg.DagsterInstance.get()
+            for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+                assert storage is not None
+            instance.get_runs(limit=1)
+        except Exception as exc:
+            url = dagster_pg_url()
+            if url is None or not _is_connection_error(exc):
+                raise
+            raise ValueError(f"cannot reach the Dagster PostgreSQL database at {pg_where(url)} "
+                             f"({DAGSTER_PG_URL_VAR}): {_first_line(exc)}") from None
     return instance
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    while exc is not None:
+        if type(exc).__name__ == "OperationalError":   # psycopg2's and SQLAlchemy's
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    """The innermost cause's first line (a driver's own words), without any URL in it."""
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"postgres(ql)?://\S+", "<url>", text)
 
 
 class StepFailed(Exception):
@@ -329,34 +359,85 @@ def _cancel_own_runs(instance, interrupted: bool = True) -> int:
     return marked
 
 
+def _day_of(number: int) -> str:
+    from .vectors.milvus_store import EPOCH
+
+    return (EPOCH + dt.timedelta(days=number)).isoformat()
+
+
+def prune(apply: bool) -> int:
+    """``newsclust prune``: delete from Milvus the articles (and story-store rows) of days
+    outside the source's range; without ``--yes`` only say what would go."""
+    from .definitions import default_resources
+    from .partitions import daily_partitions
+    from .stories import story_memory
+    from .vectors.milvus_store import day_number, delete_outside, rows_outside
+
+    try:
+        keys = daily_partitions.get_partition_keys()
+        first, last = day_number(keys[0]), day_number(keys[-1])
+        milvus = resolved(default_resources()["milvus"])
+        with milvus.client() as client:
+            name = milvus.collection_name
+            if not client.has_collection(name):
+                print(f"newsclust prune: nothing stored in {milvus.display_uri} yet")
+                return 0
+            client.load_collection(name)
+            outside = rows_outside(client, name, first, last)
+            if not outside:
+                print(f"newsclust prune: every stored article is of a day in the source's {keys[0]}..{keys[-1]}")
+                return 0
+            what = (f"{sum(outside.values()):,} articles of {len(outside)} days outside the source's "
+                    f"{keys[0]}..{keys[-1]} ({_day_of(min(outside))}..{_day_of(max(outside))})")
+            if not apply:
+                print(f"newsclust prune: would delete {what}; re-run with --yes to delete them")
+                return 0
+            delete_outside(client, name, first, last)
+            stories = story_memory.collection_for(name)
+            if client.has_collection(stories):
+                delete_outside(client, stories, first, last)
+            if milvus.is_lite:
+                client.flush(name)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line
+        return _one_line_error("newsclust prune", exc)
+    print(f"newsclust prune: deleted {what}")
+    return 0
+
+
 def resolved(resource):
     """A resource with its ``dagster.EnvVar`` fields (tokens, keys) resolved, for use outside a
     run (planning, story-search): Dagster resolves them only when it initialises a resource."""
     return resource.process_config_and_initialize()
 
 
-def plan_days(days: list[str], instance, resources: dict, force: bool,
-              lookback: int = 0) -> tuple[list[str], dict[str, int]]:
-    """(days to store, articles per day of ``days`` and the ``lookback`` days before them):
-    every day unless its stored state matches the source."""
+def plan_days(days: list[str], instance, resources: dict, force: bool, lookback: int = 0,
+              source_span: tuple[str, str] | None = None) -> tuple[list[str], dict[str, int], dict[int, int]]:
+    """(days to store, articles per day of ``days`` and the ``lookback`` days before them,
+    {day number: rows} Milvus holds for days outside ``source_span``): every day is to store
+    unless its stored state matches the source."""
     from .ingest.news_source import articles_for_days, content_hash
-    from .vectors.milvus_store import day_number, ids_by_day
+    from .vectors.milvus_store import day_number, ids_by_day, rows_outside
 
     first = dt.date.fromisoformat(days[0]) - dt.timedelta(days=lookback)
     span = [first + dt.timedelta(days=i) for i in range((dt.date.fromisoformat(days[-1]) - first).days + 1)]
     current = articles_for_days(resources["news_source"].path, span)
     frames = {d.isoformat(): r.articles for d, r in current.items()}
     sizes = {k: len(f) for k, f in frames.items()}
-    if force:
-        return days, sizes
     raw = latest_records(instance, "raw_news", set(days))
     stored = latest_records(instance, "milvus_collection", set(days))
     milvus = resolved(resources["milvus"])
+    held, outside = {}, {}
     with milvus.client() as client:
-        held = {}
         if client.has_collection(milvus.collection_name):
             client.load_collection(milvus.collection_name)
-            held = ids_by_day(client, milvus.collection_name, day_number(days[0]), day_number(days[-1]))
+            if source_span:
+                outside = rows_outside(client, milvus.collection_name, *map(day_number, source_span))
+            if not force:
+                held = ids_by_day(client, milvus.collection_name, day_number(days[0]), day_number(days[-1]))
+    if force:
+        return days, sizes, outside
     todo = []
     for key in days:
         done = (key in raw and key in stored and stored[key][0] > raw[key][0]
@@ -364,7 +445,7 @@ def plan_days(days: list[str], instance, resources: dict, force: bool,
                 and held.get(day_number(key), []) == sorted(frames[key]["id"]))
         if not done:
             todo.append(key)
-    return todo, sizes
+    return todo, sizes, outside
 
 
 def plan_windows(window_days: list[str], window: int, instance, asset_config: dict, force: bool) -> list[str]:
@@ -449,9 +530,10 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
     from . import settings
     from .definitions import default_resources
     from .ingest.news_source import NewsSourceError
-    from .partitions import WINDOW_DAYS, daily_partitions, window_bounds
+    from .partitions import LAST_DAY, WINDOW_DAYS, daily_partitions, window_bounds
     from .ranges import range_pickle_io_manager
     from .settings import data_dir
+    from .vectors.milvus_store import day_number
 
     if settings.SOURCE_PROBLEM:   # nothing to plan from: one line, before any work
         raise NewsSourceError(settings.SOURCE_PROBLEM.split("; the partitions")[0])
@@ -468,6 +550,13 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
     started = time.perf_counter()
     log(f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, data in {data_dir()}, "
         f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '(ephemeral)')}")
+    if type(instance.run_storage).__name__ == "PostgresRunStorage" and settings.dagster_pg_url():
+        log(f"  Dagster storage: PostgreSQL ({settings.DAGSTER_PG_URL_VAR}) at {settings.pg_where(settings.dagster_pg_url())}")
+    every_day = daily_partitions.get_partition_keys()
+    if every_day[-1] < LAST_DAY.isoformat():
+        log(f"  note: the partitions end on {every_day[-1]}, the last complete day, not on {LAST_DAY} "
+            "(NEWSCLUST_END_DATE or the source's last day is later): NEWSCLUST_END_DATE=today adds each day as it "
+            "comes")
     sweep_orphans(instance, log)
     failures: list[StepFailed] = []
 
@@ -482,7 +571,14 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
                 raise
             return False
 
-    todo, sizes = plan_days(days, instance, resources, force, lookback=WINDOW_DAYS - 1)
+    todo, sizes, outside = plan_days(days, instance, resources, force, lookback=WINDOW_DAYS - 1,
+                                     source_span=(every_day[0], every_day[-1]))
+    if outside:
+        reach = day_number(every_day[0]) - (WINDOW_DAYS - 1)
+        seen = any(reach <= d < day_number(every_day[0]) for d in outside)
+        log(f"  note: Milvus holds {sum(outside.values()):,} articles of {len(outside)} days outside the source's "
+            f"{every_day[0]}..{every_day[-1]} ({_day_of(min(outside))}..{_day_of(max(outside))})"
+            f"{'; the first windows reach back to some of them' if seen else ''}: newsclust prune --yes deletes them")
     if len(todo) < len(days):
         log(f"  {len(days) - len(todo)} of {len(days)} days already stored from the same articles: skipped "
             "(--force to redo)")
@@ -722,6 +818,11 @@ def main(argv: list[str] | None = None) -> int:
                                    "left it), with their similarity, size and days.")
     q.add_argument("text", help="a headline or any text")
     q.add_argument("--top", type=int, default=5, help="how many stories (default 5)")
+    x = sub.add_parser("prune", help="delete stored articles of days the source no longer holds",
+                       description="Delete from Milvus the articles (and story-store rows) of every day outside "
+                                   "the source's range, e.g. after NEWSCLUST_SOURCE was replaced by a file of other "
+                                   "days. Without --yes it only says what it would delete.")
+    x.add_argument("--yes", action="store_true", help="delete them (default: only say how many)")
     args = parser.parse_args(argv)
     asset_config = load_asset_config(getattr(args, "config", None), args, validate=args.command != "evaluate")
     if getattr(args, "json", None):
@@ -741,12 +842,14 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("newsclust evaluate: stopped by SIGINT", file=sys.stderr)
             return 128 + signal.SIGINT
-        except (SystemExit, StepFailed):
+        except SystemExit:
             raise
         except Exception as exc:  # noqa: BLE001 - one line; the traceback goes to a log file
             return _one_line_error("newsclust evaluate", exc)
     if args.command == "story-search":
         return story_search(args.text, args.top)
+    if args.command == "prune":
+        return prune(args.yes)
     if args.days_per_run < 1:
         parser.error("--days-per-run must be at least 1")
     watch = SignalWatch()
@@ -767,7 +870,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsclust: stopped by {signal.Signals(signo).name}; no run was started. Re-run to resume.",
               file=sys.stderr)
         return 128 + signo
-    except (SystemExit, StepFailed):
+    except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - a user sees one line; the traceback goes to a log file
         return _one_line_error("newsclust", exc)
@@ -823,14 +926,16 @@ def story_search(text: str, top: int = 5) -> int:
 def ui_command() -> str:
     """The ``dagster dev`` command that shows this command's data from any directory: absolute
     paths, the code location by module name, and the same NEWSCLUST_ settings (never a
-    secret: tokens and keys are left for the user's own environment)."""
+    secret: tokens, keys and URLs with credentials, such as NEWSCLUST_DAGSTER_PG_URL's, are
+    left for the user's own environment)."""
     import shlex
 
     from .settings import data_dir
 
     env = {"DAGSTER_HOME": os.environ.get("DAGSTER_HOME", ""), "NEWSCLUST_DATA_DIR": str(data_dir())}
     env.update({k: v for k, v in sorted(os.environ.items()) if k.startswith("NEWSCLUST_")
-                and not any(s in k for s in ("TOKEN", "KEY", "SECRET", "PASSWORD")) and k != "NEWSCLUST_DATA_DIR"})
+                and not any(s in k for s in ("TOKEN", "KEY", "SECRET", "PASSWORD")) and k != "NEWSCLUST_DATA_DIR"
+                and not re.search(r"://[^/@\s]*@", v)})   # nor a URL with a user or password in it
     for k in ("NEWSCLUST_SOURCE",):
         if env.get(k):
             env[k] = str(Path(env[k]).absolute())
@@ -845,8 +950,11 @@ def _one_line_error(prog: str, exc: BaseException) -> int:
     from .ingest.news_source import NewsSourceError
 
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, OSError) and exc.errno == 28:
-        message = f"no space left on {exc.filename or 'the device of the data directory'}"
+    full = _disk_full(exc)
+    if full is not None:
+        print(f"{prog}: no space left on {full}: free space (or point NEWSCLUST_DATA_DIR elsewhere) and re-run; "
+              "what was stored is kept, and a re-run stores every article once.", file=sys.stderr)
+        return 1
     if isinstance(exc, (NewsSourceError, ValueError)):   # a user's input: the message is the whole story
         print(f"{prog}: {message}", file=sys.stderr)
         return 1
@@ -859,6 +967,25 @@ def _one_line_error(prog: str, exc: BaseException) -> int:
         where = ""
     print(f"{prog}: {type(exc).__name__}: {message}{where}", file=sys.stderr)
     return 1
+
+
+_FULL_DISK = ("database or disk is full", "no space left on device", "disk i/o error")
+
+
+def _disk_full(exc: BaseException) -> str | None:
+    """Where the disk ran full, when that is what ``exc`` (or an exception it came from) says:
+    errno 28 from any write, or SQLite's words for it in the Dagster home."""
+    from .settings import data_dir
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno == 28:
+            return str(exc.filename or data_dir())
+        if any(words in str(exc).lower() for words in _FULL_DISK):
+            return str(data_dir())
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _check_writable(parser: argparse.ArgumentParser, path: str) -> None:

@@ -24,18 +24,28 @@ from sqlalchemy.pool import SingletonThreadPool
 MAX_ENGINES = 64  # run shards are one file per run: keep the most recent ones
 
 
-def dagster_home_yaml(home: str) -> str:
+# The first line of a dagster.yaml newsclust manages: it rewrites such a file when the storage
+# choice changes; without this line a dagster.yaml is the user's own and left alone.
+MANAGED = "# written by newsclust: delete this line to keep your own edits\n"
+POSTGRES_STORAGE = "storage:\n  postgres:\n    postgres_url:\n      env: NEWSCLUST_DAGSTER_PG_URL\n"
+
+
+def dagster_home_yaml(home: str, postgres: bool = False) -> str:
     """The dagster.yaml newsclust writes into a Dagster home it creates: no telemetry, at most
-    two runs at once, and this module's event log storage."""
-    return ("telemetry:\n  enabled: false\n"  # local runs: no usage statistics (and no network here)
-            # steps log through Dagster's event log; mirroring their stdout to files spawns a tail and
-            # a watcher process per stream and step, which print tracebacks when Ctrl-C reaches them
-            "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n"
-            "  class: NoOpComputeLogManager\n"
-            # a UI backfill of years queues one run per 62 days: two at a time (each loads the
-            # model; on Milvus Lite they take turns on its lock anyway), not Dagster's default 10
-            "concurrency:\n  runs:\n    max_concurrent_runs: 2\n"
-            "event_log_storage:\n"
+    two runs at once, and either this module's SQLite event log storage (the default) or
+    Dagster's PostgreSQL storage for runs, events and schedules, its URL read by Dagster from
+    $NEWSCLUST_DAGSTER_PG_URL (``postgres``)."""
+    common = (MANAGED + "telemetry:\n  enabled: false\n"  # local runs: no usage statistics (and no network here)
+              # steps log through Dagster's event log; mirroring their stdout to files spawns a tail and
+              # a watcher process per stream and step, which print tracebacks when Ctrl-C reaches them
+              "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n"
+              "  class: NoOpComputeLogManager\n"
+              # a UI backfill of years queues one run per 62 days: two at a time (each loads the
+              # model; on Milvus Lite they take turns on its lock anyway), not Dagster's default 10
+              "concurrency:\n  runs:\n    max_concurrent_runs: 2\n")
+    if postgres:
+        return common + POSTGRES_STORAGE
+    return (common + "event_log_storage:\n"
             f"  module: {__name__}\n"
             "  class: CachedEngineSqliteEventLogStorage\n"
             "  config:\n"

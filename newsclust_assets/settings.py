@@ -9,6 +9,9 @@ come from the environment:
 - ``NEWSCLUST_WINDOW_DAYS``: how many days one kNN/cluster/map partition covers; default 30.
 - ``NEWSCLUST_DATA_DIR``: where Milvus Lite, the maps and the Dagster home live by
   default; default ``./newsclust_data``.
+- ``NEWSCLUST_DAGSTER_PG_URL``: a PostgreSQL URL (``postgresql://user:password@host:5432/db``)
+  for Dagster's runs, events and schedules; unset: SQLite files in the Dagster home. Dagster
+  reads it from the environment itself (the dagster.yaml names the variable, never the URL).
 """
 
 from __future__ import annotations
@@ -22,6 +25,20 @@ from .ingest.news_source import NewsSourceError, read_articles_cached
 
 SAMPLE_PATH = Path(__file__).parent / "ingest" / "sample_data" / "sample_news.jsonl"
 DEFAULT_WINDOW_DAYS = 30
+DAGSTER_PG_URL_VAR = "NEWSCLUST_DAGSTER_PG_URL"
+
+
+def dagster_pg_url() -> str | None:
+    """The PostgreSQL URL for Dagster's storage, or None (SQLite in the Dagster home)."""
+    return os.environ.get(DAGSTER_PG_URL_VAR, "").strip() or None
+
+
+def pg_where(url: str) -> str:
+    """host:port/database of a PostgreSQL URL: what messages show (never the user or password)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
 
 
 def source_path() -> str:
@@ -105,7 +122,10 @@ def partition_days() -> tuple[dt.date, dt.date]:
             dates = [a["date"] for a in articles]
             if not dates:
                 SOURCE_PROBLEM = (f"news source {source_path()} holds no readable article "
-                                  f"({report.rows_read} rows read, {report.skipped_total} skipped)")
+                                  f"({report.rows_read} rows read, {report.skipped_total} skipped"
+                                  f"{': ' + ', '.join(f'{n} {why}' for why, n in report.skipped.items()) if report.skipped else ''})"
+                                  + (f"; its columns are {', '.join(report.columns)}: each row needs a date and a "
+                                     "headline, title or description" if report.columns is not None else ""))
         except NewsSourceError as exc:
             dates, SOURCE_PROBLEM = [], str(exc)
         if dates:

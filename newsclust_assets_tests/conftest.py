@@ -67,7 +67,7 @@ def md(result, asset: str) -> dict:
 
 def stored_rows(milvus: MilvusResource, fields=("id", "day")) -> pd.DataFrame:
     """Every row of the collection (empty frame if it does not exist yet)."""
-
+    milvus = milvus.process_config_and_initialize()  # a token given as dagster.EnvVar, resolved
     with open_client(milvus.uri, milvus.token, milvus.db_name) as c:
         if not c.has_collection(milvus.collection_name):
             return pd.DataFrame(columns=list(fields))

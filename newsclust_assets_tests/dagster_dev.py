@@ -28,7 +28,8 @@ class DagsterDev:
 
     def __enter__(self) -> "DagsterDev":
         self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / "dagster.yaml").write_text(dagster_home_yaml(str(self.home)))  # as `newsclust run` writes it
+        (self.home / "dagster.yaml").write_text(  # as `newsclust run` writes it
+            dagster_home_yaml(str(self.home), postgres="NEWSCLUST_DAGSTER_PG_URL" in self.env))
         env = {**os.environ, "DAGSTER_HOME": str(self.home), "PYTHONWARNINGS": "ignore", **self.env}
         dagster = Path(sys.executable).parent / "dagster"
         self.proc = subprocess.Popen([str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1",

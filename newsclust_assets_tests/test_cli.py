@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 
-from newsclust_assets.vectors.milvus_store import describe, open_client
+import pytest
+
+from newsclust_assets.vectors.milvus_store import count_rows, describe, open_client
 
 from .conftest import REPO, sample_rows, write_jsonl
-from .milvus_server import MilvusServer
+from .milvus_server import STANDALONE, MilvusStandalone
 from .openai_compatible_server import EmbeddingServer
 
 
@@ -64,15 +66,18 @@ def test_concurrent_runs_share_one_milvus_lite_directory(tmp_path):
     assert total == len(sample_rows("2024-03-01", "2024-03-06"))
 
 
+@pytest.mark.xdist_group(STANDALONE)
 def test_production_setup_by_environment_alone(tmp_path):
-    """README's production example: an OpenAI-compatible endpoint and a Milvus server, chosen
-    by environment variables only, in a separate process (the path a deployment takes)."""
+    """README's production example: an OpenAI-compatible endpoint and a Milvus server with
+    authorization on (Milvus 2.3.5 standalone), chosen by environment variables only, in a
+    separate process (the path a deployment takes): the token reaches planning, the runs and
+    the other commands, and never their output."""
     key = "sk-prod-test-KEY-0042"
     endpoint = EmbeddingServer(dim=1024, model="Qwen/Qwen3-Embedding-0.6B", api_key=key)
-    server = MilvusServer(tmp_path / "milvus_server").start()
+    server = MilvusStandalone(tmp_path / "milvus_server", auth=True).start()
     try:
         source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-05"))
-        out = newsclust(tmp_path, "--windows", "last", "--json", str(tmp_path / "summary.json"), env={
+        env = {
             "NEWSCLUST_SOURCE": str(source),
             "NEWSCLUST_EMBEDDING_BASE_URL": endpoint.url,
             "NEWSCLUST_EMBEDDING_MODEL": "Qwen/Qwen3-Embedding-0.6B",
@@ -80,8 +85,10 @@ def test_production_setup_by_environment_alone(tmp_path):
             "NEWSCLUST_EMBEDDING_BATCH_SIZE": "8",
             "NEWSCLUST_EMBEDDING_API_KEY": key,
             "NEWSCLUST_MILVUS_URI": server.uri,
+            "NEWSCLUST_MILVUS_TOKEN": server.token,
             "NEWSCLUST_MILVUS_COLLECTION": "prod_news",
-        })
+        }
+        out = newsclust(tmp_path, "--windows", "last", "--json", str(tmp_path / "summary.json"), env=env)
         summary = json.loads((tmp_path / "summary.json").read_text())
         assert summary["articles"] == 51 and summary["clusters"] >= 1
         assert key not in out
@@ -90,13 +97,25 @@ def test_production_setup_by_environment_alone(tmp_path):
         assert len(endpoint.requests) == 7
         assert {r["auth"] for r in endpoint.requests} == {f"Bearer {key}"}
         assert {r["body"]["dimensions"] for r in endpoint.requests} == {256}
-        with open_client(server.uri) as c:
+        again = newsclust(tmp_path, "--windows", "last", env=env)  # planning reads the server with the token
+        assert "already stored from the same articles: skipped" in again and server.token not in again
+        outs = {}
+        for args in (["prune"], ["story-search", "election"]):
+            proc = subprocess.run([sys.executable, "-m", "newsclust_assets.cli", *args], cwd=REPO, capture_output=True,
+                                  text=True, timeout=300, env={**os.environ, "NEWSCLUST_DATA_DIR": str(tmp_path),
+                                                               "PYTHONWARNINGS": "ignore", **env})
+            assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+            assert server.token not in proc.stdout + proc.stderr
+            outs[args[0]] = proc.stdout
+        assert "every stored article is of a day in the source's 2024-03-01..2024-03-05" in outs["prune"]
+        assert "no story store" not in outs["story-search"] and outs["story-search"].strip()
+        with open_client(server.uri, server.token) as c:
             info = describe(c, "prod_news")
             c.load_collection("prod_news")
-            total = c.query("prod_news", filter="day >= 0", output_fields=["count(*)"])[0]["count(*)"]
+            total = count_rows(c, "prod_news")
         assert info == {"dimension": 256, "metric": "COSINE", "model": "Qwen/Qwen3-Embedding-0.6B"}
         assert total == 51
         assert not (tmp_path / "milvus.db").exists()  # no Milvus Lite fallback
     finally:
-        server.stop()
+        server.kill()
         endpoint.close()

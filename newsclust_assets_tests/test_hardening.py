@@ -17,8 +17,10 @@ import pytest
 from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.evaluation.cluster_quality import clusters_markdown, md_text
 from newsclust_assets.ingest.news_source import NewsSourceError, parse_date, read_articles
+from newsclust_assets.resources import MilvusResource
 
 from .conftest import DAILY, REPO, md, make_resources, sample_rows, shared_file, step_error, stored_rows, write_jsonl
+from .milvus_server import STANDALONE
 from .openai_compatible_server import EmbeddingServer
 
 DAY = "2024-03-03"
@@ -351,6 +353,40 @@ def test_killed_run_is_marked_failed_by_the_next_run(tmp_path, held_endpoint):
     assert len(stored) == stored["id"].nunique() == len(sample_rows("2024-03-01", "2024-03-06"))
 
 
+@pytest.mark.xdist_group(STANDALONE)
+def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_path, held_endpoint, monkeypatch):
+    """Milvus 2.3.5 standalone killed (SIGKILL) while the second day's run is inside a step:
+    the command stops with one line naming the server, and after a restart a re-run stores
+    every article exactly once."""
+    from .milvus_server import MilvusStandalone
+
+    endpoint_server, endpoint = held_endpoint
+    rows = sample_rows("2024-03-01", "2024-03-06")
+    source = write_jsonl(tmp_path / "news.jsonl", rows)
+    milvus = MilvusStandalone(tmp_path / "milvus_data", auth=True).start()
+    env = {"NEWSCLUST_SOURCE": str(source), **endpoint, "NEWSCLUST_MILVUS_URI": milvus.uri,
+           "NEWSCLUST_MILVUS_TOKEN": milvus.token}
+    try:
+        proc = cli(tmp_path, *RUN_ARGS, env=env)
+        wait_for(lambda: endpoint_server.held > 0 or proc.poll() is not None, "the second day's embedding request")
+        assert proc.poll() is None, proc.communicate()
+        milvus.kill()
+        endpoint_server.gate.set()
+        code, out, err = finish(proc)
+        assert code != 0 and "Traceback" not in out + err, err[-3000:]
+        assert f"cannot connect to Milvus at {milvus.uri}" in err and len(err.strip().splitlines()) == 1, err
+        milvus.start()
+        code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--windows",
+                                    "last", "--maps", "none", env=env))
+        assert code == 0, err[-3000:]
+        assert "already stored from the same articles: skipped" in out  # the first day survived the crash
+        monkeypatch.setenv("NEWSCLUST_MILVUS_TOKEN", milvus.token)
+        stored = stored_rows(MilvusResource(uri=milvus.uri, token=dg.EnvVar("NEWSCLUST_MILVUS_TOKEN")))
+        assert len(stored) == stored["id"].nunique() == len(rows)
+    finally:
+        milvus.kill()
+
+
 # 12 -------------------------------------------------------------------------------------------
 def test_markdown_and_html_in_headlines_stay_text(tmp_path, instance):
     evil = "[click](http://evil.example) <img src=x onerror=alert(1)> **bold** | col `code` ![i](x)"
@@ -555,3 +591,85 @@ def test_ui_hint_works_from_any_directory_and_shows_no_secret(monkeypatch, tmp_p
     assert f"NEWSCLUST_DATA_DIR={tmp_path / 'rel' / 'data'}" in hint
     assert f"NEWSCLUST_SOURCE={tmp_path / 'news.jsonl'}" in hint
     assert hint.endswith(" dev -m newsclust_assets.definitions") and "s3cret" not in hint
+
+
+# 3 (red team): the whole data directory on a full disk ---------------------------------------
+def test_full_data_dir_is_one_line_and_a_rerun_stores_once(tmp_path, mounts):
+    rows = sample_rows("2024-03-01", "2024-03-02")
+    source = write_jsonl(tmp_path / "news.jsonl", rows)
+    data = tmp_path / "full"
+    data.mkdir()
+    if not _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(data)):
+        pytest.skip("needs mount (root): a small tmpfs")
+    mounts.append(data)
+    env = {"NEWSCLUST_SOURCE": str(source)}
+    code, line = _one_line(data, "run", env=env)
+    assert code == 1
+    assert line == (f"newsclust: no space left on {data}: free space (or point NEWSCLUST_DATA_DIR elsewhere) and "
+                    "re-run; what was stored is kept, and a re-run stores every article once.")
+    assert _mount("-o", "remount,size=256m", str(data))
+    code, _, err = finish(cli(data, "run", env=env))
+    assert code == 0, err[-3000:]
+    stored = stored_rows(make_resources(data, source)["milvus"])
+    assert len(stored) == stored["id"].nunique() == len(rows)
+
+
+# 5 (red team): the source replaced by a file of other days -----------------------------------
+def test_rows_of_days_gone_from_the_source_are_reported_and_pruned(tmp_path, monkeypatch, capsys, instance):
+    from newsclust_assets.cli import main, run
+    from newsclust_assets.vectors.milvus_store import QUERY_FIELDS, day_number
+
+    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path))     # what newsclust prune opens
+    resources = make_resources(tmp_path)
+    run(DAY, DAY, windows="last", maps="none", instance=instance, resources=resources, log=print)
+    kept = stored_rows(resources["milvus"])
+    # rows of days the source no longer holds, as a source replaced by a file of other days leaves them
+    with resources["milvus"].client() as client:
+        client.load_collection("news")
+        rows = client.query("news", filter=f"day == {day_number(DAY)}", output_fields=[*QUERY_FIELDS, "vector"])
+        client.upsert("news", [dict(r, id=f"{day}-{r['id']}"[:64], day=day_number(day)) for r in rows
+                               for day in ("2023-06-01", "2023-06-02")])
+        client.flush("news")
+    capsys.readouterr()
+    run(DAY, DAY, windows="last", maps="none", instance=instance, resources=resources, log=print)
+    gone = f"{2 * len(rows)} articles of 2 days outside the source's 2024-03-01..2024-03-14 (2023-06-01..2023-06-02)"
+    assert f"  note: Milvus holds {gone}: newsclust prune --yes deletes them" in capsys.readouterr().out.splitlines()
+    assert len(stored_rows(resources["milvus"])) == len(kept) + 2 * len(rows)    # nothing deleted unasked
+    assert main(["prune"]) == 0
+    assert capsys.readouterr().out.strip() == f"newsclust prune: would delete {gone}; re-run with --yes to delete them"
+    assert main(["prune", "--yes"]) == 0
+    assert capsys.readouterr().out.strip() == f"newsclust prune: deleted {gone}"
+    assert stored_rows(resources["milvus"]).equals(kept)
+    assert main(["prune"]) == 0
+    assert capsys.readouterr().out.strip() == ("newsclust prune: every stored article is of a day in the source's "
+                                               "2024-03-01..2024-03-14")
+
+
+# 7 (red team): an end date in the future; a spreadsheet's ';' CSV ----------------------------
+def test_an_end_date_in_the_future_is_stated(tmp_path, monkeypatch, instance):
+    from newsclust_assets import partitions
+    from newsclust_assets.cli import run
+
+    # NEWSCLUST_END_DATE=2099-12-31 read at load: the partitions stop at the last complete day
+    monkeypatch.setattr(partitions, "LAST_DAY", dt.date(2099, 12, 31))
+    lines = []
+    run(DAY, DAY, windows="last", maps="none", instance=instance, resources=make_resources(tmp_path),
+        log=lines.append)
+    assert lines[1] == ("  note: the partitions end on 2024-03-14, the last complete day, not on 2099-12-31 "
+                        "(NEWSCLUST_END_DATE or the source's last day is later): NEWSCLUST_END_DATE=today adds each "
+                        "day as it comes")
+
+
+def test_semicolon_csv_with_bom_is_read_and_an_unreadable_one_names_its_columns(tmp_path):
+    semi = tmp_path / "export.csv"
+    semi.write_bytes("\ufeffdate;headline;category\n2024-03-01;Storm hits coast;weather\n"
+                     '2024-03-01;"Mayor; resigns";politics\n'.encode())
+    articles, report = read_articles(semi)
+    assert [a["headline"] for a in articles] == ["Storm hits coast", "Mayor; resigns"]
+    assert [a["category"] for a in articles] == ["weather", "politics"] and report.skipped_total == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("when,what\n2024-03-01,Storm\n")
+    code, line = _one_line(tmp_path / "data", "run", env={"NEWSCLUST_SOURCE": str(bad)})
+    assert (code, line) == (1, f"newsclust: news source {bad} holds no readable article (1 rows read, 1 skipped: "
+                               "1 missing_text); its columns are when, what: each row needs a date and a headline, "
+                               "title or description")

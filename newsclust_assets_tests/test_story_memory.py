@@ -15,6 +15,7 @@ from newsclust_assets.stories.tracking import MemoryArchive, TrackSettings, adva
 from newsclust_assets.vectors.milvus_store import open_client
 
 from .conftest import make_resources, sample_rows, write_jsonl
+from .milvus_server import STANDALONE
 
 DIM = 16
 
@@ -126,7 +127,7 @@ def _materialize_stories(resources, instance):
 
 def _check_store(resources, instance):
     _materialize_stories(resources, instance)
-    milvus = resources["milvus"]
+    milvus = resources["milvus"].process_config_and_initialize()  # a token as dagster.EnvVar, resolved
     name = story_memory.collection_for(milvus.collection_name)
     articles = pd.read_csv(resources["story_store"].articles_path(STORY_DAYS[-1]), dtype=str)
     with open_client(milvus.uri, milvus.token, milvus.db_name) as client:
@@ -169,15 +170,19 @@ def test_story_store_on_milvus_lite_and_story_search(tmp_path, instance, monkeyp
     assert "no story store in" in capsys.readouterr().err
 
 
-def test_story_store_on_a_milvus_server(tmp_path, instance):
-    from .milvus_server import MilvusServer
+@pytest.mark.xdist_group(STANDALONE)
+def test_story_store_on_a_milvus_server(tmp_path, instance, monkeypatch):
+    """The story store on Milvus 2.3.5 standalone with authorization on: its collection, its
+    reads right after its writes (strong consistency) and its searches."""
+    from .milvus_server import MilvusStandalone
     from newsclust_assets.resources import MilvusResource
 
-    server = MilvusServer(tmp_path / "milvus_data").start()
+    server = MilvusStandalone(tmp_path / "milvus_data", auth=True).start()
+    monkeypatch.setenv("NEWSCLUST_TEST_MILVUS_TOKEN", server.token)
     try:
         source = write_jsonl(tmp_path / "news.jsonl", sample_rows(STORY_DAYS[0], STORY_DAYS[-1]))
         resources = make_resources(tmp_path, source)
-        resources["milvus"] = MilvusResource(uri=server.uri)
+        resources["milvus"] = MilvusResource(uri=server.uri, token=dg.EnvVar("NEWSCLUST_TEST_MILVUS_TOKEN"))
         _check_store(resources, instance)
     finally:
-        server.stop()
+        server.kill()

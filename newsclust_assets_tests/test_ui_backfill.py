@@ -16,12 +16,14 @@ import time
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 from .browser import browser_page
 from newsclust_assets.assets import ALL_ASSETS
 
 from .conftest import make_resources, sample_rows, stored_rows, write_jsonl
 from .dagster_dev import DagsterDev
+from .postgres_server import PostgresServer
 from newsclust_assets.resources import MilvusResource
 
 ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels"]
@@ -84,11 +86,22 @@ def click_through_the_ui(dev: DagsterDev, tmp_path, day: str) -> None:
     assert {"key": "dagster/partition", "value": day} in mine[0]["tags"]
 
 
-def test_ui_backfill_runs_one_range_run(tmp_path):
+@pytest.fixture
+def postgres():
+    server = PostgresServer().start()
+    yield server
+    server.remove()
+
+
+def test_ui_backfill_runs_one_range_run(tmp_path, postgres, monkeypatch):
+    """On the production profile: the webserver, the daemon and this process share one Dagster
+    storage in PostgreSQL (NEWSCLUST_DAGSTER_PG_URL)."""
     rows = sample_rows(DAYS[0], DAYS[-1])
     source = write_jsonl(tmp_path / "news.jsonl", rows)
     home = tmp_path / "home"
-    env = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(tmp_path / "data")}
+    monkeypatch.setenv("NEWSCLUST_DAGSTER_PG_URL", postgres.url)
+    env = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(tmp_path / "data"),
+           "NEWSCLUST_DAGSTER_PG_URL": postgres.url}
     with DagsterDev(home, env, tmp_path / "dagster_dev.log") as dev:
         locations = dev.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
         assert [e["name"] for e in locations["workspaceOrError"]["locationEntries"]] == ["newsclust"]
@@ -110,7 +123,9 @@ def test_ui_backfill_runs_one_range_run(tmp_path):
                                   tags={"dagster/asset_partition_range_start": DAYS[0],
                                         "dagster/asset_partition_range_end": DAYS[-1]}).success
         click_through_the_ui(dev, tmp_path, DAYS[-1])
+    assert not list(home.rglob("*.db"))  # no SQLite storage: runs and events are in PostgreSQL
     with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         runs = [r for r in instance.get_runs() if "dagster/from_ui" not in r.tags
                 and r.job_name != "__ephemeral_asset_job__"]  # the backfill's runs only
         assert len(runs) == 1  # five days of five assets in one run, not 25 runs

@@ -3,7 +3,7 @@ import time
 
 import dagster as dg
 
-from ..vectors.milvus_store import day_number, ensure_collection, ids_by_day, write_days
+from ..vectors.milvus_store import count_rows, day_number, ensure_collection, ids_by_day, write_days
 from ..ranges import day_asset_args, by_day, days_of
 from ..resources import MilvusResource
 
@@ -32,7 +32,7 @@ def milvus_collection(context: dg.AssetExecutionContext, embeddings, milvus: Mil
         counts = write_days(client, spec, {dt.date.fromisoformat(k): (days[k].articles, days[k].vectors) for k in keys},
                             flush=milvus.is_lite)
         stored = ids_by_day(client, milvus.collection_name, day_number(keys[0]), day_number(keys[-1]))
-        total = int(client.query(milvus.collection_name, filter="day >= 0", output_fields=["count(*)"])[0]["count(*)"])
+        total = count_rows(client, milvus.collection_name)
     failing, totals = [], {"duplicate_rows": 0, "missing_ids": 0, "unexpected_ids": 0}
     for key in keys:
         ids = stored.get(day_number(key), [])

@@ -54,6 +54,7 @@ class ParseReport:
     repaired_non_utf8: int = 0   # rows with bytes that are not UTF-8, or lone surrogates, replaced by U+FFFD
     truncated: int = 0
     missing_headline: int = 0    # rows without a headline: the description's start is shown as one
+    columns: list[str] | None = None   # a CSV file's header, as read
 
     @property
     def skipped_total(self) -> int:
@@ -238,10 +239,24 @@ def _json_rows(lines: list[str], report: ParseReport):
         yield row
 
 
+CSV_DELIMITERS = ",;\t|"   # a spreadsheet's CSV export in many locales is ';'-separated
+
+
+def csv_delimiter(header: str) -> str:
+    """The separator of a CSV file, from its header line: the one of ``,;<tab>|`` it holds
+    most often outside quotes (',' when none)."""
+    bare = re.sub(r'"[^"]*"', "", header)
+    counts = {d: bare.count(d) for d in CSV_DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
 def _csv_rows(lines: list[str], report: ParseReport):
-    reader = csv.DictReader(io.StringIO("\n".join(lines)), restkey="__extra__", restval="")
+    delimiter = csv_delimiter(lines[0]) if lines else ","
+    reader = csv.DictReader(io.StringIO("\n".join(lines)), restkey="__extra__", restval="", delimiter=delimiter)
     if not reader.fieldnames:
         return
+    report.columns = [f.strip().lower() for f in reader.fieldnames if f]
     for row in reader:
         report.rows_read += 1
         if "__extra__" in row:  # more fields than the header: columns cannot be trusted

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..vectors.milvus_store import QUERY_LIMIT, day_number, truncate_utf8
+from ..vectors.milvus_store import STRONG, day_number, query_rows, truncate_utf8
 from .tracking import MemoryArchive, Story
 
 TEXT_FIELDS = {"story": 32, "name": 512, "born": 10, "last_seen": 10, "status": 16, "merged_into": 32,
@@ -50,7 +50,7 @@ def ensure(client, name: str, dimension: int) -> None:
     index = client.prepare_index_params()
     index.add_index(field_name="vector", index_type="FLAT", metric_type="COSINE")
     try:
-        client.create_collection(name, schema=schema, index_params=index)
+        client.create_collection(name, schema=schema, index_params=index, **STRONG)
         client.load_collection(name)
     except Exception:
         if client.has_collection(name):
@@ -92,20 +92,6 @@ def delete_from(client, name: str, day: str) -> None:
     client.delete(name, filter=f"day >= {day_number(day)}")
 
 
-def _query(client, name: str, flt: str, fields: list[str]) -> list[dict]:
-    rows = client.query(name, filter=flt, output_fields=fields, limit=QUERY_LIMIT)
-    if len(rows) < QUERY_LIMIT:
-        return rows
-    it = client.query_iterator(name, batch_size=4096, filter=flt, output_fields=fields)
-    rows = []
-    try:
-        while batch := it.next():
-            rows.extend(batch)
-    finally:
-        it.close()
-    return rows
-
-
 def _newest(rows: list[dict]) -> dict[str, dict]:
     """Each story's row of the latest day among ``rows``."""
     newest: dict[str, dict] = {}
@@ -117,7 +103,7 @@ def _newest(rows: list[dict]) -> dict[str, dict]:
 
 def latest_before(client, name: str, day: str) -> dict[str, Story]:
     """Each story's newest row from before ``day``."""
-    newest = _newest(_query(client, name, f"day < {day_number(day)}", ["vector", *FIELDS]))
+    newest = _newest(query_rows(client, name, f"day < {day_number(day)}", ["vector", *FIELDS]))
     return {sid: _story(r) for sid, r in newest.items()}
 
 
@@ -125,13 +111,13 @@ def search(client, name: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
     """The stories nearest to a unit ``vector`` (their newest rows), best first:
     {story, name, similarity, members, born, last_seen, status}."""
     hits = client.search(name, data=[np.asarray(vector, np.float32).tolist()], limit=max(4 * limit, 20),
-                         anns_field="vector", output_fields=["story", "day"],
+                         anns_field="vector", output_fields=["story", "day"], **STRONG,
                          search_params={"metric_type": "COSINE", "params": {}})[0]
     found = sorted({h["entity"]["story"] for h in hits})
     if not found:
         return []
     quoted = ", ".join(f'"{s}"' for s in found)
-    newest = _newest(_query(client, name, f"story in [{quoted}]", ["vector", *FIELDS]))
+    newest = _newest(query_rows(client, name, f"story in [{quoted}]", ["vector", *FIELDS]))
     unit = np.asarray(vector, np.float64)
     out = []
     for sid, r in newest.items():

@@ -276,13 +276,37 @@ def check_compatible(existing: dict, spec: CollectionSpec) -> None:
         )
 
 
+# Build parameters an index type needs (a server refuses HNSW or IVF_* without them); the
+# search side is index_search_params.
+INDEX_BUILD_PARAMS = {"HNSW": {"M": 16, "efConstruction": 200}, "IVF_FLAT": {"nlist": 128},
+                      "IVF_SQ8": {"nlist": 128}, "IVF_PQ": {"nlist": 128, "m": 8, "nbits": 8}}
+# The day field's index, tried in order: Milvus Lite and servers from 2.4 build INVERTED;
+# 2.3 servers only STL_SORT. Without either, day filters still work (a scan).
+DAY_INDEX_TYPES = ("INVERTED", "STL_SORT")
+
+
+# Reads see every write acknowledged before them: a server's default (Bounded) lags a few
+# seconds behind, so a day just written would read back short (Lite is always strong).
+STRONG = {"consistency_level": "Strong"}
+
+
+def index_build_params(index_type: str) -> dict:
+    return dict(INDEX_BUILD_PARAMS.get(index_type.upper(), {}))
+
+
 def ensure_collection(client, spec: CollectionSpec) -> bool:
-    """Create the collection if absent (True), else check it matches (False). Loads it."""
+    """Create the collection if absent (True), else check it matches (False). Loads it.
+
+    A creation that fails half-way (an index the server refuses) is dropped again, so the
+    next run starts clean instead of meeting a collection without an index; a collection
+    that another version left without its vector index gets one."""
     from pymilvus import DataType, MilvusClient
 
     existing = describe(client, spec.name)
     if existing is not None:
         check_compatible(existing, spec)
+        if "vector" not in (client.list_indexes(spec.name) or []):
+            _add_index(client, spec.name, "vector", spec.index_type, spec.metric)
         client.load_collection(spec.name)
         return False
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -291,13 +315,36 @@ def ensure_collection(client, spec: CollectionSpec) -> bool:
     schema.add_field("day", DataType.INT64)
     for fname, limit in TEXT_LIMITS.items():
         schema.add_field(fname, DataType.VARCHAR, max_length=limit)
-    index = client.prepare_index_params()
-    index.add_index(field_name="vector", index_type=spec.index_type, metric_type=spec.metric)
-    index.add_index(field_name="day", index_type="INVERTED")
-    client.create_collection(spec.name, schema=schema, index_params=index,
-                             properties={MODEL_PROPERTY: spec.model} if spec.model else None)
-    client.load_collection(spec.name)
+    try:
+        client.create_collection(spec.name, schema=schema, **STRONG,
+                                 properties={MODEL_PROPERTY: spec.model} if spec.model else None)
+        _add_index(client, spec.name, "vector", spec.index_type, spec.metric)
+        for index_type in DAY_INDEX_TYPES:
+            try:
+                _add_index(client, spec.name, "day", index_type)
+                break
+            except Exception:  # noqa: BLE001 - this server does not build that scalar index: try the next
+                continue
+        client.load_collection(spec.name)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            client.drop_collection(spec.name)
+        if isinstance(exc, Exception) and not isinstance(exc, MilvusStoreError):
+            raise MilvusStoreError(f"could not create collection {spec.name!r} with a {spec.index_type} "
+                                   f"{spec.metric} index: {getattr(exc, 'message', exc)}; nothing was left "
+                                   "behind (the half-made collection was dropped)") from None
+        raise
     return True
+
+
+def _add_index(client, name: str, field: str, index_type: str, metric: str = "") -> None:
+    index = client.prepare_index_params()
+    if metric:
+        index.add_index(field_name=field, index_type=index_type, metric_type=metric,
+                        params=index_build_params(index_type))
+    else:
+        index.add_index(field_name=field, index_type=index_type)
+    client.create_index(name, index)
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:
@@ -371,35 +418,61 @@ def write_day(client, spec: CollectionSpec, day: dt.date, articles: pd.DataFrame
 
 def ids_by_day(client, name: str, first_day: int, last_day: int) -> dict[int, list[str]]:
     """{day number: ids stored for it, sorted, a duplicate row listed twice} for the days
-    first_day..last_day (a day without rows is absent). One plain query (3x cheaper than an
-    iterator on Lite), the iterator only beyond the query limit."""
-    rows = client.query(name, filter=window_filter(first_day, last_day), output_fields=["id", "day"],
-                        limit=QUERY_LIMIT)
-    if len(rows) >= QUERY_LIMIT:
-        frame = query_window(client, name, first_day, last_day, fields=["id", "day"])
-        rows = frame.to_dict("records")
+    first_day..last_day (a day without rows is absent)."""
     out: dict[int, list[str]] = {}
-    for r in rows:
+    for r in query_rows(client, name, window_filter(first_day, last_day), ["id", "day"]):
         out.setdefault(int(r["day"]), []).append(r["id"])
     return {d: sorted(ids) for d, ids in out.items()}
 
 
-def query_window(client, name: str, first_day: int, last_day: int, fields: list[str],
-                 batch_size: int = 4096) -> pd.DataFrame:
-    """Every row with first_day <= day <= last_day (paged with a query iterator)."""
-    it = client.query_iterator(name, batch_size=batch_size, filter=window_filter(first_day, last_day),
-                               output_fields=fields)
-    out = []
+def query_rows(client, name: str, flt: str, fields: list[str], batch_size: int = 4096) -> list[dict]:
+    """Every row matching ``flt``: one plain query (3x cheaper than an iterator on Lite), the
+    query iterator only when the rows reach the query limit."""
+    rows = client.query(name, filter=flt, output_fields=fields, limit=QUERY_LIMIT, **STRONG)
+    if len(rows) < QUERY_LIMIT:
+        return rows
+    it = client.query_iterator(name, batch_size=batch_size, filter=flt, output_fields=fields, **STRONG)
+    rows = []
     try:
-        while True:
-            batch = it.next()
-            if not batch:
-                break
-            out.extend(batch)
+        while batch := it.next():
+            rows.extend(batch)
     finally:
         it.close()
+    return rows
+
+
+def query_window(client, name: str, first_day: int, last_day: int, fields: list[str],
+                 batch_size: int = 4096) -> pd.DataFrame:
+    """Every row with first_day <= day <= last_day, sorted by id."""
+    out = query_rows(client, name, window_filter(first_day, last_day), fields, batch_size)
     frame = pd.DataFrame(out, columns=list(dict.fromkeys(["id", *fields])))
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def rows_outside(client, name: str, first_day: int, last_day: int) -> dict[int, int]:
+    """{day number: rows stored} for the days outside first_day..last_day: articles of days
+    the source no longer holds (the source was replaced or cut)."""
+    flt = outside_filter(first_day, last_day)
+    if not count_rows(client, name, flt):
+        return {}
+    out: dict[int, int] = {}
+    for r in query_rows(client, name, flt, ["id", "day"]):
+        out[int(r["day"])] = out.get(int(r["day"]), 0) + 1
+    return dict(sorted(out.items()))
+
+
+def count_rows(client, name: str, flt: str = "day >= 0") -> int:
+    """Rows matching ``flt`` (every row by default), counting every acknowledged write."""
+    return int(client.query(name, filter=flt, output_fields=["count(*)"], **STRONG)[0]["count(*)"])
+
+
+def delete_outside(client, name: str, first_day: int, last_day: int) -> None:
+    """Delete the rows of every day outside first_day..last_day."""
+    client.delete(name, filter=outside_filter(first_day, last_day))
+
+
+def outside_filter(first_day: int, last_day: int) -> str:
+    return f"day < {int(first_day)} or day > {int(last_day)}"
 
 
 def window_filter(first_day: int, last_day: int) -> str:
@@ -449,7 +522,7 @@ def search_neighbours(client, name: str, ids: list[str], vectors: np.ndarray, k:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
     for start in range(0, len(ids), queries_per_call):
         block = vectors[start:start + queries_per_call]
-        results = client.search(name, data=block.tolist(), limit=limit, filter=flt,
+        results = client.search(name, data=block.tolist(), limit=limit, filter=flt, **STRONG,
                                 anns_field="vector", search_params={"metric_type": metric,
                                                "params": index_search_params(index_type, limit)})
         for offset, hits in enumerate(results):
