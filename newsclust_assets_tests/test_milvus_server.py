@@ -42,7 +42,8 @@ def materialize_all(resources, instance, raise_on_error=True):
     return results
 
 
-def test_graph_on_the_server_survives_a_restart_and_a_crash(tmp_path, instance, server):
+def test_graph_on_the_server_survives_a_restart(tmp_path, instance, server):
+    """(A crash, SIGKILL mid-run, and the restart after it: test_hardening.py.)"""
     resources = server_resources(tmp_path, server)
     first = materialize_all(resources, instance)
     assert all(r.success for r in first)
@@ -65,9 +66,6 @@ def test_graph_on_the_server_survives_a_restart_and_a_crash(tmp_path, instance, 
 
     server.start()
     assert sorted(stored_rows(resources["milvus"])["id"]) == sorted(stored["id"])  # a restart loses nothing
-    server.kill()  # a crash (SIGKILL): what the server acknowledged is in its log
-    server.start()
-    assert sorted(stored_rows(resources["milvus"])["id"]) == sorted(stored["id"])
     again = materialize_all(resources, instance)
     assert all(r.success for r in again)
     stored_again = stored_rows(resources["milvus"])
