@@ -21,7 +21,7 @@ from ..artifacts import WindowGraph
 from .approx_knn import APPROX_ABOVE, hnsw_neighbours
 from .exact_knn import exact_neighbours
 from .knn_graph import symmetric_graph
-from .milvus_store import QUERY_FIELDS, day_number, query_window, search_neighbours
+from .milvus_store import AFTER_STRONG_READ, QUERY_FIELDS, day_number, query_window, search_neighbours
 
 KNN_METHODS = ("auto", "milvus", "exact", "approx")
 
@@ -80,7 +80,8 @@ def window_graphs(milvus, last_days: list[dt.date], window_days: int, k: int, me
                 idx = windows[last]
                 ids = list(rows["id"].iloc[idx])
                 searched[last] = search_neighbours(client, name, ids, all_vectors[idx], k, a, b, milvus.metric,
-                                                   milvus.queries_per_search, milvus.index_type)
+                                                   milvus.queries_per_search, milvus.index_type,
+                                                   consistency=AFTER_STRONG_READ)  # query_window read them
     articles_all = rows.drop(columns=["vector", "day"]).reset_index(drop=True)
     for i, last in enumerate(last_days):
         idx = windows[last]
