@@ -102,20 +102,28 @@ def _instance():
     return instance
 
 
-def _is_connection_error(exc: BaseException) -> bool:
-    while exc is not None:
-        if type(exc).__name__ == "OperationalError":   # psycopg2's and SQLAlchemy's
-            return True
+def _exception_chain(exc: BaseException | None):
+    """``exc``, then what it was raised from or during, each once (a chain can loop)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
         exc = exc.__cause__ or exc.__context__
-    return False
+
+
+def _first_line_of(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    # psycopg2's and SQLAlchemy's OperationalError
+    return any(type(e).__name__ == "OperationalError" for e in _exception_chain(exc))
 
 
 def _first_line(exc: BaseException) -> str:
     """The innermost cause's first line (a driver's own words), without any URL in it."""
-    while (exc.__cause__ or exc.__context__) is not None:
-        exc = exc.__cause__ or exc.__context__
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return re.sub(r"postgres(ql)?://\S+", "<url>", text)
+    *_, innermost = _exception_chain(exc)
+    return re.sub(r"postgres(ql)?://\S+", "<url>", _first_line_of(innermost))
 
 
 class StepFailed(Exception):
@@ -550,8 +558,9 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
     started = time.perf_counter()
     log(f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, data in {data_dir()}, "
         f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '(ephemeral)')}")
-    if type(instance.run_storage).__name__ == "PostgresRunStorage" and settings.dagster_pg_url():
-        log(f"  Dagster storage: PostgreSQL ({settings.DAGSTER_PG_URL_VAR}) at {settings.pg_where(settings.dagster_pg_url())}")
+    pg_url = settings.dagster_pg_url()
+    if pg_url and type(instance.run_storage).__name__ == "PostgresRunStorage":
+        log(f"  Dagster storage: PostgreSQL ({settings.DAGSTER_PG_URL_VAR}) at {settings.pg_where(pg_url)}")
     every_day = daily_partitions.get_partition_keys()
     if every_day[-1] < LAST_DAY.isoformat():
         log(f"  note: the partitions end on {every_day[-1]}, the last complete day, not on {LAST_DAY} "
@@ -949,7 +958,7 @@ def _one_line_error(prog: str, exc: BaseException) -> int:
 
     from .ingest.news_source import NewsSourceError
 
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = _first_line_of(exc)
     full = _disk_full(exc)
     if full is not None:
         print(f"{prog}: no space left on {full}: free space (or point NEWSCLUST_DATA_DIR elsewhere) and re-run; "
@@ -977,14 +986,11 @@ def _disk_full(exc: BaseException) -> str | None:
     errno 28 from any write, or SQLite's words for it in the Dagster home."""
     from .settings import data_dir
 
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError) and exc.errno == 28:
-            return str(exc.filename or data_dir())
-        if any(words in str(exc).lower() for words in _FULL_DISK):
+    for e in _exception_chain(exc):
+        if isinstance(e, OSError) and e.errno == 28:
+            return str(e.filename or data_dir())
+        if any(words in str(e).lower() for words in _FULL_DISK):
             return str(data_dir())
-        exc = exc.__cause__ or exc.__context__
     return None
 
 
