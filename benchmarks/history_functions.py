@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from newsclust_assets.numba_cache import enable_numba_cache
 from newsclust_assets.assets.plot import PlotConfig
 from newsclust_assets.clustering.umap_reduction import reduce_with_knn
 from newsclust_assets.clustering.window_clustering import label_window
 from newsclust_assets.ingest.news_source import articles_for_days, read_articles
 from newsclust_assets.maps.map_plot import write_map
+from newsclust_assets.numba_cache import enable_numba_cache
 from newsclust_assets.resources import MilvusResource, StoryStoreResource
 from newsclust_assets.stories.tracking import advance
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from newsclust_assets_tests.milvus_server import MilvusStandalone
+from newsclust_assets.local_servers.milvus_standalone import MilvusStandalone
 
 from .data import REPO, source_path
 from .run import machine, write_results

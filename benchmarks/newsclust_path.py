@@ -13,14 +13,14 @@ import numpy as np
 from newsclust_assets.artifacts import WindowGraph
 from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.assets.plot import PlotConfig
-from newsclust_assets.evaluation.cluster_quality import agreement
-from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
-from newsclust_assets.maps.map_plot import write_map
-from newsclust_assets.vectors.milvus_store import ensure_collection, write_days
-from newsclust_assets.numba_cache import enable_numba_cache
-from newsclust_assets.resources import MilvusResource
 from newsclust_assets.clustering.umap_reduction import reduce_with_knn
 from newsclust_assets.clustering.window_clustering import label_window
+from newsclust_assets.evaluation.cluster_quality import agreement
+from newsclust_assets.maps.map_plot import write_map
+from newsclust_assets.numba_cache import enable_numba_cache
+from newsclust_assets.resources import MilvusResource
+from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
+from newsclust_assets.vectors.milvus_store import ensure_collection, write_days
 from newsclust_assets.vectors.window_graph import resolve_method, window_graph
 
 from .data import day_frames, first_lines_file

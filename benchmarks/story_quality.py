@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict
 import os
 import platform
 import time
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from newsclust_assets_tests.dagster_dev import DagsterDev
+from newsclust_assets.local_servers.dagster_dev import DagsterDev
 
 from .data import source_path
 from .run import machine, write_results

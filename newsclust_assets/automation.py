@@ -82,8 +82,8 @@ def first_range(days: list[str], limit: int) -> list[str]:
                 "raw_news through stories, the map and the timeline.",
 )
 def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
-    from .cli import latest_records
     from .ingest.news_source import NewsSourceError
+    from .runs.planning import latest_records
 
     instance = context.instance
     mine = instance.get_runs(filters=dg.RunsFilter(tags={SENSOR_TAG: "news_source_sensor"}), limit=1)

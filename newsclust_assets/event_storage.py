@@ -17,8 +17,11 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import (SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage,
-                                                                      create_engine)
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+    create_engine,
+)
 from sqlalchemy.pool import SingletonThreadPool
 
 MAX_ENGINES = 64  # run shards are one file per run: keep the most recent ones
@@ -81,9 +84,8 @@ class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-            with engine.connect() as conn:
-                with conn.begin():
-                    yield conn
+            with engine.connect() as conn, conn.begin():
+                yield conn
 
     def dispose(self) -> None:
         for engine in self._engines.values():

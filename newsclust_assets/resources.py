@@ -4,15 +4,15 @@ and where maps go. Swapping any of them is configuration, not code."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 from pydantic import Field
 
 from .vectors import milvus_store
-from .vectors.milvus_store import redact_uri
 from .vectors.embedding_models import EmbeddingRun, LocalSentenceTransformer
+from .vectors.milvus_store import redact_uri
 from .vectors.openai_embedding import OpenAICompatibleEmbedder
 
 

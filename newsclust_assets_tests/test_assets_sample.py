@@ -3,21 +3,21 @@ shipped sample, with Milvus Lite under a temp dir and the real offline model."""
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import pandas as pd
-
 import pytest
 
 from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.assets.knn import KnnConfig
-from newsclust_assets.vectors.milvus_store import open_client
-from newsclust_assets.partitions import daily_partitions
 from newsclust_assets.maps.map_plot import LEGEND_CHARS
+from newsclust_assets.partitions import daily_partitions
 from newsclust_assets.stories.timeline import story_colour
+from newsclust_assets.vectors.milvus_store import open_client
 
-from .conftest import DAILY, WINDOWED, make_resources, md, quiet_instance, sample_rows
+from .conftest import AFTER_DAILY, DAILY, make_resources, md, quiet_instance, sample_rows
 from .test_map_plot import plotly_traces
 
 LAST = "2024-03-14"
@@ -37,7 +37,7 @@ def sample_run(tmp_path_factory):
         for key in daily_partitions.get_partition_keys():
             daily[key] = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=instance,
                                         resources=resources)
-        window = dg.materialize(ALL_ASSETS, selection=WINDOWED, partition_key=LAST, instance=instance,
+        window = dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=LAST, instance=instance,
                                 resources=resources)
         yield {"tmp": tmp, "resources": resources, "instance": instance, "daily": daily, "window": window}
 
@@ -122,12 +122,12 @@ def test_window_graph_labels_and_metadata(sample_run):
 def test_map_file_contents(sample_run):
     meta = md(sample_run["window"], "umap_plot")
     labels = sample_run["window"].output_for_node("cluster_labels")
-    html = open(meta["path"]).read()
+    html = Path(meta["path"]).read_text()
     traces = plotly_traces(html)
     assert sum(len(t["x"]) for t in traces) == 211 == meta["points"]
     names = {t["name"] for t in traces}
     stories = sample_run["window"].output_for_node("stories").articles
-    for sid, group in stories.groupby("story"):
+    for _, group in stories.groupby("story"):
         name = group["story_name"].iloc[0]
         shown = name if len(name) <= LEGEND_CHARS else name[:LEGEND_CHARS - 1].rstrip() + "\u2026"
         assert f"{shown} ({len(group)})" in names  # one legend entry per story, long names cut
@@ -137,7 +137,7 @@ def test_map_file_contents(sample_run):
 
 
 def test_rerun_is_deterministic(sample_run):
-    again = dg.materialize(ALL_ASSETS, selection=WINDOWED, partition_key=LAST, instance=sample_run["instance"],
+    again = dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=LAST, instance=sample_run["instance"],
                            resources=sample_run["resources"])
     first = sample_run["window"].output_for_node("cluster_labels")
     second = again.output_for_node("cluster_labels")
@@ -219,7 +219,7 @@ def test_stories_asset_on_the_sample(sample_run):
     # the map is coloured and named by story id
     plot = md(window, "umap_plot")
     assert plot["stories"] == meta["active"]
-    html = open(plot["path"]).read()
+    html = Path(plot["path"]).read_text()
     sid = min(articles["story"])  # placed first, so it keeps its own colour (no neighbour took it)
     assert f"story {sid}, first seen" in html and story_colour(sid) in html
     timeline = md(window, "story_timeline")

@@ -2,6 +2,7 @@
 clear error, nothing stored is lost, and re-running never duplicates data."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.vectors.milvus_store import TEXT_LIMITS
 
-from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows, step_error, stored_rows
+from .conftest import AFTER_DAILY, DAILY, make_resources, md, sample_rows, step_error, stored_rows
 from .test_map_plot import plotly_traces
 
 DAYS = ["2024-03-02", "2024-03-03", "2024-03-04"]  # 03-04 has no article in this source
@@ -44,7 +45,7 @@ def write_bad_source(path):
 def run_all(resources, instance):
     daily = {d: dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=d, instance=instance,
                                resources=resources) for d in DAYS}
-    window = dg.materialize(ALL_ASSETS, selection=WINDOWED, partition_key=DAYS[-1], instance=instance,
+    window = dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=DAYS[-1], instance=instance,
                             resources=resources)
     return daily, window
 
@@ -78,7 +79,7 @@ def test_bad_rows_end_to_end_are_counted_stored_once_and_shown_as_text(tmp_path,
 
     labels = window.output_for_node("cluster_labels")
     assert len(labels) == 22
-    html = open(md(window, "umap_plot")["path"]).read()
+    html = Path(md(window, "umap_plot")["path"]).read_text()
     hover = [text for trace in plotly_traces(html) for text in trace["text"]]
     assert any("&lt;script&gt;alert('owned')&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in h for h in hover)
     assert "<script>alert('owned')" not in html and "onerror=alert(2)>" not in html

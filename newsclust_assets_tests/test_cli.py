@@ -12,8 +12,8 @@ import pytest
 from newsclust_assets.vectors.milvus_store import count_rows, describe, open_client
 
 from .conftest import REPO, sample_rows, write_jsonl
-from .milvus_server import STANDALONE, MilvusStandalone
 from .openai_compatible_server import EmbeddingServer
+from .servers import STANDALONE, MilvusStandalone
 
 
 def newsclust(tmp, *args, env=None, wait=True):

@@ -3,9 +3,9 @@ import pandas as pd
 
 from newsclust_assets.artifacts import WindowGraph
 from newsclust_assets.clustering.hdbscan_clustering import cluster_embedding, renumber_by_size
-from newsclust_assets.vectors.knn_graph import symmetric_graph
 from newsclust_assets.clustering.umap_reduction import reduce_with_knn
 from newsclust_assets.clustering.window_clustering import label_window
+from newsclust_assets.vectors.knn_graph import symmetric_graph
 
 
 def test_renumber_by_size():

@@ -53,7 +53,7 @@ def test_dagster_loads_the_workspace_code_location():
 
 
 def test_production_resources_come_from_the_environment(monkeypatch):
-    from newsclust_assets.definitions import embedder_from_env, milvus_from_env
+    from newsclust_assets.environment import embedder_from_env, milvus_from_env
     from newsclust_assets.resources import LocalEmbeddingResource, OpenAIEmbeddingResource
 
     assert isinstance(embedder_from_env(), LocalEmbeddingResource)

@@ -19,9 +19,9 @@ from newsclust_assets.evaluation.cluster_quality import clusters_markdown, md_te
 from newsclust_assets.ingest.news_source import NewsSourceError, parse_date, read_articles
 from newsclust_assets.resources import MilvusResource
 
-from .conftest import DAILY, REPO, md, make_resources, sample_rows, shared_file, step_error, stored_rows, write_jsonl
-from .milvus_server import STANDALONE
+from .conftest import DAILY, REPO, make_resources, md, sample_rows, shared_file, step_error, stored_rows, write_jsonl
 from .openai_compatible_server import EmbeddingServer
+from .servers import STANDALONE
 
 DAY = "2024-03-03"
 
@@ -40,7 +40,7 @@ def finish(proc, timeout=600):
 
 # 1 -------------------------------------------------------------------------------------------
 def test_parallel_first_start_initialises_the_dagster_home_once(tmp_path):
-    code = ("from newsclust_assets.cli import _instance; i = _instance(); print(len(i.get_runs()))")
+    code = ("from newsclust_assets.runs.instance import open_instance; i = open_instance(); print(len(i.get_runs()))")
     env = {**os.environ, "NEWSCLUST_DATA_DIR": str(tmp_path)}
     env.pop("DAGSTER_HOME", None)
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE,
@@ -215,7 +215,7 @@ def test_failed_step_is_one_line_and_keep_going_goes_on(tmp_path):
     assert len(failed) == 1 and "embeddings failed for 2024-03-01..2024-03-02: cannot reach the embedding endpoint" \
         in failed[0]
     log = failed[0].rsplit("full error: ", 1)[1].rstrip(")")
-    text = open(log).read()
+    text = Path(log).read_text()
     assert "EmbeddingEndpointError" in text and 'File "' in text  # the whole error, stack included
     assert err.strip().splitlines()[-1].startswith("newsclust: stopped: embeddings failed for 2024-03-01..2024-03-02")
     code, out, err = finish(cli(tmp_path, "run", "--days-per-run", "2", "--keep-going", env=env))
@@ -358,7 +358,7 @@ def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_pa
     """Milvus 2.3.5 standalone killed (SIGKILL) while the second day's run is inside a step:
     the command stops with one line naming the server, and after a restart a re-run stores
     every article exactly once."""
-    from .milvus_server import MilvusStandalone
+    from .servers import MilvusStandalone
 
     endpoint_server, endpoint = held_endpoint
     rows = sample_rows("2024-03-01", "2024-03-06")
@@ -486,7 +486,7 @@ def test_waiting_for_the_lite_lock_is_one_line_naming_the_holder(tmp_path):
         proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [f"newsclust: waiting for the Milvus Lite lock on {uri} held by pid {os.getpid()} "
-                     f"({' '.join(open(f'/proc/{os.getpid()}/cmdline', 'rb').read().decode().split(chr(0))).strip()[:80]})"], \
+                     f"({' '.join(Path(f'/proc/{os.getpid()}/cmdline').read_bytes().decode().split(chr(0))).strip()[:80]})"], \
         proc.stderr[-2000:]
     assert proc.stdout.strip().startswith(f"Milvus Lite directory {uri} is held by another process for more than 3 s.")
 
@@ -616,7 +616,8 @@ def test_full_data_dir_is_one_line_and_a_rerun_stores_once(tmp_path, mounts):
 
 # 5 (red team): the source replaced by a file of other days -----------------------------------
 def test_rows_of_days_gone_from_the_source_are_reported_and_pruned(tmp_path, monkeypatch, capsys, instance):
-    from newsclust_assets.cli import main, run
+    from newsclust_assets.cli import main
+    from newsclust_assets.runs.engine import run
     from newsclust_assets.vectors.milvus_store import QUERY_FIELDS, day_number
 
     monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path))     # what newsclust prune opens
@@ -648,7 +649,7 @@ def test_rows_of_days_gone_from_the_source_are_reported_and_pruned(tmp_path, mon
 # 7 (red team): an end date in the future; a spreadsheet's ';' CSV ----------------------------
 def test_an_end_date_in_the_future_is_stated(tmp_path, monkeypatch, instance):
     from newsclust_assets import partitions
-    from newsclust_assets.cli import run
+    from newsclust_assets.runs.engine import run
 
     # NEWSCLUST_END_DATE=2099-12-31 read at load: the partitions stop at the last complete day
     monkeypatch.setattr(partitions, "LAST_DAY", dt.date(2099, 12, 31))

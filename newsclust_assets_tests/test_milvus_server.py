@@ -11,8 +11,8 @@ from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.resources import MilvusResource
 from newsclust_assets.vectors.milvus_store import CollectionSpec, describe, ensure_collection, open_client
 
-from .conftest import DAILY, WINDOWED, make_resources, md, sample_rows, step_error, stored_rows, write_jsonl
-from .milvus_server import STANDALONE, MilvusStandalone
+from .conftest import AFTER_DAILY, DAILY, make_resources, md, sample_rows, step_error, stored_rows, write_jsonl
+from .servers import STANDALONE, MilvusStandalone
 
 pytestmark = pytest.mark.xdist_group(STANDALONE)  # one standalone on a machine at a time
 
@@ -37,7 +37,7 @@ def server_resources(tmp, srv, **kwargs):
 def materialize_all(resources, instance, raise_on_error=True):
     results = [dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=d, instance=instance,
                               resources=resources, raise_on_error=raise_on_error) for d in DAYS]
-    results.append(dg.materialize(ALL_ASSETS, selection=WINDOWED, partition_key=DAYS[-1], instance=instance,
+    results.append(dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=DAYS[-1], instance=instance,
                                   resources=resources, raise_on_error=raise_on_error))
     return results
 

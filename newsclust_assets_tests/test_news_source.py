@@ -5,7 +5,11 @@ from collections import Counter
 import pytest
 
 from newsclust_assets.ingest.news_source import (
-    MAX_DESCRIPTION_CHARS, NewsSourceError, article_id, articles_for_day, read_articles,
+    MAX_DESCRIPTION_CHARS,
+    NewsSourceError,
+    article_id,
+    articles_for_day,
+    read_articles,
 )
 from newsclust_assets.settings import SAMPLE_PATH
 

@@ -10,10 +10,10 @@ import sys
 import dagster as dg
 import pytest
 
-from .conftest import REPO, sample_rows, stored_rows, write_jsonl
-from .postgres_server import PASSWORD, PostgresServer
-
 from newsclust_assets.resources import MilvusResource
+
+from .conftest import REPO, sample_rows, stored_rows, write_jsonl
+from .servers import PASSWORD, PostgresServer
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from newsclust_assets.assets import ALL_ASSETS
-from newsclust_assets.cli import chunks, run
+from newsclust_assets.runs.engine import run
+from newsclust_assets.runs.planning import chunks
 from newsclust_assets.vectors.milvus_store import QUERY_FIELDS
 
 from .conftest import DAILY, make_resources, quiet_instance, sample_rows, stored_rows, write_jsonl

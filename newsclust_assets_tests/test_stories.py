@@ -15,7 +15,7 @@ from newsclust_assets.stories.tracking import TrackSettings, advance
 
 
 def _frame(ids, labels, names=None):
-    return pd.DataFrame({"id": ids, "label": labels, "cluster_name": names or [f"{l}: story {l}" for l in labels],
+    return pd.DataFrame({"id": ids, "label": labels, "cluster_name": names or [f"{lab}: story {lab}" for lab in labels],
                          "date": "2024-05-01", "headline": [f"headline {i}" for i in ids]})
 
 
@@ -35,16 +35,16 @@ def test_scripted_stream_finds_every_transition_on_its_day():
     assert all(re.fullmatch(r"2024050[1-7]-\d+", sid) for sid in born)
     # C returned with its old id; B's articles now carry A's id and the lineage says so
     day3 = reports[2][1]
-    a_id = next(s for s, l in letter_of.items() if l == "A")
-    b_id = next(s for s, l in letter_of.items() if l == "B")
+    a_id = next(s for s, letter in letter_of.items() if letter == "A")
+    b_id = next(s for s, letter in letter_of.items() if letter == "B")
     assert set(day3.articles.loc[day3.articles["id"].str.startswith("B-"), "story"]) == {a_id}
     assert set(day3.articles.loc[day3.articles["id"].str.startswith("B-"), "first_story"]) == {b_id}
     b_row = day3.stories.set_index("story").loc[b_id]
     assert (b_row["status"], b_row["merged_into"]) == ("merged", a_id)
     day7 = reports[6][1].stories.set_index("story")
-    c_id = next(s for s, l in letter_of.items() if l == "C")
+    c_id = next(s for s, letter in letter_of.items() if letter == "C")
     assert (day7.loc[c_id, "event"], day7.loc[c_id, "born"], day7.loc[c_id, "status"]) == ("returned", "2024-05-01", "active")
-    a2 = next(s for s, l in letter_of.items() if l == "A2")
+    a2 = next(s for s, letter in letter_of.items() if letter == "A2")
     assert reports[3][1].stories.set_index("story").loc[a2, "parents"] == a_id
     # merges and splits are not counted as unstable ids
     assert all(r.changed_ids == 0 for _, r in reports)
@@ -95,8 +95,8 @@ def test_changed_ids_count_articles_moved_outside_merges_and_splits():
 def test_one_subject_in_two_window_clusters_is_one_story():
     """The window's news time keeps one subject on far-apart days in two clusters (0, 1):
     with join_clusters they are one story; a third subject (2) stays its own."""
-    from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
     from newsclust_assets.artifacts import WindowGraph
+    from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
     from newsclust_assets.vectors.knn_graph import symmetric_graph
 
     vec = _unit([[1, 0, 0], [1, .1, 0], [1, 1.3, 0], [1, 1.4, 0], [0, 0, 1], [0, .1, 1]])  # a-d: cos 0.63

@@ -15,7 +15,7 @@ from newsclust_assets.stories.tracking import MemoryArchive, TrackSettings, adva
 from newsclust_assets.vectors.milvus_store import open_client
 
 from .conftest import make_resources, sample_rows, write_jsonl
-from .milvus_server import STANDALONE
+from .servers import STANDALONE
 
 DIM = 16
 
@@ -174,8 +174,9 @@ def test_story_store_on_milvus_lite_and_story_search(tmp_path, instance, monkeyp
 def test_story_store_on_a_milvus_server(tmp_path, instance, monkeypatch):
     """The story store on Milvus 2.3.5 standalone with authorization on: its collection, its
     reads right after its writes (strong consistency) and its searches."""
-    from .milvus_server import MilvusStandalone
     from newsclust_assets.resources import MilvusResource
+
+    from .servers import MilvusStandalone
 
     server = MilvusStandalone(tmp_path / "milvus_data", auth=True).start()
     monkeypatch.setenv("NEWSCLUST_TEST_MILVUS_TOKEN", server.token)

@@ -18,13 +18,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from .browser import browser_page
 from newsclust_assets.assets import ALL_ASSETS
-
-from .conftest import make_resources, sample_rows, stored_rows, write_jsonl
-from .dagster_dev import DagsterDev
-from .postgres_server import PostgresServer
 from newsclust_assets.resources import MilvusResource
+
+from .browser import browser_page
+from .conftest import make_resources, sample_rows, stored_rows, write_jsonl
+from .servers import DagsterDev, PostgresServer
 
 ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels"]
 ALL = ASSETS + ["stories", "umap_plot", "story_timeline"]

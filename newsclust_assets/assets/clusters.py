@@ -8,7 +8,7 @@ from ..clustering.window_clustering import ClusterSettings, label_window
 from ..evaluation.cluster_quality import agreement, clusters_markdown
 from ..evaluation.scores import NOISE_CONVENTION, story_scores
 from ..ingest.news_source import read_labels
-from ..ranges import day_asset_args, by_day, config_digest, days_of, output
+from ..ranges import by_day, config_digest, day_asset_args, days_of, output
 from ..resources import LabelExportResource, MilvusResource, NewsSourceResource
 from ..vectors.milvus_store import day_number, ids_by_day
 

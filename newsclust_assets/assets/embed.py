@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import EmbeddedDay
-from ..vectors.milvus_store import describe
-from ..ranges import day_asset_args, by_day, days_of, output
+from ..ranges import by_day, day_asset_args, days_of, output
 from ..resources import EmbeddingResource, MilvusResource
+from ..vectors.milvus_store import describe
 
 DIMENSION_CHECK = "dimension_matches_collection"
 

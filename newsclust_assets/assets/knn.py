@@ -4,11 +4,11 @@ import dagster as dg
 import numpy as np
 
 from ..artifacts import WindowGraph
+from ..partitions import WINDOW_DAYS, window_bounds, window_mapping
+from ..ranges import config_digest, day_asset_args, days_of, output
+from ..resources import MilvusResource
 from ..vectors.approx_knn import APPROX_ABOVE
 from ..vectors.knn_graph import connected_components
-from ..partitions import WINDOW_DAYS, window_bounds, window_mapping
-from ..ranges import day_asset_args, config_digest, days_of, output
-from ..resources import MilvusResource
 from ..vectors.window_graph import window_graphs
 
 

@@ -4,8 +4,8 @@ import time
 import dagster as dg
 import pandas as pd
 
-from ..evaluation.cluster_quality import md_text
 from .. import settings
+from ..evaluation.cluster_quality import md_text
 from ..ingest.news_source import NewsSourceError, articles_for_days, content_hash, count_outside
 from ..partitions import FIRST_DAY, last_day
 from ..ranges import day_asset_args, days_of, output

@@ -4,10 +4,10 @@ import dagster as dg
 import pandas as pd
 
 from ..artifacts import WindowGraph
-from ..maps.map_plot import write_map
-from ..ranges import day_asset_args, by_day, days_of
-from ..resources import MapStorageResource
 from ..clustering.umap_reduction import reduce_with_knn
+from ..maps.map_plot import write_map
+from ..ranges import by_day, day_asset_args, days_of
+from ..resources import MapStorageResource
 
 
 class PlotConfig(dg.Config):

@@ -3,9 +3,9 @@ import time
 
 import dagster as dg
 
-from ..vectors.milvus_store import count_rows, day_number, ensure_collection, ids_by_day, write_days
-from ..ranges import day_asset_args, by_day, days_of
+from ..ranges import by_day, day_asset_args, days_of
 from ..resources import MilvusResource
+from ..vectors.milvus_store import count_rows, day_number, ensure_collection, ids_by_day, write_days
 
 DUPLICATE_CHECK = "no_duplicate_ids_for_day"
 

@@ -29,7 +29,7 @@ def cluster_top_words(texts: list[str], labels: np.ndarray, n_words: int = 5) ->
         return {}
     groups = sorted({int(c) for c in labels})
     texts = [POSSESSIVE.sub("", t) for t in texts]
-    docs = [" ".join(t for t, l in zip(texts, labels) if l == g) for g in groups]
+    docs = [" ".join(t for t, label in zip(texts, labels) if label == g) for g in groups]
     vec = CountVectorizer(stop_words=STOP_WORDS, token_pattern=TOKEN, lowercase=True)
     try:
         counts = vec.fit_transform(docs).toarray().astype(np.float64)

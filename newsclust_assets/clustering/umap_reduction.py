@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ..vectors.knn_graph import knn_arrays
 from ..numba_cache import enable_numba_cache
+from ..vectors.knn_graph import knn_arrays
 
 # Below this many points UMAP's optimisation is meaningless; points are laid out trivially.
 MIN_POINTS_FOR_UMAP = 8

@@ -101,7 +101,7 @@ def label_window(graph: WindowGraph, settings: ClusterSettings | None = None) ->
         "id": arts["id"].astype(object),
         "label": np.asarray(labels, np.int64),
         "probability": np.asarray(strength, np.float64),
-        "cluster_name": [names.get(int(l), "noise") for l in labels],
+        "cluster_name": [names.get(int(label), "noise") for label in labels],
         "headline": arts["headline"],
         "date": arts["date"],
         "category": arts["category"],

@@ -137,7 +137,8 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
         os.environ.pop(var, None)
     config = dict(asset_config or {})
     config["cluster_labels"] = {**config.get("cluster_labels", {}), "story_field": label_field}
-    from ..cli import run, validate_asset_config
+    from ..runs.asset_config import validate_asset_config
+    from ..runs.engine import run
 
     validate_asset_config(config)
     started = time.perf_counter()

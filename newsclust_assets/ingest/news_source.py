@@ -149,7 +149,7 @@ def parse_date(value: object) -> dt.date | None:
 
 def _utc_day(stamp: dt.datetime) -> dt.date:
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc)
+        stamp = stamp.astimezone(dt.UTC)
     return stamp.date()
 
 
@@ -158,7 +158,7 @@ def _epoch_day(seconds: float) -> dt.date | None:
         seconds /= 1000.0
     if not 0 < seconds < 4102444800:  # 1970 .. 2100
         return None
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).date()
 
 
 def normalise_link(link: str) -> str:

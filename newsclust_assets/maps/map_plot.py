@@ -12,19 +12,16 @@ before they reach plotly: a headline holding markup or script shows as text.
 
 from __future__ import annotations
 
-import html
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .page_parts import esc as _esc
+from .page_parts import headline_part as _headline_part
+from .page_parts import plotly_js, story_colour
+
 NOISE_COLOUR = "rgba(150,150,150,0.45)"
-
-
-def _esc(value) -> str:
-    """Markup characters as entities, so plotly shows them as text (quotes are harmless)."""
-    return html.escape(str(value), quote=False)
 
 
 def _hover(frame: pd.DataFrame) -> list[str]:
@@ -50,11 +47,6 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
 
 
-def _headline_part(name: str) -> str:
-    """A story name is "central headline [top / words]": the headline, for labels."""
-    return str(name).split(" [", 1)[0]
-
-
 def assign_colours(groups: list, centres: dict, preferred: dict, palette: list, min_distance: float) -> dict:
     """Each group keeps its preferred colour (for a story: the hash of its id, the same on
     every day's map) unless a group placed before it with that colour lies within
@@ -78,7 +70,6 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     import plotly.graph_objects as go
     from plotly.colors import qualitative
 
-    from ..stories.timeline import story_colour
 
     palette = qualitative.Dark24 + qualitative.Alphabet
     frame = frame.reset_index(drop=True).copy()
@@ -128,21 +119,6 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
         fig.add_annotation(text="highlight a story:", xref="paper", yref="paper", x=1.0, y=1.10, xanchor="right",
                            yanchor="bottom", showarrow=False, font={"size": 12, "color": "#555"})
     return fig
-
-
-def plotly_js(directory: Path) -> str:
-    """Write plotly.js once into ``directory`` (named by its version, so an upgrade writes a
-    new file instead of serving an old one) and return its file name."""
-    import plotly
-    from plotly.offline import get_plotlyjs
-
-    name = f"plotly-{plotly.__version__}.min.js"
-    target = directory / name
-    if not target.exists():
-        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-        tmp.write_text(get_plotlyjs(), encoding="utf-8")
-        tmp.replace(target)  # concurrent writers each write whole files; the last rename wins
-    return name
 
 
 def write_map(frame: pd.DataFrame, coords: np.ndarray, path: str | Path, title: str,

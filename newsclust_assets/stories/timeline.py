@@ -8,22 +8,17 @@ and named in the hover; everything else is summed in a grey "other stories" line
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 
-from ..maps.map_plot import _esc, _headline_part, plotly_js
+from ..maps.page_parts import esc as _esc
+from ..maps.page_parts import headline_part as _headline_part
+from ..maps.page_parts import plotly_js, story_colour
+
+__all__ = ["build_timeline", "story_colour", "write_timeline"]
 
 MARKERS = {"born": "star", "returned": "triangle-up", "split": "diamond", "merged": "x"}
-
-
-def story_colour(story: str) -> str:
-    """The same colour for a story id on every map and timeline, whatever else is drawn."""
-    from plotly.colors import qualitative
-
-    palette = qualitative.Dark24 + qualitative.Alphabet
-    return palette[int(hashlib.md5(story.encode()).hexdigest()[:8], 16) % len(palette)]
 
 
 def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust stories"):

@@ -9,7 +9,6 @@ larger ones slower), never one request per document.
 from __future__ import annotations
 
 import contextlib
-
 import os
 import threading
 import time

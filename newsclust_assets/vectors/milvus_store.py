@@ -22,8 +22,8 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -85,7 +85,7 @@ def _lite_locked(path: str) -> bool:
         os.close(fd)
 
 
-def _lite_os_error(path: str, exc: OSError) -> "MilvusStoreError":
+def _lite_os_error(path: str, exc: OSError) -> MilvusStoreError:
     """One line for a file-system failure under a Milvus Lite directory."""
     import errno
 
@@ -149,7 +149,7 @@ def _lock_holder(lock: str) -> str:
 
 @contextlib.contextmanager
 def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: float = 600.0,
-                timeout_s: float = 10.0) -> Iterator["MilvusClient"]:  # noqa: F821
+                timeout_s: float = 10.0) -> Iterator[MilvusClient]:  # noqa: F821
     """A MilvusClient for the duration of the block; Lite's lock is released on exit."""
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException

@@ -1,4 +1,4 @@
-"""A real Milvus server for the tests: ``MilvusStandalone``, the C++ Milvus 2.3.5 standalone
+"""A real Milvus server for the tests and benchmarks: ``MilvusStandalone``, the C++ Milvus 2.3.5 standalone
 (what production runs: its own index builds, version quirks and authorization), in a child
 process on 127.0.0.1 with a data directory that survives stop() / start() and kill().
 (``milvus-lite server`` is not used: it is the Lite engine behind gRPC and accepts index
@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import ServerUnavailable
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -25,25 +27,20 @@ def free_port() -> int:
 
 # PyPI's milvus 2.3.5 (a real C++ Milvus standalone) lives in its own venv, made by
 # `make milvus-standalone`; NEWSCLUST_TEST_MILVUS_VENV points elsewhere.
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 STANDALONE_VENV = Path(os.environ.get("NEWSCLUST_TEST_MILVUS_VENV", REPO / ".venv-milvus"))
 LAUNCHER = Path(__file__).with_name("milvus_standalone_launch.py")
-STANDALONE = "milvus_standalone"  # the xdist_group of every test that starts one
 ROOT_TOKEN = "root:Milvus"  # the standalone's built-in user when authorization is on
 
 
 def standalone_python() -> Path:
-    """The standalone venv's Python; a missing venv fails under CI and skips elsewhere."""
-    import pytest
-
+    """The standalone venv's Python (``ServerUnavailable`` when it is not built)."""
     python = STANDALONE_VENV / "bin" / "python"
     unpacked = STANDALONE_VENV / "standalone" / "bin" / "milvus"
     if python.exists() and unpacked.exists():
         return python
     why = f"no Milvus standalone in {STANDALONE_VENV}: run `make milvus-standalone`"
-    if os.environ.get("CI"):
-        pytest.fail(why)
-    pytest.skip(why)
+    raise ServerUnavailable(why)
 
 
 class MilvusStandalone:
@@ -68,7 +65,7 @@ class MilvusStandalone:
     def token(self) -> str:
         return ROOT_TOKEN if self.auth else ""
 
-    def start(self, timeout_s: float = 180.0) -> "MilvusStandalone":
+    def start(self, timeout_s: float = 180.0) -> MilvusStandalone:
         # Its embedded etcd always takes 127.0.0.1:2379 and 2380: one standalone on the machine at
         # a time, so a lock is held from start() to stop() or kill() (the tests that use one run in
         # one pytest-xdist worker, the xdist_group STANDALONE, so they never wait on each other).

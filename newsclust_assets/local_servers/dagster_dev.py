@@ -13,9 +13,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from newsclust_assets.event_storage import dagster_home_yaml
+from ..event_storage import dagster_home_yaml
 
-from .conftest import REPO
+REPO = Path(__file__).resolve().parents[2]   # the checkout: workspace.yaml
 
 
 class DagsterDev:
@@ -26,7 +26,7 @@ class DagsterDev:
             self.port = s.getsockname()[1]
         self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "DagsterDev":
+    def __enter__(self) -> DagsterDev:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "dagster.yaml").write_text(  # as `newsclust run` writes it
             dagster_home_yaml(str(self.home), postgres="NEWSCLUST_DAGSTER_PG_URL" in self.env))
@@ -42,7 +42,7 @@ class DagsterDev:
                 return self
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"dagster dev did not start: {self.log.read_text()[-3000:]}")
+                    raise RuntimeError(f"dagster dev did not start: {self.log.read_text()[-3000:]}") from None
                 time.sleep(0.5)
 
     def __exit__(self, *exc):

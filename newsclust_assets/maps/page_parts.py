@@ -1,0 +1,42 @@
+"""What the map and the timeline pages share: escaping, story colours, names for labels and
+the one copy of plotly.js. No Dagster imports."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+from pathlib import Path
+
+
+def esc(value) -> str:
+    """Markup characters as entities, so plotly shows them as text (quotes are harmless)."""
+    return html.escape(str(value), quote=False)
+
+
+def headline_part(name: str) -> str:
+    """A story name is "central headline [top / words]": the headline, for labels."""
+    return str(name).split(" [", 1)[0]
+
+
+def story_colour(story: str) -> str:
+    """The same colour for a story id on every map and timeline, whatever else is drawn."""
+    from plotly.colors import qualitative
+
+    palette = qualitative.Dark24 + qualitative.Alphabet
+    return palette[int(hashlib.md5(story.encode()).hexdigest()[:8], 16) % len(palette)]
+
+
+def plotly_js(directory: Path) -> str:
+    """Write plotly.js once into ``directory`` (named by its version, so an upgrade writes a
+    new file instead of serving an old one) and return its file name."""
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    name = f"plotly-{plotly.__version__}.min.js"
+    target = directory / name
+    if not target.exists():
+        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(get_plotlyjs(), encoding="utf-8")
+        tmp.replace(target)  # concurrent writers each write whole files; the last rename wins
+    return name

@@ -1,0 +1,93 @@
+"""The asset settings a command runs with: a ``--config`` file (JSON or YAML, asset names as
+keys) with the clustering options on top, every field checked before any work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .planning import STORIES, WINDOWED
+
+CLUSTER_OPTIONS = {  # CLI option -> cluster_labels config field
+    "algorithm": str, "similarity_threshold": float, "lexical_weight": float, "time_weight": float,
+    "time_scale": float, "day_cap": float, "word_veto": float, "min_cluster_size": int, "attach_similarity": float,
+}
+TIME_OPTIONS = ("time_weight", "time_scale", "day_cap")  # the time rule: the clustering's and the tracker's
+
+
+def load_asset_config(path: str | None, options: dict, validate: bool = True) -> dict:
+    """{asset: {field: value}} from a JSON or YAML file, then the clustering options on top
+    (``options``: the command's options by name, those not given as None).
+    The file holds asset names as keys, e.g. ``{"cluster_labels": {"similarity_threshold": 0.35}}``."""
+    config: dict = {}
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise SystemExit(f"newsclust: config file not found: {p}")
+        text = p.read_text()
+        try:
+            if p.suffix.lower() in (".yaml", ".yml"):
+                import yaml
+
+                config = yaml.safe_load(text) or {}
+            else:
+                config = json.loads(text)
+        except Exception as exc:  # noqa: BLE001 - one line for any parse error
+            raise SystemExit(f"newsclust: cannot read config file {p}: {exc}") from None
+        known = set(WINDOWED) | set(STORIES)
+        if not isinstance(config, dict) or not set(config) <= known:
+            raise SystemExit(f"newsclust: config file {p} must map asset names {sorted(known)} to their settings")
+    cluster = dict(config.get("cluster_labels") or {})
+    for option in CLUSTER_OPTIONS:
+        value = options.get(option)
+        if value is not None:
+            cluster[option] = value
+    if options.get("label_field"):
+        cluster["story_field"] = options["label_field"]
+    if cluster:
+        config["cluster_labels"] = cluster
+    shared = {k: cluster[k] for k in TIME_OPTIONS if k in cluster}
+    if shared:   # one time rule: the tracker follows the clustering's unless the file sets its own
+        config["stories"] = {**shared, **(config.get("stories") or {})}
+    if validate:   # evaluate validates once it has pointed the code location at its file
+        validate_asset_config(config)
+    return config
+
+
+def _config_classes() -> dict:
+    from ..assets.clusters import ClusterConfig
+    from ..assets.knn import KnnConfig
+    from ..assets.plot import PlotConfig
+    from ..assets.stories import StoriesConfig, TimelineConfig
+
+    return {"knn_distances": KnnConfig, "cluster_labels": ClusterConfig, "umap_plot": PlotConfig,
+            "stories": StoriesConfig, "story_timeline": TimelineConfig}
+
+
+def validate_asset_config(config: dict) -> None:
+    """Every asset setting checked before any work: an unknown field, a wrong type or a value
+    out of range is one line naming the asset and the field (SystemExit)."""
+    import pydantic
+
+    for asset, values in config.items():
+        cls = _config_classes()[asset]
+        if not isinstance(values, dict):
+            raise SystemExit(f"newsclust: the settings of {asset} must be a mapping of field: value")
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            raise SystemExit(f"newsclust: {asset} has no setting {unknown[0]!r} (its settings: "
+                             f"{', '.join(sorted(cls.model_fields))})")
+        try:
+            made = cls(**values)
+        except pydantic.ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(x) for x in err.get("loc", ())) or "?"
+            raise SystemExit(f"newsclust: {asset}.{field}: {err.get('msg')} (got {err.get('input')!r})") from None
+        except Exception as exc:  # noqa: BLE001 - any other refusal: one line
+            raise SystemExit(f"newsclust: {asset}: {exc}") from None
+        check = getattr(made, "settings", None) or getattr(made, "check_values", None)
+        if check is not None:
+            try:
+                check()
+            except ValueError as exc:
+                raise SystemExit(f"newsclust: {asset}: {exc}") from None

@@ -1,0 +1,61 @@
+"""Work on the stored data outside any run: ``newsclust prune`` and ``newsclust story-search``.
+Both return what a user is told; the command line prints it."""
+
+from __future__ import annotations
+
+from .engine import day_of
+from .planning import resolved
+
+
+def prune(apply: bool) -> str:
+    """Delete from Milvus the articles (and story-store rows) of days outside the source's
+    range; with ``apply`` False only say what would go. Returns the sentence to show."""
+    from ..environment import default_resources
+    from ..partitions import daily_partitions
+    from ..stories import story_memory
+    from ..vectors.milvus_store import day_number, delete_outside, rows_outside
+
+    keys = daily_partitions.get_partition_keys()
+    first, last = day_number(keys[0]), day_number(keys[-1])
+    milvus = resolved(default_resources()["milvus"])
+    with milvus.client() as client:
+        name = milvus.collection_name
+        if not client.has_collection(name):
+            return f"nothing stored in {milvus.display_uri} yet"
+        client.load_collection(name)
+        outside = rows_outside(client, name, first, last)
+        if not outside:
+            return f"every stored article is of a day in the source's {keys[0]}..{keys[-1]}"
+        what = (f"{sum(outside.values()):,} articles of {len(outside)} days outside the source's "
+                f"{keys[0]}..{keys[-1]} ({day_of(min(outside))}..{day_of(max(outside))})")
+        if not apply:
+            return f"would delete {what}; re-run with --yes to delete them"
+        delete_outside(client, name, first, last)
+        stories = story_memory.collection_for(name)
+        if client.has_collection(stories):
+            delete_outside(client, stories, first, last)
+        if milvus.is_lite:
+            client.flush(name)
+    return f"deleted {what}"
+
+
+class NoStoryStore(Exception):
+    """The configured Milvus has no story store yet."""
+
+
+def search_stories(text: str, top: int = 5) -> list[dict]:
+    """The ``top`` stories of the story store nearest to ``text`` (embedded with the configured
+    model): story, similarity, members, born, last_seen, status, name. ``NoStoryStore`` when
+    nothing was tracked yet."""
+    from ..environment import default_resources
+    from ..stories import story_memory
+
+    resources = default_resources()
+    milvus = resolved(resources["milvus"])
+    vector = resolved(resources["embedder"]).embed([text]).vectors[0]
+    name = story_memory.collection_for(milvus.collection_name)
+    with milvus.client() as client:
+        if not client.has_collection(name):
+            raise NoStoryStore(f"no story store in {milvus.display_uri} yet (collection {name}): run newsclust run first")
+        client.load_collection(name)
+        return story_memory.search(client, name, vector, top)

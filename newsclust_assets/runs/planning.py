@@ -1,0 +1,158 @@
+"""Which days, windows and story days a command must (re)do, and how they are cut into
+Dagster range runs.
+
+A day is stale unless its articles (a content hash), its raw_news and milvus_collection
+materializations and the ids Milvus holds for it all match the source; a window is stale
+when it was clustered before one of its days was stored or with other settings; stories
+are redone from the first day whose window was re-clustered (or whose stories are missing)
+to the end, because each day continues the day before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+DAILY = ["raw_news", "embeddings", "milvus_collection"]
+WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
+STORIES = ["stories", "story_timeline"]
+STORY_CHUNK = 366          # days of stories per run (each day loads its window's graph and labels)
+DAY_CHUNK_ARTICLES = 2048   # articles per daily run: ~10 s of CPU embedding, so progress shows often
+DAY_CHUNK_DAYS = 366
+WINDOW_CHUNK = 31           # windows per run (each window's graph is held until its step ends)
+WINDOW_CHUNK_ROWS = 30_000  # article rows summed over a run's windows
+
+
+def select_days(keys: list[str], first: str | None, last: str | None) -> list[str]:
+    chosen = [k for k in keys if (first is None or k >= first) and (last is None or k <= last)]
+    if not chosen:
+        raise SystemExit(f"no day partitions between {first or keys[0]} and {last or keys[-1]} "
+                         f"(partitions run {keys[0]}..{keys[-1]})")
+    return chosen
+
+
+def chunks(keys: list[str], weight: dict[str, int], max_keys: int, max_weight: int) -> list[list[str]]:
+    """``keys`` (sorted days) cut into runs of consecutive days, each at most ``max_keys``
+    days and, unless one day alone exceeds it, ``max_weight`` summed weight."""
+    out: list[list[str]] = []
+    current: list[str] = []
+    load = 0
+    for key in keys:
+        w = weight.get(key, 0)
+        gap = current and dt.date.fromisoformat(key) - dt.date.fromisoformat(current[-1]) != dt.timedelta(days=1)
+        if current and (gap or len(current) >= max_keys or load + w > max_weight):
+            out.append(current)
+            current, load = [], 0
+        current.append(key)
+        load += w
+    if current:
+        out.append(current)
+    return out
+
+
+def latest_records(instance, asset: str, partitions: set[str] | None = None) -> dict[str, tuple[int, dict]]:
+    """{partition: (storage id, metadata values)} of the asset's latest materializations."""
+    import dagster as dg
+
+    key = dg.AssetKey(asset)
+    ids = instance.get_latest_storage_id_by_partition(key, dg.DagsterEventType.ASSET_MATERIALIZATION, partitions)
+    wanted = sorted(ids.values())
+    out: dict[str, tuple[int, dict]] = {}
+    for i in range(0, len(wanted), 500):
+        batch = wanted[i:i + 500]
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, storage_ids=batch),
+                                                  limit=len(batch)).records
+        for r in records:
+            mat = r.asset_materialization
+            out[mat.partition] = (r.storage_id, {k: v.value for k, v in mat.metadata.items()})
+    return out
+
+
+def resolved(resource):
+    """A resource with its ``dagster.EnvVar`` fields (tokens, keys) resolved, for use outside a
+    run (planning, story-search): Dagster resolves them only when it initialises a resource."""
+    return resource.process_config_and_initialize()
+
+
+def plan_days(days: list[str], instance, resources: dict, force: bool, lookback: int = 0,
+              source_span: tuple[str, str] | None = None) -> tuple[list[str], dict[str, int], dict[int, int]]:
+    """(days to store, articles per day of ``days`` and the ``lookback`` days before them,
+    {day number: rows} Milvus holds for days outside ``source_span``): every day is to store
+    unless its stored state matches the source."""
+    from ..ingest.news_source import articles_for_days, content_hash
+    from ..vectors.milvus_store import day_number, ids_by_day, rows_outside
+
+    first = dt.date.fromisoformat(days[0]) - dt.timedelta(days=lookback)
+    span = [first + dt.timedelta(days=i) for i in range((dt.date.fromisoformat(days[-1]) - first).days + 1)]
+    current = articles_for_days(resources["news_source"].path, span)
+    frames = {d.isoformat(): r.articles for d, r in current.items()}
+    sizes = {k: len(f) for k, f in frames.items()}
+    raw = latest_records(instance, "raw_news", set(days))
+    stored = latest_records(instance, "milvus_collection", set(days))
+    milvus = resolved(resources["milvus"])
+    held, outside = {}, {}
+    with milvus.client() as client:
+        if client.has_collection(milvus.collection_name):
+            client.load_collection(milvus.collection_name)
+            if source_span:
+                outside = rows_outside(client, milvus.collection_name, *map(day_number, source_span))
+            if not force:
+                held = ids_by_day(client, milvus.collection_name, day_number(days[0]), day_number(days[-1]))
+    if force:
+        return days, sizes, outside
+    todo = []
+    for key in days:
+        done = (key in raw and key in stored and stored[key][0] > raw[key][0]
+                and raw[key][1].get("content_hash") == content_hash(frames[key])
+                and held.get(day_number(key), []) == sorted(frames[key]["id"]))
+        if not done:
+            todo.append(key)
+    return todo, sizes, outside
+
+
+def plan_windows(window_days: list[str], window: int, instance, asset_config: dict, force: bool) -> list[str]:
+    """Windows to (re)cluster: never clustered, clustered with other settings, or clustered
+    before one of their days was last stored."""
+    from ..assets.clusters import ClusterConfig
+    from ..assets.knn import KnnConfig
+    from ..ranges import config_digest
+
+    if force:
+        return list(window_days)
+    digests = {"cluster_labels": config_digest(ClusterConfig(**asset_config.get("cluster_labels", {}))),
+               "knn_distances": config_digest(KnnConfig(**asset_config.get("knn_distances", {})))}
+    records = {a: latest_records(instance, a, set(window_days)) for a in digests}
+    first = dt.date.fromisoformat(window_days[0]) - dt.timedelta(days=window - 1)
+    span = [(first + dt.timedelta(days=i)).isoformat()
+            for i in range((dt.date.fromisoformat(window_days[-1]) - first).days + 1)]
+    stored = {k: v[0] for k, v in latest_records(instance, "milvus_collection", set(span)).items()}
+    todo = []
+    for key in window_days:
+        end = dt.date.fromisoformat(key)
+        newest_day = max((stored.get((end - dt.timedelta(days=i)).isoformat(), 0) for i in range(window)), default=0)
+        fresh = all(key in records[a] and records[a][key][1].get("settings_digest") == d
+                    and records[a][key][0] > newest_day for a, d in digests.items())
+        if not fresh or records["cluster_labels"][key][0] < records["knn_distances"][key][0]:
+            todo.append(key)
+    return todo
+
+
+def plan_stories(window_days: list[str], instance, force: bool) -> list[str]:
+    """Days whose stories to (re)compute, in order: from the first day whose stories are
+    missing, older than its window's labels or older than the day before's stories, to the
+    last day with labels (stories carry state from day to day, so a redone day redoes every
+    later one)."""
+    labels = latest_records(instance, "cluster_labels", set(window_days))
+    before = (dt.date.fromisoformat(window_days[0]) - dt.timedelta(days=1)).isoformat()
+    done = latest_records(instance, "stories", set(window_days) | {before})
+    have = [k for k in window_days if k in labels]
+    start = len(have)
+    previous = done.get(before, (0, {}))[0]
+    for i, key in enumerate(have):
+        if force or key not in done or done[key][0] < labels[key][0] or done[key][0] < previous:
+            start = i
+            break
+        previous = done[key][0]
+    todo = have[start:]
+    gap = next((i for i in range(1, len(todo)) if (dt.date.fromisoformat(todo[i]) -
+                                                  dt.date.fromisoformat(todo[i - 1])).days != 1), len(todo))
+    return todo[:gap]  # stop before a day whose window has no labels (a failed range)
