@@ -59,7 +59,7 @@ demo: setup
 WORKERS ?= 2
 PYTEST = $(VENV)/bin/python -m pytest -q -n $(WORKERS) --dist loadgroup
 
-test: setup browser milvus-standalone
+test: setup lint browser milvus-standalone
 	$(PYTEST) newsclust_assets_tests
 
 # ruff (pinned in the dev extras; configured in pyproject.toml): lint and format

@@ -54,7 +54,7 @@ def main(source: Path, workdir: Path, out: Path) -> None:
         start, batch = 0, {}
         for d in days:
             n = len(frames[d])
-            batch[d] = (frames[d], run.vectors[start:start + n])
+            batch[d] = (frames[d], run.vectors[start : start + n])
             start += n
         with milvus.client() as client:
             ensure_collection(client, spec)
@@ -65,7 +65,7 @@ def main(source: Path, workdir: Path, out: Path) -> None:
     store = StoryStoreResource(directory=str(workdir / "stories"))
     with stages("windows"):
         for i in range(0, len(days), WINDOW_CHUNK):
-            graphs = window_graphs(milvus, days[i:i + WINDOW_CHUNK], WINDOW_DAYS, 15, "auto")
+            graphs = window_graphs(milvus, days[i : i + WINDOW_CHUNK], WINDOW_DAYS, 15, "auto")
             for d, graph in graphs.items():
                 frame = label_window(graph).frame
                 frame.to_csv(labels_dir / f"labels_{d}.csv", index=False)
@@ -81,9 +81,20 @@ def main(source: Path, workdir: Path, out: Path) -> None:
         coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=plot.min_dist, seed=plot.seed)
         write_map(frame, coords, workdir / "maps" / "last.html", "last window")
     np.save(workdir / "vectors.npy", run.vectors)  # for the kNN scale run
-    out.write_text(json.dumps({"approach": "functions", "days": len(days), "articles": len(texts),
-                               "windows": len(clusters), "last_window_clusters": clusters[-1],
-                               "stages": stages.results, "outcome": "ok"}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "approach": "functions",
+                "days": len(days),
+                "articles": len(texts),
+                "windows": len(clusters),
+                "last_window_clusters": clusters[-1],
+                "stages": stages.results,
+                "outcome": "ok",
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

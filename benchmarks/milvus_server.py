@@ -30,8 +30,26 @@ def newsclust_run(work: Path, source: Path, first: str, last: str, env: dict) ->
     full = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     full.update({"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(work), "PYTHONWARNINGS": "ignore", **env})
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "newsclust_assets.cli", "run", "--first", first, "--last", last,
-                           "--windows", "all", "--maps", "last"], cwd=REPO, env=full, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsclust_assets.cli",
+            "run",
+            "--first",
+            first,
+            "--last",
+            last,
+            "--windows",
+            "all",
+            "--maps",
+            "last",
+        ],
+        cwd=REPO,
+        env=full,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"newsclust run failed ({env or 'Lite'}): {proc.stderr[-2000:]}")
@@ -63,26 +81,40 @@ def main(first: str, last: str) -> dict:
         lite_ids = stored(str(tmp / "lite" / "milvus.db"))
         server = MilvusStandalone(tmp / "milvus_data", auth=True).start()
         try:
-            server_s, _ = newsclust_run(tmp / "server", source, first, last, {
-                "NEWSCLUST_MILVUS_URI": server.uri, "NEWSCLUST_MILVUS_TOKEN": server.token})
+            server_s, _ = newsclust_run(
+                tmp / "server",
+                source,
+                first,
+                last,
+                {"NEWSCLUST_MILVUS_URI": server.uri, "NEWSCLUST_MILVUS_TOKEN": server.token},
+            )
             server_ids = stored(server.uri, server.token)
         finally:
             server.kill()
         same = last_labels(tmp / "lite", last).equals(last_labels(tmp / "server", last))
-        rows = {"lite": {"seconds": round(lite_s, 1), "rows": len(lite_ids), "unique_ids": int(lite_ids.nunique())},
-                "server": {"seconds": round(server_s, 1), "rows": len(server_ids),
-                           "unique_ids": int(server_ids.nunique())}}
-    result = {"machine": info, "source": str(source), "first": first, "last": last, **rows,
-              "server_over_lite": round(rows["server"]["seconds"] / rows["lite"]["seconds"], 2),
-              "same_last_window_labels_and_stories": bool(same)}
-    md = (f"`newsclust run --windows all` over {first}..{last} of {source.name}, {info['date']}, {info['cores']} cores, "
-          f"pymilvus {info['versions'].get('pymilvus')}, milvus-lite {info['versions'].get('milvus-lite')}:\n\n"
-          "| Milvus | seconds | rows | unique ids |\n|---|---|---|---|\n"
-          f"| Lite | {rows['lite']['seconds']} | {rows['lite']['rows']} | {rows['lite']['unique_ids']} |\n"
-          f"| 2.3.5 standalone (auth on) | {rows['server']['seconds']} | {rows['server']['rows']} | "
-          f"{rows['server']['unique_ids']} |\n\n"
-          f"server / Lite: {result['server_over_lite']}x (target <= 1.2x); the last window's labels and story ids "
-          f"{'are the same' if same else 'differ'}.\n")
+        rows = {
+            "lite": {"seconds": round(lite_s, 1), "rows": len(lite_ids), "unique_ids": int(lite_ids.nunique())},
+            "server": {"seconds": round(server_s, 1), "rows": len(server_ids), "unique_ids": int(server_ids.nunique())},
+        }
+    result = {
+        "machine": info,
+        "source": str(source),
+        "first": first,
+        "last": last,
+        **rows,
+        "server_over_lite": round(rows["server"]["seconds"] / rows["lite"]["seconds"], 2),
+        "same_last_window_labels_and_stories": bool(same),
+    }
+    md = (
+        f"`newsclust run --windows all` over {first}..{last} of {source.name}, {info['date']}, {info['cores']} cores, "
+        f"pymilvus {info['versions'].get('pymilvus')}, milvus-lite {info['versions'].get('milvus-lite')}:\n\n"
+        "| Milvus | seconds | rows | unique ids |\n|---|---|---|---|\n"
+        f"| Lite | {rows['lite']['seconds']} | {rows['lite']['rows']} | {rows['lite']['unique_ids']} |\n"
+        f"| 2.3.5 standalone (auth on) | {rows['server']['seconds']} | {rows['server']['rows']} | "
+        f"{rows['server']['unique_ids']} |\n\n"
+        f"server / Lite: {result['server_over_lite']}x (target <= 1.2x); the last window's labels and story ids "
+        f"{'are the same' if same else 'differ'}.\n"
+    )
     return write_results("milvus_server", result, md)
 
 

@@ -33,8 +33,9 @@ def store_days(milvus: MilvusResource, days: list, frames: list, vectors: list, 
     spec = milvus.spec(vectors[0].shape[1], model)
     with milvus.client() as client:
         ensure_collection(client, spec)
-        write_days(client, spec, {day: (frame, vecs) for day, frame, vecs in zip(days, frames, vectors)},
-                   flush=milvus.is_lite)
+        write_days(
+            client, spec, {day: (frame, vecs) for day, frame, vecs in zip(days, frames, vectors)}, flush=milvus.is_lite
+        )
 
 
 def graph_of_all_days(milvus: MilvusResource, days: list) -> tuple[WindowGraph, str]:
@@ -51,8 +52,11 @@ def cluster_and_plot(stages: Stages, graph: WindowGraph, map_path: Path) -> dict
         coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=plot.min_dist, seed=plot.seed)
         write_map(frame, coords, map_path, f"newsclust: {graph.n} articles")
     labels = frame["label"].to_numpy()
-    return {"clusters": int(labels.max() + 1) if len(labels) else 0, "noise_share": float((labels < 0).mean()),
-            **(agreement(list(frame["category"]), labels) or {})}
+    return {
+        "clusters": int(labels.max() + 1) if len(labels) else 0,
+        "noise_share": float((labels < 0).mean()),
+        **(agreement(list(frame["category"]), labels) or {}),
+    }
 
 
 def main(n: int, workdir: Path, out: Path) -> None:
@@ -73,8 +77,17 @@ def main(n: int, workdir: Path, out: Path) -> None:
         graph, method = graph_of_all_days(milvus, days)
     quality = cluster_and_plot(stages, graph, workdir / f"newsclust_map_{n}.html")
     np.save(workdir / f"vectors_{n}.npy", np.concatenate(vectors))  # for the scale run
-    result = {"approach": "newsclust", "n": n, "articles": graph.n, "days": len(days), "knn_method": method,
-              "stages": stages.results, "outcome": "ok", "edges": int(graph.distances.nnz // 2), **quality}
+    result = {
+        "approach": "newsclust",
+        "n": n,
+        "articles": graph.n,
+        "days": len(days),
+        "knn_method": method,
+        "stages": stages.results,
+        "outcome": "ok",
+        "edges": int(graph.distances.nnz // 2),
+        **quality,
+    }
     out.write_text(json.dumps(result, indent=2))
 
 

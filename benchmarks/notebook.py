@@ -43,14 +43,19 @@ def main(n: int, workdir: Path, out: Path) -> None:
         client.create_collection("news", dimension=vectors.shape[1], auto_id=True, metric_type="L2")
         ids = []
         for i in range(0, n, 1000):
-            res = client.insert("news", [{"vector": v.tolist(), "headline": a["headline"]}
-                                         for v, a in zip(vectors[i:i + 1000], articles[i:i + 1000])])
+            res = client.insert(
+                "news",
+                [
+                    {"vector": v.tolist(), "headline": a["headline"]}
+                    for v, a in zip(vectors[i : i + 1000], articles[i : i + 1000])
+                ],
+            )
             ids.extend(res["ids"])
         position = {pk: i for i, pk in enumerate(ids)}
     with stages("knn"):
         rows, cols, dists = [], [], []
         for start in range(0, n, 10):  # 10 queries per search call
-            hits = client.search("news", data=vectors[start:start + 10].tolist(), limit=50)
+            hits = client.search("news", data=vectors[start : start + 10].tolist(), limit=50)
             for offset, found in enumerate(hits):
                 for hit in found:
                     rows.append(start + offset)
@@ -60,8 +65,9 @@ def main(n: int, workdir: Path, out: Path) -> None:
     graph = workdir / f"notebook_graph_{n}.npz"
     np.savez(graph, rows=np.asarray(rows), cols=np.asarray(cols), dists=np.asarray(dists), n=n)
     labels_path = workdir / f"notebook_labels_{n}.npy"
-    child = run_child([sys.executable, "-m", "benchmarks.notebook_cluster", str(graph), str(labels_path)],
-                      timeout_s=1800)
+    child = run_child(
+        [sys.executable, "-m", "benchmarks.notebook_cluster", str(graph), str(labels_path)], timeout_s=1800
+    )
     stages.add("cluster", child["seconds"], child["peak_rss_mib"], outcome=child["outcome"])
     labels = np.load(labels_path) if child["outcome"] == "ok" else None
     with stages("plot"):
@@ -72,13 +78,21 @@ def main(n: int, workdir: Path, out: Path) -> None:
         colour = [str(x) for x in labels] if labels is not None else None
         fig = px.scatter(x=coords[:, 0], y=coords[:, 1], color=colour, hover_name=[a["headline"] for a in articles])
         fig.write_html(str(workdir / f"notebook_map_{n}.html"))
-    result = {"approach": "notebook", "n": n, "stages": stages.results, "outcome": child["outcome"],
-              "cluster_output_tail": child["output"][-600:] if child["outcome"] != "ok" else ""}
+    result = {
+        "approach": "notebook",
+        "n": n,
+        "stages": stages.results,
+        "outcome": child["outcome"],
+        "cluster_output_tail": child["output"][-600:] if child["outcome"] != "ok" else "",
+    }
     if labels is not None:
         from newsclust_assets.evaluation.cluster_quality import agreement
 
-        result.update(clusters=int(labels.max() + 1), noise_share=float((labels < 0).mean()),
-                      **(agreement([a["category"] for a in articles], labels) or {}))
+        result.update(
+            clusters=int(labels.max() + 1),
+            noise_share=float((labels < 0).mean()),
+            **(agreement([a["category"] for a in articles], labels) or {}),
+        )
     out.write_text(json.dumps(result, indent=2))
 
 

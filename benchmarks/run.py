@@ -33,19 +33,45 @@ def write_results(name: str, result: dict, md: str) -> dict:
     (RESULTS / f"{name}.md").write_text(md)
     print(md)
     return result
-PACKAGES = ["torch", "sentence-transformers", "pymilvus", "milvus-lite", "umap-learn", "pynndescent", "hdbscan",
-            "fast_hdbscan", "numba", "numpy", "scipy", "plotly", "dagster", "openai"]
+
+
+PACKAGES = [
+    "torch",
+    "sentence-transformers",
+    "pymilvus",
+    "milvus-lite",
+    "umap-learn",
+    "pynndescent",
+    "hdbscan",
+    "fast_hdbscan",
+    "numba",
+    "numpy",
+    "scipy",
+    "plotly",
+    "dagster",
+    "openai",
+]
 
 
 def machine() -> dict:
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     mem = ""
     try:
-        kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
+        kb = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
         mem = f"{kb / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         pass
@@ -55,9 +81,15 @@ def machine() -> dict:
             versions[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
             versions[p] = "not installed"
-    return {"date": dt.datetime.now().isoformat(timespec="seconds"), "cores": len(os.sched_getaffinity(0)),
-            "cpu": cpu, "memory": mem, "python": platform.python_version(), "platform": platform.platform(),
-            "versions": versions}
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "cores": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
 
 
 def worker(module: str, n: int, workdir: Path, timeout_s: float) -> dict:
@@ -78,8 +110,11 @@ def growth(scale: list[dict]) -> list[dict]:
         if not a.get("stages") or not b.get("stages"):
             continue
         ratio = b["n"] / a["n"]
-        row = {"from": a["n"], "to": b["n"],
-               "n_log_n_exponent": round(math.log(ratio * math.log(b["n"]) / math.log(a["n"])) / math.log(ratio), 3)}
+        row = {
+            "from": a["n"],
+            "to": b["n"],
+            "n_log_n_exponent": round(math.log(ratio * math.log(b["n"]) / math.log(a["n"])) / math.log(ratio), 3),
+        }
         for stage in list(a["stages"]) + ["total"]:
             ta = sum(s["seconds"] for s in a["stages"].values()) if stage == "total" else a["stages"][stage]["seconds"]
             tb = sum(s["seconds"] for s in b["stages"].values()) if stage == "total" else b["stages"][stage]["seconds"]

@@ -49,8 +49,11 @@ def build(n: int, workdir: Path) -> tuple[list, list[pd.DataFrame], list[np.ndar
     vecs = np.concatenate(all_vecs)[:n]
     groups = frame.groupby("date", sort=True).indices
     days = sorted(groups)
-    return ([pd.Timestamp(d).date() for d in days], [frame.iloc[groups[d]].reset_index(drop=True) for d in days],
-            [vecs[groups[d]] for d in days])
+    return (
+        [pd.Timestamp(d).date() for d in days],
+        [frame.iloc[groups[d]].reset_index(drop=True) for d in days],
+        [vecs[groups[d]] for d in days],
+    )
 
 
 def main(n: int, workdir: Path, out: Path) -> None:
@@ -65,8 +68,19 @@ def main(n: int, workdir: Path, out: Path) -> None:
     with stages("knn"):
         graph, method = graph_of_all_days(milvus, days)
     quality = cluster_and_plot(stages, graph, run_dir / "map.html")
-    out.write_text(json.dumps({"n": graph.n, "days": len(days), "knn_method": method, "stages": stages.results,
-                               "edges": int(graph.distances.nnz // 2), **quality}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "n": graph.n,
+                "days": len(days),
+                "knn_method": method,
+                "stages": stages.results,
+                "edges": int(graph.distances.nnz // 2),
+                **quality,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

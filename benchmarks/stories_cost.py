@@ -46,9 +46,15 @@ K = 15
 def window(articles: list[dict], vectors: np.ndarray) -> tuple[WindowGraph, float]:
     started = time.perf_counter()
     rows, cols, dists = exact_neighbours(vectors, K)
-    frame = pd.DataFrame({"id": [a["id"] for a in articles], "headline": [a["headline"] for a in articles],
-                          "text": [a["text"] for a in articles], "date": [str(a["date"]) for a in articles],
-                          "category": [a["category"] for a in articles]})
+    frame = pd.DataFrame(
+        {
+            "id": [a["id"] for a in articles],
+            "headline": [a["headline"] for a in articles],
+            "text": [a["text"] for a in articles],
+            "date": [str(a["date"]) for a in articles],
+            "category": [a["category"] for a in articles],
+        }
+    )
     graph = WindowGraph(frame, vectors, symmetric_graph(len(articles), rows, cols, dists), K, "COSINE", "", "")
     return graph, time.perf_counter() - started
 
@@ -63,7 +69,7 @@ def cost_at_10k(embedder) -> dict:
     out = {"articles": len(articles)}
     g0, _ = window(articles[:cut], vectors[:cut])
     labels0 = label_window(g0).frame
-    archive = MemoryArchive()   # the product's story store, as a run holds it in memory
+    archive = MemoryArchive()  # the product's story store, as a run holds it in memory
     state, _ = advance(None, "2024-01-01", labels0, g0.vectors, archive=archive)
     runs = []
     for _ in range(3):
@@ -75,8 +81,13 @@ def cost_at_10k(embedder) -> dict:
         _, report = advance(state, "2024-01-02", labels1, g1.vectors, archive=archive)
         runs.append((knn_s, cluster_s, time.perf_counter() - started))
     knn_s, cluster_s, stories_s = (float(np.median([r[i] for r in runs])) for i in range(3))
-    out.update(knn_seconds=round(knn_s, 3), cluster_seconds=round(cluster_s, 3), stories_seconds=round(stories_s, 3),
-               stories_share_of_window=round(stories_s / (knn_s + cluster_s), 4), counts=report.counts)
+    out.update(
+        knn_seconds=round(knn_s, 3),
+        cluster_seconds=round(cluster_s, 3),
+        stories_seconds=round(stories_s, 3),
+        stories_share_of_window=round(stories_s / (knn_s + cluster_s), 4),
+        counts=report.counts,
+    )
     return out
 
 
@@ -109,10 +120,13 @@ def scripted() -> dict:
 def main() -> None:
     embedder = LocalSentenceTransformer()
     result = {
-        "date": dt.datetime.now().isoformat(timespec="minutes"), "cores": os.cpu_count(),
+        "date": dt.datetime.now().isoformat(timespec="minutes"),
+        "cores": os.cpu_count(),
         "python": platform.python_version(),
         "versions": {p: metadata.version(p) for p in ("numpy", "scipy", "pandas", "dagster", "torch")},
-        "cost_10k": cost_at_10k(embedder), "uci_daily": uci_daily(embedder), "scripted": scripted(),
+        "cost_10k": cost_at_10k(embedder),
+        "uci_daily": uci_daily(embedder),
+        "scripted": scripted(),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "stories.json").write_text(json.dumps(result, indent=2, default=str))

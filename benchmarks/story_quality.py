@@ -57,9 +57,15 @@ def window_of(articles: list[dict], vectors: np.ndarray) -> WindowGraph:
     import pandas as pd
 
     rows, cols, dists = exact_neighbours(vectors, K)
-    frame = pd.DataFrame({"id": [a["id"] for a in articles], "headline": [a["headline"] for a in articles],
-                          "text": [a["text"] for a in articles], "date": [str(a["date"]) for a in articles],
-                          "category": [a["category"] for a in articles]})
+    frame = pd.DataFrame(
+        {
+            "id": [a["id"] for a in articles],
+            "headline": [a["headline"] for a in articles],
+            "text": [a["text"] for a in articles],
+            "date": [str(a["date"]) for a in articles],
+            "category": [a["category"] for a in articles],
+        }
+    )
     return WindowGraph(frame, vectors, symmetric_graph(len(articles), rows, cols, dists), K, "COSINE", "", "")
 
 
@@ -84,15 +90,21 @@ def spread_over_days(name, articles, stories, seed, days=5 * 365, length=7):
     rng = np.random.default_rng(seed)
     start = {s: int(rng.integers(0, days)) for s in sorted(set(stories))}
     first = dt.date(2018, 1, 1)
-    dated = [dict(a, date=first + dt.timedelta(days=start[s] + int(rng.integers(0, length))))
-             for a, s in zip(articles, stories)]
+    dated = [
+        dict(a, date=first + dt.timedelta(days=start[s] + int(rng.integers(0, length))))
+        for a, s in zip(articles, stories)
+    ]
     return f"{name.split(' (')[0]}, a story over up to {length} days in 5 years", dated
 
 
 def score(stories, labels) -> dict:
     s = story_scores(stories, labels)
-    return {"f1": round(s.pairwise_f1, 3), "ari": round(s.ari, 3), "clusters": s.clusters,
-            "noise": round(s.noise_share, 3)}
+    return {
+        "f1": round(s.pairwise_f1, 3),
+        "ari": round(s.ari, 3),
+        "clusters": s.clusters,
+        "noise": round(s.noise_share, 3),
+    }
 
 
 def methods(window: WindowGraph, stories: list[str]) -> dict:
@@ -105,14 +117,24 @@ def methods(window: WindowGraph, stories: list[str]) -> dict:
     out["newsclust"]["seconds"] = round(time.perf_counter() - t, 2)
     before = ClusterSettings(time_weight=0.0, word_veto=0.0)
     out["newsclust before (no time, no veto)"] = score(stories, label_window(window, before).frame["label"])
-    v1 = [score(stories, label_window(window, ClusterSettings(algorithm="umap_hdbscan", min_cluster_size=5,
-                                                              seed=seed)).frame["label"]) for seed in (42, 7, 123)]
+    v1 = [
+        score(
+            stories,
+            label_window(window, ClusterSettings(algorithm="umap_hdbscan", min_cluster_size=5, seed=seed)).frame[
+                "label"
+            ],
+        )
+        for seed in (42, 7, 123)
+    ]
     f1s = [r["f1"] for r in v1]
-    out["v1 UMAP+HDBSCAN"] = {"f1": round(float(np.mean(f1s)), 3), "f1_min": min(f1s), "f1_max": max(f1s),
-                              "ari": round(float(np.mean([r["ari"] for r in v1])), 3)}
+    out["v1 UMAP+HDBSCAN"] = {
+        "f1": round(float(np.mean(f1s)), 3),
+        "f1_min": min(f1s),
+        "f1_max": max(f1s),
+        "ari": round(float(np.mean([r["ari"] for r in v1])), 3),
+    }
     z = linkage(pdist(window.vectors.astype(np.float64), "cosine"), "average")
-    best = max(((th, score(stories, fcluster(z, th, "distance"))) for th in AGGLO_THRESHOLDS),
-               key=lambda x: x[1]["f1"])
+    best = max(((th, score(stories, fcluster(z, th, "distance"))) for th in AGGLO_THRESHOLDS), key=lambda x: x[1]["f1"])
     out["agglomerative (best threshold)"] = {**best[1], "threshold": best[0]}
     import hdbscan
 
@@ -123,7 +145,16 @@ def methods(window: WindowGraph, stories: list[str]) -> dict:
 
 def versions() -> dict:
     out = {}
-    for p in ["numpy", "scipy", "scikit-learn", "umap-learn", "fast_hdbscan", "hdbscan", "torch", "sentence-transformers"]:
+    for p in [
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "umap-learn",
+        "fast_hdbscan",
+        "hdbscan",
+        "torch",
+        "sentence-transformers",
+    ]:
         try:
             out[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
@@ -131,11 +162,10 @@ def versions() -> dict:
     return out
 
 
-STREAM_RULES = {   # name -> (clustering settings, tracking settings, archive of every story)
+STREAM_RULES = {  # name -> (clustering settings, tracking settings, archive of every story)
     "newsclust": (ClusterSettings(), TrackSettings(), True),
     "no day cap": (ClusterSettings(day_cap=0), TrackSettings(day_cap=0), True),
-    "before (2026-12-01)": (ClusterSettings(day_cap=0),
-                            TrackSettings(day_cap=0, time_weight=0, gate_new=False), False),
+    "before (2026-12-01)": (ClusterSettings(day_cap=0), TrackSettings(day_cap=0, time_weight=0, gate_new=False), False),
 }
 
 
@@ -153,48 +183,77 @@ def stream_rows(names: list[str] | None = None) -> list[dict]:
             frame, vectors, labels = stream_path.load(path)
             window = streams.VARIANTS[name][1]
             per_day = frame.groupby("date").size()
-            row = {"set": name, "articles": len(frame), "labelled": len(labels),
-                   "stories": len(set(labels.values())), "days": int(per_day.size),
-                   "max_per_day": int(per_day.max()), "window_days": window, "rules": {}}
+            row = {
+                "set": name,
+                "articles": len(frame),
+                "labelled": len(labels),
+                "stories": len(set(labels.values())),
+                "days": int(per_day.size),
+                "max_per_day": int(per_day.max()),
+                "window_days": window,
+                "rules": {},
+            }
             print(f"{name}: {len(frame)} articles, {row['stories']} stories, window {window} days", flush=True)
             cache: dict = {}
             for rule, (cluster, track, archive) in STREAM_RULES.items():
                 started = time.perf_counter()
                 one = stream_path.one_window(frame, vectors, labels, cluster)
                 flow = stream_path.stream(frame, vectors, labels, window, cluster, track, cache, archive)
-                row["rules"][rule] = {"one_window": one, "stream": flow,
-                                      "seconds": round(time.perf_counter() - started, 1)}
+                row["rules"][rule] = {
+                    "one_window": one,
+                    "stream": flow,
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
             rows.append(row)
     return rows
 
 
 def streams_markdown(rows: list[dict], date: str) -> str:
     rules = list(rows[0]["rules"])
-    lines = [f"Stories over time, {date}, {os.cpu_count()} cores: pairwise F1 (P / R) of one window over the "
-             "whole set and of the stream of story ids (each article scored by its id at first assignment; "
-             "noise as singletons), every day's window clustered and tracked as `newsclust run --windows all` "
-             "does (function path, exact kNN k = 15, MiniLM).", "",
-             "| set | articles (labelled) / stories | days (max a day) | window | " +
-             " | ".join(f"{r}: one window | {r}: stream" for r in rules) + " |",
-             "|---|---|---|---|" + "---|---|" * len(rules)]
+    lines = [
+        f"Stories over time, {date}, {os.cpu_count()} cores: pairwise F1 (P / R) of one window over the "
+        "whole set and of the stream of story ids (each article scored by its id at first assignment; "
+        "noise as singletons), every day's window clustered and tracked as `newsclust run --windows all` "
+        "does (function path, exact kNN k = 15, MiniLM).",
+        "",
+        "| set | articles (labelled) / stories | days (max a day) | window | "
+        + " | ".join(f"{r}: one window | {r}: stream" for r in rules)
+        + " |",
+        "|---|---|---|---|" + "---|---|" * len(rules),
+    ]
     for row in rows:
         cells = []
         for r in rules:
             for part in ("one_window", "stream"):
                 m = row["rules"][r][part]
                 cells.append(f"{m['f1']:.3f} ({m['p']:.2f} / {m['r']:.2f})")
-        lines.append(f"| {row['set']} | {row['articles']} ({row['labelled']}) / {row['stories']} | "
-                     f"{row['days']} ({row['max_per_day']}) | {row['window_days']} d | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {row['set']} | {row['articles']} ({row['labelled']}) / {row['stories']} | "
+            f"{row['days']} ({row['max_per_day']}) | {row['window_days']} d | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def write_streams(rows: list[dict]) -> str:
     date = dt.datetime.now().isoformat(timespec="minutes")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "story_streams.json").write_text(json.dumps(
-        {"date": date, "cores": os.cpu_count(), "python": platform.python_version(), "versions": versions(),
-         "rules": {k: {"cluster": v[0].as_dict(), "track": asdict(v[1]), "archive": v[2]}
-                   for k, v in STREAM_RULES.items()}, "sets": rows}, indent=2, default=str))
+    (RESULTS / "story_streams.json").write_text(
+        json.dumps(
+            {
+                "date": date,
+                "cores": os.cpu_count(),
+                "python": platform.python_version(),
+                "versions": versions(),
+                "rules": {
+                    k: {"cluster": v[0].as_dict(), "track": asdict(v[1]), "archive": v[2]}
+                    for k, v in STREAM_RULES.items()
+                },
+                "sets": rows,
+            },
+            indent=2,
+            default=str,
+        )
+    )
     md = streams_markdown(rows, date)
     (RESULTS / "story_streams.md").write_text(md)
     return md
@@ -235,22 +294,32 @@ def main() -> int:
     rows = []
     for name, a, v, s in sets:
         print(f"{name}: {len(a)} articles, {len(set(s))} stories", flush=True)
-        rows.append({"set": name, "articles": len(a), "stories": len(set(s)), **{"methods": methods(window_of(a, v), s)}})
+        rows.append(
+            {"set": name, "articles": len(a), "stories": len(set(s)), **{"methods": methods(window_of(a, v), s)}}
+        )
     # the cost of quality: the cluster stage on one 10k window
     huff = SHARED / "news_category_10k.jsonl"
     cost = {}
     if huff.exists():
         h, _ = read_articles(huff)
         w = window_of(h, embed(h))
-        for label, settings in [("newsclust", ClusterSettings()),
-                                ("v1 UMAP+HDBSCAN", ClusterSettings(algorithm="umap_hdbscan", min_cluster_size=5))]:
+        for label, settings in [
+            ("newsclust", ClusterSettings()),
+            ("v1 UMAP+HDBSCAN", ClusterSettings(algorithm="umap_hdbscan", min_cluster_size=5)),
+        ]:
             label_window(w, settings)  # warm-up (numba compile for v1)
             t = time.perf_counter()
             label_window(w, settings)
             cost[label] = round(time.perf_counter() - t, 2)
-    result = {"date": dt.datetime.now().isoformat(timespec="minutes"), "cores": os.cpu_count(),
-              "python": platform.python_version(), "versions": versions(), "k": K, "sets": rows,
-              "cluster_stage_10k_seconds": cost}
+    result = {
+        "date": dt.datetime.now().isoformat(timespec="minutes"),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": versions(),
+        "k": K,
+        "sets": rows,
+        "cluster_stage_10k_seconds": cost,
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "story_quality.json").write_text(json.dumps(result, indent=2))
     md = to_markdown(result)
@@ -262,10 +331,13 @@ def main() -> int:
 
 def to_markdown(result: dict) -> str:
     names = list(result["sets"][0]["methods"])
-    lines = [f"Story quality, {result['date']}, {result['cores']} cores, Python {result['python']}; "
-             f"pairwise F1 / ARI, noise as singletons; kNN k = {result['k']}.", "",
-             "| set | articles / stories | " + " | ".join(names) + " |",
-             "|---|---|" + "---|" * len(names)]
+    lines = [
+        f"Story quality, {result['date']}, {result['cores']} cores, Python {result['python']}; "
+        f"pairwise F1 / ARI, noise as singletons; kNN k = {result['k']}.",
+        "",
+        "| set | articles / stories | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
     for row in result["sets"]:
         cells = []
         for n in names:
@@ -278,8 +350,11 @@ def to_markdown(result: dict) -> str:
             cells.append(cell)
         lines.append(f"| {row['set']} | {row['articles']} / {row['stories']} | " + " | ".join(cells) + " |")
     if result["cluster_stage_10k_seconds"]:
-        lines += ["", "Cluster stage on one 10,000-article window (shared HuffPost set, after a warm-up): " +
-                  ", ".join(f"{k} {v} s" for k, v in result["cluster_stage_10k_seconds"].items())]
+        lines += [
+            "",
+            "Cluster stage on one 10,000-article window (shared HuffPost set, after a warm-up): "
+            + ", ".join(f"{k} {v} s" for k, v in result["cluster_stage_10k_seconds"].items()),
+        ]
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in result["versions"].items())]
     return "\n".join(lines) + "\n"
 

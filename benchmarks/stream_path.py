@@ -52,7 +52,7 @@ def vectors_for(texts: list[str]) -> np.ndarray:
 
 
 def window_graph(frame: pd.DataFrame, vectors: np.ndarray) -> WindowGraph:
-    order = np.argsort(frame["id"].to_numpy(), kind="stable")   # the product sorts a window by id
+    order = np.argsort(frame["id"].to_numpy(), kind="stable")  # the product sorts a window by id
     frame, vectors = frame.iloc[order].reset_index(drop=True), vectors[order]
     if len(frame) > 1:
         rows, cols, dists = exact_neighbours(vectors, min(K, len(frame) - 1))
@@ -90,12 +90,25 @@ def _score(labels: dict[str, str], assigned: dict[str, str]) -> dict:
         sid = assigned.get(a)
         pred.append(-1 if sid is None or sid == "-1" else codes.setdefault(sid, len(codes)))
     s = story_scores(truth, pred)
-    return {"f1": round(s.pairwise_f1, 4), "p": round(s.pairwise_precision, 4), "r": round(s.pairwise_recall, 4),
-            "ari": round(s.ari, 4), "clusters": s.clusters}
+    return {
+        "f1": round(s.pairwise_f1, 4),
+        "p": round(s.pairwise_precision, 4),
+        "r": round(s.pairwise_recall, 4),
+        "ari": round(s.ari, 4),
+        "clusters": s.clusters,
+    }
 
 
-def stream(frame, vectors, labels, window: int, settings: ClusterSettings | None = None,
-           track: TrackSettings | None = None, cache: dict | None = None, archive: bool = True) -> dict:
+def stream(
+    frame,
+    vectors,
+    labels,
+    window: int,
+    settings: ClusterSettings | None = None,
+    track: TrackSettings | None = None,
+    cache: dict | None = None,
+    archive: bool = True,
+) -> dict:
     """Every day's window clustered and tracked, as ``newsclust run --windows all`` does."""
     dates = pd.to_datetime(frame["date"]).dt.date.to_numpy()
     first, last = dates.min(), dates.max()

@@ -108,10 +108,10 @@ def sparse(seed: int, returns: bool = False, n_stories: int = 69, mean_size: flo
         if returns and i % 3 == 0 and len(chosen) >= 4:
             half = len(chosen) // 2
             gap = int(rng.integers(30, 301))
-            out += [_dated(r, START + dt.timedelta(days=first + int(rng.integers(0, 7))), name)
-                    for r in chosen[:half]]
-            out += [_dated(r, START + dt.timedelta(days=first + gap + int(rng.integers(0, 3))), name)
-                    for r in chosen[half:]]
+            out += [_dated(r, START + dt.timedelta(days=first + int(rng.integers(0, 7))), name) for r in chosen[:half]]
+            out += [
+                _dated(r, START + dt.timedelta(days=first + gap + int(rng.integers(0, 3))), name) for r in chosen[half:]
+            ]
         else:
             out += [_dated(r, START + dt.timedelta(days=first + int(rng.integers(0, 7))), name) for r in chosen]
     return sorted(out, key=lambda r: r["date"])

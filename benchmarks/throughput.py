@@ -26,8 +26,17 @@ def main(n: int, workdir: Path, out: Path) -> None:
         model.embed(texts)
         rates[batch] = round(len(texts) / (time.perf_counter() - start), 1)
     best = max(rates, key=rates.get)
-    out.write_text(json.dumps({"texts": len(texts), "docs_per_second": rates, "best_batch_size": best,
-                               "best_docs_per_second": rates[best]}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "texts": len(texts),
+                "docs_per_second": rates,
+                "best_batch_size": best,
+                "best_docs_per_second": rates[best],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

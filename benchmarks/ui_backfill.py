@@ -40,8 +40,10 @@ def main(source: Path) -> dict:
             started = time.perf_counter()
             # every day of the five assets, the map of the last day only (as `newsclust run --maps last`)
             every = {"range": {"start": first, "end": last}}
-            params = {"partitionsByAssets": [{"assetKey": {"path": [a]}, "partitions": every} for a in ASSETS[:-1]]
-                      + [{"assetKey": {"path": [ASSETS[-1]]}, "partitions": {"range": {"start": last, "end": last}}}]}
+            params = {
+                "partitionsByAssets": [{"assetKey": {"path": [a]}, "partitions": every} for a in ASSETS[:-1]]
+                + [{"assetKey": {"path": [ASSETS[-1]]}, "partitions": {"range": {"start": last, "end": last}}}]
+            }
             launched = dev.graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
             assert launched["__typename"] == "LaunchBackfillSuccess", launched
             status = "REQUESTED"
@@ -60,14 +62,25 @@ def main(source: Path) -> dict:
             c.load_collection("news")
             ids = query_window(c, "news", 0, 10**6, fields=["id"])["id"]
         maps = list((work / "data" / "maps").glob("*.html"))
-        result = {"machine": info, "source": str(source), "status": status, "seconds": round(seconds, 1),
-                  "runs": len(runs), "days_clustered": days, "rows": len(ids), "unique_ids": int(ids.nunique()),
-                  "maps": len(maps), "maps_mb": round(sum(p.stat().st_size for p in maps) / 1e6, 1)}
-    md = (f"UI-style backfill, {info['date']}, {info['cores']} cores, dagster {info['versions']['dagster']}: "
-          f"{result['days_clustered']} days of five assets and the last day's map through `dagster dev` + daemon: "
-          f"{status} in {result['seconds']} s, "
-          f"{result['runs']} runs, {result['rows']} rows in Milvus ({result['unique_ids']} unique ids), "
-          f"{result['maps']} maps ({result['maps_mb']} MB).\n")
+        result = {
+            "machine": info,
+            "source": str(source),
+            "status": status,
+            "seconds": round(seconds, 1),
+            "runs": len(runs),
+            "days_clustered": days,
+            "rows": len(ids),
+            "unique_ids": int(ids.nunique()),
+            "maps": len(maps),
+            "maps_mb": round(sum(p.stat().st_size for p in maps) / 1e6, 1),
+        }
+    md = (
+        f"UI-style backfill, {info['date']}, {info['cores']} cores, dagster {info['versions']['dagster']}: "
+        f"{result['days_clustered']} days of five assets and the last day's map through `dagster dev` + daemon: "
+        f"{status} in {result['seconds']} s, "
+        f"{result['runs']} runs, {result['rows']} rows in Milvus ({result['unique_ids']} unique ids), "
+        f"{result['maps']} maps ({result['maps_mb']} MB).\n"
+    )
     return write_results("ui_backfill", result, md)
 
 

@@ -48,6 +48,7 @@ class WindowGraph:
         a clear error when they do not cover every article of the graph."""
         frame = labels.set_index("id").reindex(self.articles["id"])
         if frame["label"].isna().any():
-            raise ValueError("cluster_labels does not cover every article of knn_distances: "
-                             "re-materialize cluster_labels")
+            raise ValueError(
+                "cluster_labels does not cover every article of knn_distances: re-materialize cluster_labels"
+            )
         return frame.reset_index()

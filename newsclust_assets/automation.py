@@ -39,12 +39,17 @@ def source_day_hashes(path: str) -> dict[str, str]:
 
     articles, _ = read_articles_cached(path)
     days = sorted({a["date"] for a in articles})
-    return {d.isoformat(): content_hash(r.articles) for d, r in articles_for_days(path, days).items()
-            if len(r.articles)}
+    return {
+        d.isoformat(): content_hash(r.articles) for d, r in articles_for_days(path, days).items() if len(r.articles)
+    }
 
 
-def days_to_materialize(hashes: dict[str, str], raw: dict[str, tuple[int, dict]],
-                        stories: dict[str, tuple[int, dict]], partitions: list[str]) -> list[str]:
+def days_to_materialize(
+    hashes: dict[str, str],
+    raw: dict[str, tuple[int, dict]],
+    stories: dict[str, tuple[int, dict]],
+    partitions: list[str],
+) -> list[str]:
     """Partition days whose file contents differ from what raw_news stored, or whose stories
     are missing or older than their raw_news, in order. Days without articles count
     between days with articles (so windows and the chain of stories stay whole); days after
@@ -79,7 +84,7 @@ def first_range(days: list[str], limit: int) -> list[str]:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Materializes new or edited days of the news file, one range run at a time in day order: "
-                "raw_news through stories, the map and the timeline.",
+    "raw_news through stories, the map and the timeline.",
 )
 def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
     from .ingest.news_source import NewsSourceError
@@ -88,8 +93,10 @@ def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSou
     instance = context.instance
     mine = instance.get_runs(filters=dg.RunsFilter(tags={SENSOR_TAG: "news_source_sensor"}), limit=1)
     if mine and not mine[0].is_finished:
-        return dg.SkipReason(f"waiting for run {mine[0].run_id[:8]} ({mine[0].tags.get('dagster/asset_partition_range_start')}"
-                             f"..{mine[0].tags.get('dagster/asset_partition_range_end')}) to finish")
+        return dg.SkipReason(
+            f"waiting for run {mine[0].run_id[:8]} ({mine[0].tags.get('dagster/asset_partition_range_start')}"
+            f"..{mine[0].tags.get('dagster/asset_partition_range_end')}) to finish"
+        )
     try:
         hashes = source_day_hashes(news_source.path)
     except NewsSourceError as exc:
@@ -99,17 +106,30 @@ def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSou
     stories = latest_records(instance, "stories", set(partitions))
     todo = days_to_materialize(hashes, raw, stories, partitions)
     outside = sorted(d for d in hashes if d not in set(partitions))
-    note = (f"; {len(outside)} days of the file ({outside[0]}..{outside[-1]}) are outside the partitions: set "
-            "NEWSCLUST_END_DATE=today (or a later date) and reload the code location") if outside else ""
+    note = (
+        (
+            f"; {len(outside)} days of the file ({outside[0]}..{outside[-1]}) are outside the partitions: set "
+            "NEWSCLUST_END_DATE=today (or a later date) and reload the code location"
+        )
+        if outside
+        else ""
+    )
     if not todo:
         return dg.SkipReason("every day of the news file is materialized" + note)
     days = first_range(todo, BACKFILL.max_partitions_per_run or 62)
     digest = hashlib.sha256("".join(f"{d}:{hashes.get(d, '')}" for d in days).encode()).hexdigest()[:12]
     run_key = f"{days[0]}..{days[-1]}:{digest}"
     if mine and mine[0].tags.get("dagster/run_key") == run_key and mine[0].status == dg.DagsterRunStatus.FAILURE:
-        return dg.SkipReason(f"the run for {days[0]}..{days[-1]} failed ({mine[0].run_id[:8]}): fix the cause and "
-                             "re-execute it from the UI, or edit the file; not retried for the same contents" + note)
+        return dg.SkipReason(
+            f"the run for {days[0]}..{days[-1]} failed ({mine[0].run_id[:8]}): fix the cause and "
+            "re-execute it from the UI, or edit the file; not retried for the same contents" + note
+        )
     context.log.info(f"requesting {days[0]}..{days[-1]} ({len(days)} days; {len(todo)} not up to date){note}")
-    return dg.RunRequest(run_key=run_key, tags={
-        "dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1],
-        SENSOR_TAG: "news_source_sensor"})
+    return dg.RunRequest(
+        run_key=run_key,
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+            SENSOR_TAG: "news_source_sensor",
+        },
+    )

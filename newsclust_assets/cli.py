@@ -55,68 +55,132 @@ def day_arg(value: str) -> str:
 
 
 def _add_cluster_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="JSON or YAML file of asset settings, e.g. {cluster_labels: {similarity_threshold: 0.35}}")
+    p.add_argument(
+        "--config", help="JSON or YAML file of asset settings, e.g. {cluster_labels: {similarity_threshold: 0.35}}"
+    )
     p.add_argument("--algorithm", choices=["average_linkage", "umap_hdbscan"], help="clustering algorithm")
-    p.add_argument("--similarity-threshold", type=float, dest="similarity_threshold",
-                   help="mean cosine similarity at which two groups of articles still merge (default 0.3)")
-    p.add_argument("--lexical-weight", type=float, dest="lexical_weight",
-                   help="weight of TF-IDF cosine blended into the similarity, 0..1 (default 0)")
-    p.add_argument("--time-weight", type=float, dest="time_weight",
-                   help="similarity two groups lose when far apart in news time, 0..1; 0 = off (default 0.4)")
-    p.add_argument("--time-scale", type=float, dest="time_scale",
-                   help="news-time gap of the full loss, in articles published between (default 300)")
-    p.add_argument("--day-cap", type=float, dest="day_cap",
-                   help="a day counts as at most this many articles of news time, so that a dense stream's "
-                        "stories may run over days; 0 = no cap (default 60)")
-    p.add_argument("--word-veto", type=float, dest="word_veto",
-                   help="groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge; "
-                        "0 = off (default 0.1)")
+    p.add_argument(
+        "--similarity-threshold",
+        type=float,
+        dest="similarity_threshold",
+        help="mean cosine similarity at which two groups of articles still merge (default 0.3)",
+    )
+    p.add_argument(
+        "--lexical-weight",
+        type=float,
+        dest="lexical_weight",
+        help="weight of TF-IDF cosine blended into the similarity, 0..1 (default 0)",
+    )
+    p.add_argument(
+        "--time-weight",
+        type=float,
+        dest="time_weight",
+        help="similarity two groups lose when far apart in news time, 0..1; 0 = off (default 0.4)",
+    )
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        dest="time_scale",
+        help="news-time gap of the full loss, in articles published between (default 300)",
+    )
+    p.add_argument(
+        "--day-cap",
+        type=float,
+        dest="day_cap",
+        help="a day counts as at most this many articles of news time, so that a dense stream's "
+        "stories may run over days; 0 = no cap (default 60)",
+    )
+    p.add_argument(
+        "--word-veto",
+        type=float,
+        dest="word_veto",
+        help="groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge; 0 = off (default 0.1)",
+    )
     p.add_argument("--min-cluster-size", type=int, dest="min_cluster_size", help="smaller groups are noise (default 2)")
-    p.add_argument("--attach-similarity", type=float, dest="attach_similarity",
-                   help="centroid cosine at which a noise article joins a cluster; 0 = off (default 0.5)")
+    p.add_argument(
+        "--attach-similarity",
+        type=float,
+        dest="attach_similarity",
+        help="centroid cosine at which a noise article joins a cluster; 0 = off (default 0.5)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="newsclust", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="newsclust", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"newsclust {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="materialize all assets over day partitions (default: all of them)")
     p.add_argument("--first", type=day_arg, help="first day partition (YYYY-MM-DD)")
     p.add_argument("--last", type=day_arg, help="last day partition (YYYY-MM-DD)")
-    p.add_argument("--windows", choices=["all", "last"], default="all",
-                   help="cluster and map every day's window, or only the last day's")
-    p.add_argument("--maps", choices=["last", "all", "none"], default="last",
-                   help="draw the last day's map (default), every window's, or none")
-    p.add_argument("--force", action="store_true",
-                   help="redo every day and window, even those already materialized from the same input")
-    p.add_argument("--keep-going", action="store_true",
-                   help="after a failed range, go on with the others (windows holding its days are left out)")
-    p.add_argument("--days-per-run", type=int, default=DAY_CHUNK_DAYS,
-                   help=f"at most this many days per Dagster run of the daily assets (default {DAY_CHUNK_DAYS})")
+    p.add_argument(
+        "--windows",
+        choices=["all", "last"],
+        default="all",
+        help="cluster and map every day's window, or only the last day's",
+    )
+    p.add_argument(
+        "--maps",
+        choices=["last", "all", "none"],
+        default="last",
+        help="draw the last day's map (default), every window's, or none",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="redo every day and window, even those already materialized from the same input",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failed range, go on with the others (windows holding its days are left out)",
+    )
+    p.add_argument(
+        "--days-per-run",
+        type=int,
+        default=DAY_CHUNK_DAYS,
+        help=f"at most this many days per Dagster run of the daily assets (default {DAY_CHUNK_DAYS})",
+    )
     p.add_argument("--json", help="also write the summary as JSON to this file")
     _add_cluster_options(p)
-    e = sub.add_parser("evaluate", help="run the whole graph on a story-labelled file and score the clusters",
-                       description=evaluate_doc())
+    e = sub.add_parser(
+        "evaluate",
+        help="run the whole graph on a story-labelled file and score the clusters",
+        description=evaluate_doc(),
+    )
     e.add_argument("file", help="labelled news file (.jsonl/.json/.csv) with a story field")
     e.add_argument("--label-field", default="story", help="field holding each article's story (default: story)")
-    e.add_argument("--window-days", type=int,
-                   help="days per window (default: the file's whole span, i.e. one window over everything)")
-    e.add_argument("--windows", choices=["all", "last"], default="last",
-                   help="score every day's window, or only the last day's (default)")
+    e.add_argument(
+        "--window-days",
+        type=int,
+        help="days per window (default: the file's whole span, i.e. one window over everything)",
+    )
+    e.add_argument(
+        "--windows",
+        choices=["all", "last"],
+        default="last",
+        help="score every day's window, or only the last day's (default)",
+    )
     e.add_argument("--data-dir", help="keep Milvus Lite, maps and labels here (default: a temporary directory)")
     e.add_argument("--json", help="also write the scores as JSON to this file")
     _add_cluster_options(e)
-    q = sub.add_parser("story-search", help="the stories nearest to a text, from the story store in Milvus",
-                       description="Embed TEXT with the configured model and list the nearest stories ever "
-                                   "tracked (the story store beside the articles in Milvus, as newsclust run "
-                                   "left it), with their similarity, size and days.")
+    q = sub.add_parser(
+        "story-search",
+        help="the stories nearest to a text, from the story store in Milvus",
+        description="Embed TEXT with the configured model and list the nearest stories ever "
+        "tracked (the story store beside the articles in Milvus, as newsclust run "
+        "left it), with their similarity, size and days.",
+    )
     q.add_argument("text", help="a headline or any text")
     q.add_argument("--top", type=int, default=5, help="how many stories (default 5)")
-    x = sub.add_parser("prune", help="delete stored articles of days the source no longer holds",
-                       description="Delete from Milvus the articles (and story-store rows) of every day outside "
-                                   "the source's range, e.g. after NEWSCLUST_SOURCE was replaced by a file of other "
-                                   "days. Without --yes it only says what it would delete.")
+    x = sub.add_parser(
+        "prune",
+        help="delete stored articles of days the source no longer holds",
+        description="Delete from Milvus the articles (and story-store rows) of every day outside "
+        "the source's range, e.g. after NEWSCLUST_SOURCE was replaced by a file of other "
+        "days. Without --yes it only says what it would delete.",
+    )
     x.add_argument("--yes", action="store_true", help="delete them (default: only say how many)")
     args = parser.parse_args(argv)
     asset_config = load_asset_config(getattr(args, "config", None), vars(args), validate=args.command != "evaluate")
@@ -126,8 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         from .evaluation.evaluate import evaluate
 
         try:
-            return evaluate(args.file, args.label_field, args.window_days, args.windows, args.data_dir, args.json,
-                            asset_config)
+            return evaluate(
+                args.file, args.label_field, args.window_days, args.windows, args.data_dir, args.json, asset_config
+            )
         except StepFailed as failure:
             print(f"newsclust evaluate: stopped: {failure}", file=sys.stderr)
             return 1
@@ -149,21 +214,34 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--days-per-run must be at least 1")
     watch = SignalWatch()
     try:
-        summary = run(args.first, args.last, args.windows, asset_config=asset_config, maps=args.maps,
-                      force=args.force, keep_going=args.keep_going, days_per_run=args.days_per_run, watch=watch)
+        summary = run(
+            args.first,
+            args.last,
+            args.windows,
+            asset_config=asset_config,
+            maps=args.maps,
+            force=args.force,
+            keep_going=args.keep_going,
+            days_per_run=args.days_per_run,
+            watch=watch,
+        )
     except StepFailed as failure:
-        print(f"newsclust: stopped: {failure}. Fix the cause and re-run to resume (--keep-going to carry on "
-              "past failed ranges).", file=sys.stderr)
+        print(
+            f"newsclust: stopped: {failure}. Fix the cause and re-run to resume (--keep-going to carry on "
+            "past failed ranges).",
+            file=sys.stderr,
+        )
         return 1
     except Interrupted as stop:
-        said = ("the interrupted run is marked canceled" if stop.canceled else
-                "no run was left unfinished")
+        said = "the interrupted run is marked canceled" if stop.canceled else "no run was left unfinished"
         print(f"newsclust: stopped by {stop}; {said}. Re-run to resume where it stopped.", file=sys.stderr)
         return 128 + stop.signo
-    except KeyboardInterrupt:   # before any run could start (loading the code location)
+    except KeyboardInterrupt:  # before any run could start (loading the code location)
         signo = watch.received() or signal.SIGINT
-        print(f"newsclust: stopped by {signal.Signals(signo).name}; no run was started. Re-run to resume.",
-              file=sys.stderr)
+        print(
+            f"newsclust: stopped by {signal.Signals(signo).name}; no run was started. Re-run to resume.",
+            file=sys.stderr,
+        )
         return 128 + signo
     except SystemExit:
         raise
@@ -194,7 +272,7 @@ def _version() -> str:
 
     try:
         return version("newsclust")
-    except PackageNotFoundError:   # run from a checkout that was never installed
+    except PackageNotFoundError:  # run from a checkout that was never installed
         return "(not installed)"
 
 
@@ -224,8 +302,10 @@ def story_search(text: str, top: int = 5) -> int:
     if not hits:
         print("no story in the store yet")
     for h in hits:
-        print(f"{h['story']}  cosine {h['similarity']:.3f}  {h['members']} articles  {h['born']}..{h['last_seen']} "
-              f"({h['status']})  {h['name']}")
+        print(
+            f"{h['story']}  cosine {h['similarity']:.3f}  {h['members']} articles  {h['born']}..{h['last_seen']} "
+            f"({h['status']})  {h['name']}"
+        )
     return 0
 
 
@@ -239,14 +319,24 @@ def ui_command() -> str:
     from .settings import data_dir
 
     env = {"DAGSTER_HOME": os.environ.get("DAGSTER_HOME", ""), "NEWSCLUST_DATA_DIR": str(data_dir())}
-    env.update({k: v for k, v in sorted(os.environ.items()) if k.startswith("NEWSCLUST_")
-                and not any(s in k for s in ("TOKEN", "KEY", "SECRET", "PASSWORD")) and k != "NEWSCLUST_DATA_DIR"
-                and not re.search(r"://[^/@\s]*@", v)})   # nor a URL with a user or password in it
+    env.update(
+        {
+            k: v
+            for k, v in sorted(os.environ.items())
+            if k.startswith("NEWSCLUST_")
+            and not any(s in k for s in ("TOKEN", "KEY", "SECRET", "PASSWORD"))
+            and k != "NEWSCLUST_DATA_DIR"
+            and not re.search(r"://[^/@\s]*@", v)
+        }
+    )  # nor a URL with a user or password in it
     for k in ("NEWSCLUST_SOURCE",):
         if env.get(k):
             env[k] = str(Path(env[k]).absolute())
     dagster = Path(sys.executable).parent / "dagster"
-    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if v) + f" {dagster} dev -m newsclust_assets.definitions"
+    return (
+        " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if v)
+        + f" {dagster} dev -m newsclust_assets.definitions"
+    )
 
 
 def _one_line_error(prog: str, exc: BaseException) -> int:
@@ -258,10 +348,13 @@ def _one_line_error(prog: str, exc: BaseException) -> int:
     message = first_line_of(exc)
     full = disk_full(exc)
     if full is not None:
-        print(f"{prog}: no space left on {full}: free space (or point NEWSCLUST_DATA_DIR elsewhere) and re-run; "
-              "what was stored is kept, and a re-run stores every article once.", file=sys.stderr)
+        print(
+            f"{prog}: no space left on {full}: free space (or point NEWSCLUST_DATA_DIR elsewhere) and re-run; "
+            "what was stored is kept, and a re-run stores every article once.",
+            file=sys.stderr,
+        )
         return 1
-    if isinstance(exc, (NewsSourceError, ValueError)):   # a user's input: the message is the whole story
+    if isinstance(exc, (NewsSourceError, ValueError)):  # a user's input: the message is the whole story
         print(f"{prog}: {message}", file=sys.stderr)
         return 1
     try:

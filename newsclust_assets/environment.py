@@ -67,12 +67,14 @@ def _endpoint(prefix: str, model_hint: str) -> tuple[str, str]:
 
 
 def embedder_from_env() -> EmbeddingResource:
-    base_url, model = _endpoint("NEWSCLUST_EMBEDDING",
-                                "name the model the endpoint serves, e.g. Qwen/Qwen3-Embedding-0.6B")
+    base_url, model = _endpoint(
+        "NEWSCLUST_EMBEDDING", "name the model the endpoint serves, e.g. Qwen/Qwen3-Embedding-0.6B"
+    )
     if not base_url:
         return LocalEmbeddingResource()
     return OpenAIEmbeddingResource(
-        base_url=base_url, model=model,
+        base_url=base_url,
+        model=model,
         dimensions=_env_int("NEWSCLUST_EMBEDDING_DIMENSIONS", 0),
         batch_size=_env_int("NEWSCLUST_EMBEDDING_BATCH_SIZE", 256),
         max_in_flight=_env_int("NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT", 4),
@@ -81,10 +83,16 @@ def embedder_from_env() -> EmbeddingResource:
 
 
 def milvus_from_env() -> MilvusResource:
-    optional = {field: os.environ[var] for field, var in [
-        ("db_name", "NEWSCLUST_MILVUS_DB_NAME"), ("collection_name", "NEWSCLUST_MILVUS_COLLECTION"),
-        ("metric", "NEWSCLUST_MILVUS_METRIC"), ("index_type", "NEWSCLUST_MILVUS_INDEX_TYPE")]
-        if os.environ.get(var)}
+    optional = {
+        field: os.environ[var]
+        for field, var in [
+            ("db_name", "NEWSCLUST_MILVUS_DB_NAME"),
+            ("collection_name", "NEWSCLUST_MILVUS_COLLECTION"),
+            ("metric", "NEWSCLUST_MILVUS_METRIC"),
+            ("index_type", "NEWSCLUST_MILVUS_INDEX_TYPE"),
+        ]
+        if os.environ.get(var)
+    }
     uri = os.environ.get("NEWSCLUST_MILVUS_URI") or str(data_dir() / "milvus.db")
     return MilvusResource(uri=uri, **optional, **_secret("token", "NEWSCLUST_MILVUS_TOKEN"))
 
@@ -93,9 +101,12 @@ def namer_from_env() -> StoryNamerResource:
     base_url, model = _endpoint("NEWSCLUST_LLM", "name the chat model it serves")
     if not base_url:
         return StoryNamerResource()
-    return StoryNamerResource(base_url=base_url, model=model,
-                              timeout_s=float(os.environ.get("NEWSCLUST_LLM_TIMEOUT_S") or 15),
-                              **_secret("api_key", "NEWSCLUST_LLM_API_KEY"))
+    return StoryNamerResource(
+        base_url=base_url,
+        model=model,
+        timeout_s=float(os.environ.get("NEWSCLUST_LLM_TIMEOUT_S") or 15),
+        **_secret("api_key", "NEWSCLUST_LLM_API_KEY"),
+    )
 
 
 def default_resources() -> dict:

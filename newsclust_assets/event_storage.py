@@ -38,21 +38,25 @@ def dagster_home_yaml(home: str, postgres: bool = False) -> str:
     two runs at once, and either this module's SQLite event log storage (the default) or
     Dagster's PostgreSQL storage for runs, events and schedules, its URL read by Dagster from
     $NEWSCLUST_DAGSTER_PG_URL (``postgres``)."""
-    common = (MANAGED + "telemetry:\n  enabled: false\n"  # local runs: no usage statistics (and no network here)
-              # steps log through Dagster's event log; mirroring their stdout to files spawns a tail and
-              # a watcher process per stream and step, which print tracebacks when Ctrl-C reaches them
-              "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n"
-              "  class: NoOpComputeLogManager\n"
-              # a UI backfill of years queues one run per 62 days: two at a time (each loads the
-              # model; on Milvus Lite they take turns on its lock anyway), not Dagster's default 10
-              "concurrency:\n  runs:\n    max_concurrent_runs: 2\n")
+    common = (
+        MANAGED + "telemetry:\n  enabled: false\n"  # local runs: no usage statistics (and no network here)
+        # steps log through Dagster's event log; mirroring their stdout to files spawns a tail and
+        # a watcher process per stream and step, which print tracebacks when Ctrl-C reaches them
+        "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n"
+        "  class: NoOpComputeLogManager\n"
+        # a UI backfill of years queues one run per 62 days: two at a time (each loads the
+        # model; on Milvus Lite they take turns on its lock anyway), not Dagster's default 10
+        "concurrency:\n  runs:\n    max_concurrent_runs: 2\n"
+    )
     if postgres:
         return common + POSTGRES_STORAGE
-    return (common + "event_log_storage:\n"
-            f"  module: {__name__}\n"
-            "  class: CachedEngineSqliteEventLogStorage\n"
-            "  config:\n"
-            f"    base_dir: {os.path.join(os.path.abspath(home), 'history', 'runs')}\n")
+    return (
+        common + "event_log_storage:\n"
+        f"  module: {__name__}\n"
+        "  class: CachedEngineSqliteEventLogStorage\n"
+        "  config:\n"
+        f"    base_dir: {os.path.join(os.path.abspath(home), 'history', 'runs')}\n"
+    )
 
 
 class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
@@ -69,8 +73,11 @@ class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
     def _engine(self, shard: str):
         engine = self._engines.pop(shard, None)
         if engine is None:
-            engine = create_engine(self.conn_string_for_shard(shard), poolclass=SingletonThreadPool,
-                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=SingletonThreadPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
             while len(self._engines) >= MAX_ENGINES:
                 oldest = next(iter(self._engines))
                 self._engines.pop(oldest).dispose()

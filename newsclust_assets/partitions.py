@@ -33,6 +33,7 @@ def last_day() -> dt.date:
     """The last day partition now (today when the partitions grow daily)."""
     return dt.date.today() if end_is_today() else LAST_DAY
 
+
 with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is marked beta
     warnings.simplefilter("ignore")
     window_mapping = dg.TimeWindowPartitionMapping(

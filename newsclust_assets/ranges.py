@@ -85,8 +85,10 @@ class RangePickleIOManager(PickledObjectFilesystemIOManager):
         paths = self._get_paths_for_partitions(context)
         missing = [key for key, path in paths.items() if not path.exists()]
         if missing:
-            raise FileNotFoundError(f"{context.asset_key.to_user_string()} has no stored value for {len(missing)} of "
-                                    f"{len(paths)} days (first {missing[0]}): materialize it for those days first")
+            raise FileNotFoundError(
+                f"{context.asset_key.to_user_string()} has no stored value for {len(missing)} of "
+                f"{len(paths)} days (first {missing[0]}): materialize it for those days first"
+            )
         context.log.debug(f"loading {len(paths)} partitions of {context.asset_key.to_user_string()}")
         return {key: self.load_from_path(context=context, path=path) for key, path in paths.items()}
 
@@ -108,15 +110,19 @@ class RangePickleIOManager(PickledObjectFilesystemIOManager):
             return super().handle_output(context, obj)
         paths = self._get_paths_for_partitions(context)
         if not isinstance(obj, dict) or set(obj) != set(paths):
-            raise TypeError(f"a range run of {context.asset_key.to_user_string()} must return one value per "
-                            f"day partition ({len(paths)}), got {type(obj).__name__}")
+            raise TypeError(
+                f"a range run of {context.asset_key.to_user_string()} must return one value per "
+                f"day partition ({len(paths)}), got {type(obj).__name__}"
+            )
         for key, path in paths.items():
             self.make_directory(path.parent)
             self.dump_to_path(context=context, obj=obj[key], path=path)
 
 
-@dg.io_manager(config_schema={"base_dir": dg.Field(str, is_required=False)},
-               description="Pickles each day partition to its own file, also when one run covers a range of days.")
+@dg.io_manager(
+    config_schema={"base_dir": dg.Field(str, is_required=False)},
+    description="Pickles each day partition to its own file, also when one run covers a range of days.",
+)
 def range_pickle_io_manager(init_context) -> RangePickleIOManager:
     base = init_context.resource_config.get("base_dir") or init_context.instance.storage_directory()
     return RangePickleIOManager(base_dir=base)

@@ -81,8 +81,17 @@ class OpenAIEmbeddingResource(EmbeddingResource):
 
     def _embedder(self) -> OpenAICompatibleEmbedder:
         return OpenAICompatibleEmbedder(
-            self.base_url, self.model, self.api_key, self.dimensions, self.batch_size, self.max_in_flight,
-            self.max_chars, self.max_retries, self.backoff_s, min(30.0, self.max_retry_s), self.max_retry_s,
+            self.base_url,
+            self.model,
+            self.api_key,
+            self.dimensions,
+            self.batch_size,
+            self.max_in_flight,
+            self.max_chars,
+            self.max_retries,
+            self.backoff_s,
+            min(30.0, self.max_retry_s),
+            self.max_retry_s,
             self.timeout_s,
         )
 
@@ -238,6 +247,11 @@ class StoryNamerResource(dg.ConfigurableResource):
             return None
         from .stories.llm_names import LlmNamer
 
-        return LlmNamer(self.base_url, self.model, self.api_key, self.timeout_s, self.max_per_day,
-                        Path(directory).absolute() / "llm_names.json")
-
+        return LlmNamer(
+            self.base_url,
+            self.model,
+            self.api_key,
+            self.timeout_s,
+            self.max_per_day,
+            Path(directory).absolute() / "llm_names.json",
+        )

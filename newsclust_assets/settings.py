@@ -74,12 +74,13 @@ def _env_date(name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD{' or today' if 'END' in name else ''}, "
-                         f"got {raw!r}") from None
+        raise ValueError(
+            f"{name} must be a date as YYYY-MM-DD{' or today' if 'END' in name else ''}, got {raw!r}"
+        ) from None
 
 
 RANGE_RECORD = "partition_range.json"  # under NEWSCLUST_DATA_DIR: the last range read from the source
-SOURCE_PROBLEM: str | None = None      # why the source could not give the partitions at load, if it could not
+SOURCE_PROBLEM: str | None = None  # why the source could not give the partitions at load, if it could not
 
 
 def _recorded_range() -> tuple[dt.date, dt.date] | None:
@@ -97,8 +98,11 @@ def _record_range(first: dt.date, last: dt.date) -> None:
         data_dir().mkdir(parents=True, exist_ok=True)
         target = data_dir() / RANGE_RECORD
         tmp = target.with_name(f".{RANGE_RECORD}.{os.getpid()}")
-        tmp.write_text(json.dumps({"source": str(Path(source_path()).absolute()), "first": first.isoformat(),
-                                   "last": last.isoformat()}))
+        tmp.write_text(
+            json.dumps(
+                {"source": str(Path(source_path()).absolute()), "first": first.isoformat(), "last": last.isoformat()}
+            )
+        )
         tmp.replace(target)
     except OSError:  # a read-only data dir: the range is simply not remembered
         pass
@@ -121,11 +125,17 @@ def partition_days() -> tuple[dt.date, dt.date]:
             articles, report = read_articles_cached(source_path())
             dates = [a["date"] for a in articles]
             if not dates:
-                SOURCE_PROBLEM = (f"news source {source_path()} holds no readable article "
-                                  f"({report.rows_read} rows read, {report.skipped_total} skipped"
-                                  f"{': ' + ', '.join(f'{n} {why}' for why, n in report.skipped.items()) if report.skipped else ''})"
-                                  + (f"; its columns are {', '.join(report.columns)}: each row needs a date and a "
-                                     "headline, title or description" if report.columns is not None else ""))
+                SOURCE_PROBLEM = (
+                    f"news source {source_path()} holds no readable article "
+                    f"({report.rows_read} rows read, {report.skipped_total} skipped"
+                    f"{': ' + ', '.join(f'{n} {why}' for why, n in report.skipped.items()) if report.skipped else ''})"
+                    + (
+                        f"; its columns are {', '.join(report.columns)}: each row needs a date and a "
+                        "headline, title or description"
+                        if report.columns is not None
+                        else ""
+                    )
+                )
         except NewsSourceError as exc:
             dates, SOURCE_PROBLEM = [], str(exc)
         if dates:
@@ -133,8 +143,11 @@ def partition_days() -> tuple[dt.date, dt.date]:
         else:
             recorded = _recorded_range()
             dates = list(recorded) if recorded else [dt.date.today() - dt.timedelta(days=1)]
-            SOURCE_PROBLEM += (f"; the partitions stay {dates[0]}..{dates[-1]}, as last read from it" if recorded
-                               else "; the partitions are one placeholder day until the source can be read")
+            SOURCE_PROBLEM += (
+                f"; the partitions stay {dates[0]}..{dates[-1]}, as last read from it"
+                if recorded
+                else "; the partitions are one placeholder day until the source can be read"
+            )
         start = start or min(dates)
         end = end or max(dates)
     if end < start:

@@ -96,8 +96,9 @@ def step_error(result, node: str) -> str:
 
 # as in the Dagster homes newsclust writes (event_storage.dagster_home_yaml): steps log through the
 # event log, and no tail / watcher processes are started per step to mirror their output
-NO_COMPUTE_LOGS = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
-                                    "class": "NoOpComputeLogManager"}}
+NO_COMPUTE_LOGS = {
+    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+}
 
 
 def quiet_instance(path):
@@ -112,8 +113,15 @@ def instance(tmp_path):
 
 
 # tests that start real processes (the CLI, dagster dev, servers) or a browser: `make test-fast` leaves them out
-SLOW_MODULES = {"test_hardening", "test_ui_backfill", "test_browser_map", "test_cli", "test_milvus_server",
-                "test_automation", "test_openai_endpoint"}
+SLOW_MODULES = {
+    "test_hardening",
+    "test_ui_backfill",
+    "test_browser_map",
+    "test_cli",
+    "test_milvus_server",
+    "test_automation",
+    "test_openai_endpoint",
+}
 
 
 def pytest_collection_modifyitems(config, items):

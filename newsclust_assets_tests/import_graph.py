@@ -60,7 +60,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     on: set[str] = set()
     found: list[list[str]] = []
 
-    def visit(v: str) -> None:   # recursive: the package has ~100 modules
+    def visit(v: str) -> None:  # recursive: the package has ~100 modules
         index[v] = low[v] = len(index)
         stack.append(v)
         on.add(v)

@@ -45,7 +45,7 @@ class _QuietServer(ThreadingHTTPServer):
         import sys
 
         if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)   # a client that went away (killed) is no error
+            super().handle_error(request, client_address)  # a client that went away (killed) is no error
 
 
 class EmbeddingServer:
@@ -59,9 +59,9 @@ class EmbeddingServer:
         self.always = "ok"
         self.delay_s = 0.0
         self.requests: list[dict] = []
-        self.hold_if = None              # texts -> bool: such requests wait until ``gate`` is set
+        self.hold_if = None  # texts -> bool: such requests wait until ``gate`` is set
         self.gate = threading.Event()
-        self.held = 0                    # requests waiting at the gate now
+        self.held = 0  # requests waiting at the gate now
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -162,12 +162,22 @@ class EmbeddingServer:
                     vectors = vectors[:-1]
                 data = []
                 for i, vec in enumerate(vectors):
-                    emb = (base64.b64encode(vec.astype("<f4").tobytes()).decode()
-                           if body.get("encoding_format") == "base64" else vec.tolist())
+                    emb = (
+                        base64.b64encode(vec.astype("<f4").tobytes()).decode()
+                        if body.get("encoding_format") == "base64"
+                        else vec.tolist()
+                    )
                     data.append({"object": "embedding", "index": i, "embedding": emb})
                 tokens = sum(len(t.split()) for t in texts)
-                self._send(200, {"object": "list", "data": data, "model": server.model,
-                                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": data,
+                        "model": server.model,
+                        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                    },
+                )
 
             def _chat(self, body: dict, auth: str):
                 if server.api_key is not None and auth != f"Bearer {server.api_key}":
@@ -179,11 +189,23 @@ class EmbeddingServer:
                     return self._error(action[1], f"scripted HTTP {action[1]}")
                 if isinstance(action, tuple) and action[0] == "sleep":
                     time.sleep(action[1])
-                text = action[1] if isinstance(action, tuple) and action[0] == "answer" else server.chat_fn(body["messages"])
-                self._send(200, {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-                                 "model": server.model,
-                                 "choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": text}}],
-                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                text = (
+                    action[1]
+                    if isinstance(action, tuple) and action[0] == "answer"
+                    else server.chat_fn(body["messages"])
+                )
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": server.model,
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
         return Handler

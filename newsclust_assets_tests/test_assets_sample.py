@@ -35,10 +35,12 @@ def sample_run(tmp_path_factory):
     with quiet_instance(tmp / "home") as instance:
         daily = {}
         for key in daily_partitions.get_partition_keys():
-            daily[key] = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=instance,
-                                        resources=resources)
-        window = dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=LAST, instance=instance,
-                                resources=resources)
+            daily[key] = dg.materialize(
+                ALL_ASSETS, selection=DAILY, partition_key=key, instance=instance, resources=resources
+            )
+        window = dg.materialize(
+            ALL_ASSETS, selection=AFTER_DAILY, partition_key=LAST, instance=instance, resources=resources
+        )
         yield {"tmp": tmp, "resources": resources, "instance": instance, "daily": daily, "window": window}
 
 
@@ -63,16 +65,23 @@ def test_daily_assets_store_every_article_once(sample_run):
         assert meta["docs_per_second"] > 0
         assert md(result, "milvus_collection")["dagster/row_count"] == expected[key]
         assert all(c.passed for c in checks(result).values())
-        assert set(checks(result)) == {("embeddings", "dimension_matches_collection"),
-                                       ("milvus_collection", "no_duplicate_ids_for_day")}
+        assert set(checks(result)) == {
+            ("embeddings", "dimension_matches_collection"),
+            ("milvus_collection", "no_duplicate_ids_for_day"),
+        }
     last = md(sample_run["daily"][LAST], "milvus_collection")
     assert last["collection_total_rows"] == 211
 
 
 def test_rematerializing_days_never_duplicates(sample_run):
     for key in ("2024-03-05", "2024-03-06"):
-        result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=sample_run["instance"],
-                                resources=sample_run["resources"])
+        result = dg.materialize(
+            ALL_ASSETS,
+            selection=DAILY,
+            partition_key=key,
+            instance=sample_run["instance"],
+            resources=sample_run["resources"],
+        )
         meta = md(result, "milvus_collection")
         assert meta["collection_total_rows"] == 211
         assert meta["rows_new"] == 0 and meta["rows_replaced"] == meta["dagster/row_count"]
@@ -129,7 +138,7 @@ def test_map_file_contents(sample_run):
     stories = sample_run["window"].output_for_node("stories").articles
     for _, group in stories.groupby("story"):
         name = group["story_name"].iloc[0]
-        shown = name if len(name) <= LEGEND_CHARS else name[:LEGEND_CHARS - 1].rstrip() + "\u2026"
+        shown = name if len(name) <= LEGEND_CHARS else name[: LEGEND_CHARS - 1].rstrip() + "\u2026"
         assert f"{shown} ({len(group)})" in names  # one legend entry per story, long names cut
     assert f"noise ({(labels['label'] < 0).sum()})" in names
     assert len(names) == stories["story"].nunique() + 1
@@ -137,19 +146,31 @@ def test_map_file_contents(sample_run):
 
 
 def test_rerun_is_deterministic(sample_run):
-    again = dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=LAST, instance=sample_run["instance"],
-                           resources=sample_run["resources"])
+    again = dg.materialize(
+        ALL_ASSETS,
+        selection=AFTER_DAILY,
+        partition_key=LAST,
+        instance=sample_run["instance"],
+        resources=sample_run["resources"],
+    )
     first = sample_run["window"].output_for_node("cluster_labels")
     second = again.output_for_node("cluster_labels")
     assert first["id"].tolist() == second["id"].tolist()
     assert first["label"].tolist() == second["label"].tolist()
-    assert json.dumps(md(again, "cluster_labels")["clusters"]) == json.dumps(md(sample_run["window"], "cluster_labels")["clusters"])
+    assert json.dumps(md(again, "cluster_labels")["clusters"]) == json.dumps(
+        md(sample_run["window"], "cluster_labels")["clusters"]
+    )
 
 
 def test_milvus_search_and_exact_knn_give_the_same_graph(sample_run):
-    searched = dg.materialize(ALL_ASSETS, selection=["knn_distances"], partition_key=LAST,
-                              instance=sample_run["instance"], resources=sample_run["resources"],
-                              run_config=dg.RunConfig({"knn_distances": KnnConfig(method="milvus")}))
+    searched = dg.materialize(
+        ALL_ASSETS,
+        selection=["knn_distances"],
+        partition_key=LAST,
+        instance=sample_run["instance"],
+        resources=sample_run["resources"],
+        run_config=dg.RunConfig({"knn_distances": KnnConfig(method="milvus")}),
+    )
     assert md(searched, "knn_distances")["knn_method"] == "milvus"
     by_search = searched.output_for_node("knn_distances").distances
     exact = sample_run["window"].output_for_node("knn_distances").distances
@@ -182,15 +203,25 @@ def test_milvus_search_and_exact_knn_give_the_same_graph(sample_run):
         assert twins and min(abs(distance(by_search, i, j) - d) for d in twins) <= 1e-5, (i, j)
     np.testing.assert_allclose(np.sort(by_search.data), np.sort(exact.data), atol=1e-5)
     with pytest.raises(Exception, match="method must be one of"):
-        dg.materialize(ALL_ASSETS, selection=["knn_distances"], partition_key=LAST, instance=sample_run["instance"],
-                       resources=sample_run["resources"],
-                       run_config=dg.RunConfig({"knn_distances": KnnConfig(method="faiss")}))
+        dg.materialize(
+            ALL_ASSETS,
+            selection=["knn_distances"],
+            partition_key=LAST,
+            instance=sample_run["instance"],
+            resources=sample_run["resources"],
+            run_config=dg.RunConfig({"knn_distances": KnnConfig(method="faiss")}),
+        )
 
 
 def test_hnsw_above_the_threshold_gives_nearly_the_exact_graph(sample_run):
-    approx = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels"], partition_key=LAST,
-                            instance=sample_run["instance"], resources=sample_run["resources"],
-                            run_config=dg.RunConfig({"knn_distances": KnnConfig(approx_above=100)}))
+    approx = dg.materialize(
+        ALL_ASSETS,
+        selection=["knn_distances", "cluster_labels"],
+        partition_key=LAST,
+        instance=sample_run["instance"],
+        resources=sample_run["resources"],
+        run_config=dg.RunConfig({"knn_distances": KnnConfig(approx_above=100)}),
+    )
     assert md(approx, "knn_distances")["knn_method"] == "approx"  # 211 articles > 100: HNSW on Lite
     by_hnsw = approx.output_for_node("knn_distances").distances
     exact = sample_run["window"].output_for_node("knn_distances").distances

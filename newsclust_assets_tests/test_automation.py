@@ -18,8 +18,12 @@ def test_days_to_materialize_and_first_range():
     hashes = {"2024-03-01": "a", "2024-03-02": "b", "2024-03-04": "d"}
     partitions = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"]
     assert days_to_materialize(hashes, {}, {}, partitions) == partitions[:4]  # the empty 03 keeps the chain whole
-    raw = {"2024-03-01": (10, {"content_hash": "a"}), "2024-03-02": (11, {"content_hash": "old"}),
-           "2024-03-03": (12, {"content_hash": "e"}), "2024-03-04": (13, {"content_hash": "d"})}
+    raw = {
+        "2024-03-01": (10, {"content_hash": "a"}),
+        "2024-03-02": (11, {"content_hash": "old"}),
+        "2024-03-03": (12, {"content_hash": "e"}),
+        "2024-03-04": (13, {"content_hash": "d"}),
+    }
     stories = {"2024-03-01": (20, {}), "2024-03-02": (21, {}), "2024-03-03": (5, {}), "2024-03-04": (30, {})}
     # 02 was edited in the file, 03's stories are older than its raw_news; 05 has no news yet
     assert days_to_materialize(hashes, raw, stories, partitions) == ["2024-03-02", "2024-03-03"]
@@ -28,14 +32,17 @@ def test_days_to_materialize_and_first_range():
 
 
 def _tick(instance, source):
-    context = dg.build_sensor_context(instance=instance, resources={"news_source": NewsSourceResource(path=str(source))})
+    context = dg.build_sensor_context(
+        instance=instance, resources={"news_source": NewsSourceResource(path=str(source))}
+    )
     return news_source_sensor(context)
 
 
 def _execute(request, instance, resources):
     """What the daemon does with a run request: one run of the sensor's target with its tags."""
-    result = dg.materialize(ALL_ASSETS, instance=instance, resources=resources,
-                            tags={**request.tags, "dagster/run_key": request.run_key})
+    result = dg.materialize(
+        ALL_ASSETS, instance=instance, resources=resources, tags={**request.tags, "dagster/run_key": request.run_key}
+    )
     assert result.success
     return result
 
@@ -48,8 +55,10 @@ def test_sensor_materializes_new_and_edited_days_in_order(tmp_path):
     with quiet_instance(tmp_path / "home") as instance:
         request = _tick(instance, source)
         assert isinstance(request, dg.RunRequest)
-        assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
-            == (DAYS[0], DAYS[2])  # the file's days, not the empty partitions after them
+        assert (
+            request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"],
+        ) == (DAYS[0], DAYS[2])  # the file's days, not the empty partitions after them
         assert request.tags[SENSOR_TAG] == "news_source_sensor"
         first = _execute(request, instance, resources)
         assert {m.partition for m in first.asset_materializations_for_node("stories")} == set(DAYS[:3])
@@ -59,8 +68,10 @@ def test_sensor_materializes_new_and_edited_days_in_order(tmp_path):
         # the next day's news arrives: only that day is requested, and its stories continue the day before
         write_jsonl(source, rows)
         request = _tick(instance, source)
-        assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
-            == (DAYS[3], DAYS[3])
+        assert (
+            request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"],
+        ) == (DAYS[3], DAYS[3])
         new_day = _execute(request, instance, resources)
         meta = new_day.asset_materializations_for_node("stories")[0].metadata
         assert meta["previous_day"].value == DAYS[2]
@@ -70,13 +81,21 @@ def test_sensor_materializes_new_and_edited_days_in_order(tmp_path):
         edited = next(r for r in rows if r["date"] == DAYS[1])
         write_jsonl(source, [{**r, "headline": "Edited: " + r["headline"]} if r is edited else r for r in rows])
         request = _tick(instance, source)
-        assert request.tags["dagster/asset_partition_range_start"] == request.tags["dagster/asset_partition_range_end"] \
+        assert (
+            request.tags["dagster/asset_partition_range_start"]
+            == request.tags["dagster/asset_partition_range_end"]
             == DAYS[1]
+        )
 
         # while the sensor's own run is still going, it waits: stories must continue from a finished day
-        instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", run_id=str(uuid.uuid4()),
-                                       status=dg.DagsterRunStatus.STARTED,
-                                       tags={SENSOR_TAG: "news_source_sensor", **request.tags}))
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="__ASSET_JOB",
+                run_id=str(uuid.uuid4()),
+                status=dg.DagsterRunStatus.STARTED,
+                tags={SENSOR_TAG: "news_source_sensor", **request.tags},
+            )
+        )
         waiting = _tick(instance, source)
         assert isinstance(waiting, dg.SkipReason) and waiting.skip_message.startswith("waiting for run")
 
@@ -87,4 +106,6 @@ def test_sensor_is_on_the_code_location():
     sensor = defs.resolve_sensor_def("news_source_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED  # turned on by the user (README)
     job = defs.resolve_job_def(sensor.job_name)  # the sensor's target: every asset
-    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {a.key.to_user_string() for a in ALL_ASSETS}
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
+        a.key.to_user_string() for a in ALL_ASSETS
+    }

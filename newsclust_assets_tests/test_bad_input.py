@@ -43,10 +43,13 @@ def write_bad_source(path):
 
 
 def run_all(resources, instance):
-    daily = {d: dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=d, instance=instance,
-                               resources=resources) for d in DAYS}
-    window = dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=DAYS[-1], instance=instance,
-                            resources=resources)
+    daily = {
+        d: dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=d, instance=instance, resources=resources)
+        for d in DAYS
+    }
+    window = dg.materialize(
+        ALL_ASSETS, selection=AFTER_DAILY, partition_key=DAYS[-1], instance=instance, resources=resources
+    )
     return daily, window
 
 
@@ -92,18 +95,23 @@ def test_bad_rows_end_to_end_are_counted_stored_once_and_shown_as_text(tmp_path,
 
 def test_csv_source_with_a_malformed_row(tmp_path, instance):
     source = tmp_path / "news.csv"
-    source.write_text('title,description,date,url\n"Port strike, day 1",Dockers walk out,2024-03-02,https://x.org/a\n'
-                      "Port strike day 2,Talks stall,2024-03-02,https://x.org/b\n"
-                      "Broken,row,2024-03-02,https://x.org/c,EXTRA,FIELDS\n"
-                      ",,2024-03-02,https://x.org/d\n")
+    source.write_text(
+        'title,description,date,url\n"Port strike, day 1",Dockers walk out,2024-03-02,https://x.org/a\n'
+        "Port strike day 2,Talks stall,2024-03-02,https://x.org/b\n"
+        "Broken,row,2024-03-02,https://x.org/c,EXTRA,FIELDS\n"
+        ",,2024-03-02,https://x.org/d\n"
+    )
     resources = make_resources(tmp_path, source)
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-02", instance=instance,
-                            resources=resources)
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key="2024-03-02", instance=instance, resources=resources
+    )
     meta = md(result, "raw_news")
     assert meta["dagster/row_count"] == 2
     assert meta["skipped_malformed_csv"] == 1 and meta["skipped_missing_text"] == 1
     assert sorted(stored_rows(resources["milvus"], ("id", "headline"))["headline"]) == [
-        "Port strike day 2", "Port strike, day 1"]
+        "Port strike day 2",
+        "Port strike, day 1",
+    ]
 
 
 def test_missing_source_file_is_a_clear_error_and_keeps_stored_rows(tmp_path, instance):
@@ -112,8 +120,14 @@ def test_missing_source_file_is_a_clear_error_and_keeps_stored_rows(tmp_path, in
     dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-02", instance=instance, resources=resources)
     assert len(stored_rows(resources["milvus"])) == 10
     source.rename(tmp_path / "moved.jsonl")
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-02", instance=instance,
-                            resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS,
+        selection=DAILY,
+        partition_key="2024-03-02",
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
     assert not result.success
     assert f"news source file not found: {source}" in step_error(result, "raw_news")
     assert len(stored_rows(resources["milvus"])) == 10  # nothing stored is lost
@@ -122,6 +136,5 @@ def test_missing_source_file_is_a_clear_error_and_keeps_stored_rows(tmp_path, in
 def test_partition_outside_the_range_is_refused(tmp_path, instance):
     resources = make_resources(tmp_path)
     with pytest.raises(dg.DagsterUnknownPartitionError, match="Could not find a partition with key `1999-01-01`"):
-        dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="1999-01-01", instance=instance,
-                       resources=resources)
+        dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="1999-01-01", instance=instance, resources=resources)
     assert not (tmp_path / "milvus.db").exists()

@@ -16,16 +16,40 @@ def _map(tmp_path):
     rows, coords = [], []
     for s, (cx, cy, n) in enumerate([(0, 0, 6), (10, 0, 4), (0, 10, 3)]):
         for i in range(n):
-            rows.append({"id": f"s{s}-{i}", "label": s, "headline": EVIL if (s, i) == (0, 0) else f"Story {s} item {i}",
-                         "date": "2024-03-14", "cluster_name": f"{s}: Story {s} [w{s}]", "story": f"2024030{s + 1}-1",
-                         "story_name": f"Story {s} headline [w{s}]", "story_born": f"2024-03-0{s + 1}"})
+            rows.append(
+                {
+                    "id": f"s{s}-{i}",
+                    "label": s,
+                    "headline": EVIL if (s, i) == (0, 0) else f"Story {s} item {i}",
+                    "date": "2024-03-14",
+                    "cluster_name": f"{s}: Story {s} [w{s}]",
+                    "story": f"2024030{s + 1}-1",
+                    "story_name": f"Story {s} headline [w{s}]",
+                    "story_born": f"2024-03-0{s + 1}",
+                }
+            )
             coords.append((cx + rng.normal(), cy + rng.normal()))
     for i in range(2):
-        rows.append({"id": f"n{i}", "label": -1, "headline": f"Noise {i}", "date": "2024-03-14", "cluster_name": "noise",
-                     "story": "", "story_name": "", "story_born": ""})
+        rows.append(
+            {
+                "id": f"n{i}",
+                "label": -1,
+                "headline": f"Noise {i}",
+                "date": "2024-03-14",
+                "cluster_name": "noise",
+                "story": "",
+                "story_name": "",
+                "story_born": "",
+            }
+        )
         coords.append((5 + i, 5))
-    return write_map(pd.DataFrame(rows), np.array(coords), tmp_path / "maps" / "map.html", "newsclust test map",
-                     subtitle="15 articles, 3 stories, 13% noise")
+    return write_map(
+        pd.DataFrame(rows),
+        np.array(coords),
+        tmp_path / "maps" / "map.html",
+        "newsclust test map",
+        subtitle="15 articles, 3 stories, 13% noise",
+    )
 
 
 def test_map_legend_noise_toggle_hover_and_highlight(tmp_path):

@@ -28,9 +28,18 @@ def newsclust(tmp, *args, env=None, wait=True):
 
 
 def test_shared_dataset_backfill_by_configuration(tmp_path, shared_news):
-    out = newsclust(tmp_path, "--first", "2022-09-01", "--last", "2022-09-23", "--windows", "last",
-                    "--json", str(tmp_path / "summary.json"),
-                    env={"NEWSCLUST_SOURCE": str(shared_news), "NEWSCLUST_WINDOW_DAYS": "30"})
+    out = newsclust(
+        tmp_path,
+        "--first",
+        "2022-09-01",
+        "--last",
+        "2022-09-23",
+        "--windows",
+        "last",
+        "--json",
+        str(tmp_path / "summary.json"),
+        env={"NEWSCLUST_SOURCE": str(shared_news), "NEWSCLUST_WINDOW_DAYS": "30"},
+    )
     summary = json.loads((tmp_path / "summary.json").read_text())
     rows = [json.loads(line) for line in shared_news.read_text().splitlines()]
     expected = len({r["link"] for r in rows if "2022-09-01" <= r["date"] <= "2022-09-23"})
@@ -52,8 +61,17 @@ def test_concurrent_runs_share_one_milvus_lite_directory(tmp_path):
     for home in homes:
         home.mkdir()
     procs = [
-        newsclust(tmp_path, "--first", first, "--last", last, "--windows", "last", wait=False,
-                  env={**env, "DAGSTER_HOME": str(home)})
+        newsclust(
+            tmp_path,
+            "--first",
+            first,
+            "--last",
+            last,
+            "--windows",
+            "last",
+            wait=False,
+            env={**env, "DAGSTER_HOME": str(home)},
+        )
         for (first, last), home in zip([("2024-03-01", "2024-03-03"), ("2024-03-04", "2024-03-06")], homes)
     ]
     outputs = [p.communicate(timeout=600) for p in procs]
@@ -101,9 +119,14 @@ def test_production_setup_by_environment_alone(tmp_path):
         assert "already stored from the same articles: skipped" in again and server.token not in again
         outs = {}
         for args in (["prune"], ["story-search", "election"]):
-            proc = subprocess.run([sys.executable, "-m", "newsclust_assets.cli", *args], cwd=REPO, capture_output=True,
-                                  text=True, timeout=300, env={**os.environ, "NEWSCLUST_DATA_DIR": str(tmp_path),
-                                                               "PYTHONWARNINGS": "ignore", **env})
+            proc = subprocess.run(
+                [sys.executable, "-m", "newsclust_assets.cli", *args],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**os.environ, "NEWSCLUST_DATA_DIR": str(tmp_path), "PYTHONWARNINGS": "ignore", **env},
+            )
             assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
             assert server.token not in proc.stdout + proc.stderr
             outs[args[0]] = proc.stdout

@@ -64,13 +64,15 @@ def test_disconnected_graph_with_duplicates_clusters_into_its_components():
 
 def _window(vectors, graph, k=4):
     n = len(vectors)
-    articles = pd.DataFrame({
-        "id": [f"id{i:02d}" for i in range(n)],
-        "headline": [f"Headline {i}" for i in range(n)],
-        "text": [("alpha harbor strike" if i < 12 else "beta lander mars") + f" item{i}" for i in range(n)],
-        "date": ["2024-03-01"] * n,
-        "category": ["A" if i < 12 else "B" for i in range(n)],
-    })
+    articles = pd.DataFrame(
+        {
+            "id": [f"id{i:02d}" for i in range(n)],
+            "headline": [f"Headline {i}" for i in range(n)],
+            "text": [("alpha harbor strike" if i < 12 else "beta lander mars") + f" item{i}" for i in range(n)],
+            "date": ["2024-03-01"] * n,
+            "category": ["A" if i < 12 else "B" for i in range(n)],
+        }
+    )
     return WindowGraph(articles, vectors, graph, k, "COSINE", "2024-03-01", "2024-03-01")
 
 

@@ -10,8 +10,16 @@ from newsclust_assets.partitions import window_mapping
 
 from .conftest import REPO
 
-ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels", "stories", "umap_plot",
-          "story_timeline"]
+ASSETS = [
+    "raw_news",
+    "embeddings",
+    "milvus_collection",
+    "knn_distances",
+    "cluster_labels",
+    "stories",
+    "umap_plot",
+    "story_timeline",
+]
 
 
 def test_eight_assets_in_lineage_order_with_checks():
@@ -19,16 +27,34 @@ def test_eight_assets_in_lineage_order_with_checks():
     keys = {k.path[-1] for k in graph.get_all_asset_keys()}
     assert keys == set(ASSETS)
     parents = {a: {p.path[-1] for p in graph.get(dg.AssetKey(a)).parent_keys} for a in ASSETS}
-    assert parents == {"raw_news": set(), "embeddings": {"raw_news"}, "milvus_collection": {"embeddings"},
-                       "knn_distances": {"milvus_collection"}, "cluster_labels": {"knn_distances"},
-                       "stories": {"knn_distances", "cluster_labels", "stories"},
-                       "umap_plot": {"knn_distances", "cluster_labels", "stories"}, "story_timeline": {"stories"}}
+    assert parents == {
+        "raw_news": set(),
+        "embeddings": {"raw_news"},
+        "milvus_collection": {"embeddings"},
+        "knn_distances": {"milvus_collection"},
+        "cluster_labels": {"knn_distances"},
+        "stories": {"knn_distances", "cluster_labels", "stories"},
+        "umap_plot": {"knn_distances", "cluster_labels", "stories"},
+        "story_timeline": {"stories"},
+    }
     checks = {(k.asset_key.path[-1], k.name) for k in graph.asset_check_keys}
-    assert checks == {("embeddings", "dimension_matches_collection"), ("milvus_collection", "no_duplicate_ids_for_day"),
-                      ("cluster_labels", "every_article_labelled"), ("cluster_labels", "noise_share_below_bound"),
-                      ("stories", "story_ids_stable")}
-    assert set(defs.resources) == {"news_source", "embedder", "milvus", "maps", "labels_export", "story_store",
-                                   "story_namer", "io_manager"}
+    assert checks == {
+        ("embeddings", "dimension_matches_collection"),
+        ("milvus_collection", "no_duplicate_ids_for_day"),
+        ("cluster_labels", "every_article_labelled"),
+        ("cluster_labels", "noise_share_below_bound"),
+        ("stories", "story_ids_stable"),
+    }
+    assert set(defs.resources) == {
+        "news_source",
+        "embedder",
+        "milvus",
+        "maps",
+        "labels_export",
+        "story_store",
+        "story_namer",
+        "io_manager",
+    }
 
 
 def test_stories_take_their_own_previous_day():
@@ -46,8 +72,14 @@ def test_window_mapping_covers_the_window_days():
 def test_dagster_loads_the_workspace_code_location():
     env = {**os.environ, "DAGSTER_HOME": str(REPO / ".pytest_cache")}
     os.makedirs(env["DAGSTER_HOME"], exist_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-                          cwd=REPO, capture_output=True, text=True, timeout=180, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Validation successful" in proc.stdout + proc.stderr
 
@@ -70,7 +102,11 @@ def test_production_resources_come_from_the_environment(monkeypatch):
     embedder, milvus = embedder_from_env(), milvus_from_env()
     assert isinstance(embedder, OpenAIEmbeddingResource)
     assert (embedder.base_url, embedder.model, embedder.dimensions, embedder.batch_size) == (
-        "http://gpu-box:8000/v1", "Qwen/Qwen3-Embedding-0.6B", 1024, 256)
+        "http://gpu-box:8000/v1",
+        "Qwen/Qwen3-Embedding-0.6B",
+        1024,
+        256,
+    )
     assert (milvus.uri, milvus.collection_name) == ("https://in01-x.zillizcloud.com", "prod")
     # secrets are bound as dg.EnvVar: Dagster records the variable's name, not its value
     assert "sk-from-env" not in repr(embedder) and "zilliz-secret" not in repr(milvus)

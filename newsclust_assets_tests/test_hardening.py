@@ -29,8 +29,15 @@ DAY = "2024-03-03"
 def cli(tmp, *args, env=None, **kw):
     full_env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CI")}
     full_env.update({"NEWSCLUST_DATA_DIR": str(tmp), "PYTHONWARNINGS": "ignore", **(env or {})})
-    return subprocess.Popen([sys.executable, "-m", "newsclust_assets.cli", *args], cwd=REPO, env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsclust_assets.cli", *args],
+        cwd=REPO,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def finish(proc, timeout=600):
@@ -40,16 +47,24 @@ def finish(proc, timeout=600):
 
 # 1 -------------------------------------------------------------------------------------------
 def test_parallel_first_start_initialises_the_dagster_home_once(tmp_path):
-    code = ("from newsclust_assets.runs.instance import open_instance; i = open_instance(); print(len(i.get_runs()))")
+    code = "from newsclust_assets.runs.instance import open_instance; i = open_instance(); print(len(i.get_runs()))"
     env = {**os.environ, "NEWSCLUST_DATA_DIR": str(tmp_path)}
     env.pop("DAGSTER_HOME", None)
-    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, [e[-1500:] for _, e in results]
     assert [o.strip() for o, _ in results] == ["0"] * 6
     home = tmp_path / "dagster_home"
-    for db in (home / "history" / "runs.db", home / "history" / "runs" / "index.db", home / "schedules" / "schedules.db"):
+    for db in (
+        home / "history" / "runs.db",
+        home / "history" / "runs" / "index.db",
+        home / "schedules" / "schedules.db",
+    ):
         with sqlite3.connect(db) as c:
             assert len(c.execute("select version_num from alembic_version").fetchall()) == 1, db
 
@@ -59,11 +74,29 @@ def test_lone_surrogates_and_invisible_headlines_are_repaired_and_counted(tmp_pa
     good = sample_rows(DAY, DAY)
     lines = [json.dumps(r) for r in good]
     lines.append('{"headline": "Bad \\ud800 text", "short_description": "no link", "date": "%s"}' % DAY)
-    lines.append('{"headline": "Also \\udfff bad", "short_description": "x", "date": "%s", "link": "https://x.org/s"}' % DAY)
-    lines.append(json.dumps({"headline": "\u200b\u200b\u2060", "short_description": "Zero-width headline, real text.",
-                             "date": DAY, "link": "https://x.org/zw"}))
-    lines.append(json.dumps({"headline": "   \t ", "short_description": "Whitespace headline. " + "word " * 40,
-                             "date": DAY, "link": "https://x.org/ws"}))
+    lines.append(
+        '{"headline": "Also \\udfff bad", "short_description": "x", "date": "%s", "link": "https://x.org/s"}' % DAY
+    )
+    lines.append(
+        json.dumps(
+            {
+                "headline": "\u200b\u200b\u2060",
+                "short_description": "Zero-width headline, real text.",
+                "date": DAY,
+                "link": "https://x.org/zw",
+            }
+        )
+    )
+    lines.append(
+        json.dumps(
+            {
+                "headline": "   \t ",
+                "short_description": "Whitespace headline. " + "word " * 40,
+                "date": DAY,
+                "link": "https://x.org/ws",
+            }
+        )
+    )
     lines.append(json.dumps({"headline": "\u200b", "short_description": " ", "date": DAY, "link": "https://x.org/no"}))
     source = tmp_path / "news.jsonl"
     source.write_text("\n".join(lines) + "\n")
@@ -76,11 +109,15 @@ def test_lone_surrogates_and_invisible_headlines_are_repaired_and_counted(tmp_pa
     ws = by_link["https://x.org/ws"]["headline"]
     assert ws.startswith("Whitespace headline.") and ws.endswith("\u2026") and len(ws) <= 121
     assert any(a["headline"] == "Bad \ufffd text" for a in articles)
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance,
-                            resources=make_resources(tmp_path, source))
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance, resources=make_resources(tmp_path, source)
+    )
     meta = md(result, "raw_news")
-    assert (meta["dagster/row_count"], meta["repaired_non_utf8_rows"], meta["rows_missing_headline"]) == \
-        (len(good) + 4, 2, 2)
+    assert (meta["dagster/row_count"], meta["repaired_non_utf8_rows"], meta["rows_missing_headline"]) == (
+        len(good) + 4,
+        2,
+        2,
+    )
     assert len(stored_rows(make_resources(tmp_path, source)["milvus"])) == len(good) + 4
 
 
@@ -92,18 +129,39 @@ def test_unreadable_source_is_one_line_naming_file_and_cause(tmp_path):
     os.chmod(where, 0o755)
     source = write_jsonl(Path(where) / "news.jsonl", sample_rows(DAY, DAY))
     source.chmod(0)
-    code = ("from newsclust_assets.ingest.news_source import read_articles, NewsSourceError\n"
-            f"try:\n    read_articles({str(source)!r})\nexcept NewsSourceError as e:\n    print(e)")
-    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
-                          cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": "/tmp"})
+    code = (
+        "from newsclust_assets.ingest.news_source import read_articles, NewsSourceError\n"
+        f"try:\n    read_articles({str(source)!r})\nexcept NewsSourceError as e:\n    print(e)"
+    )
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": "/tmp"},
+    )
     assert proc.stdout.strip() == f"cannot read news source {source}: Permission denied", proc.stderr[-2000:]
     locked = Path(where) / "locked"  # a readable file in a directory that cannot be entered
     locked.mkdir()
     inner = write_jsonl(locked / "news.jsonl", sample_rows(DAY, DAY))
     locked.chmod(0)
-    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                           code.replace(str(source), str(inner))],
-                          cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": "/tmp"})
+    proc = subprocess.run(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-c",
+            code.replace(str(source), str(inner)),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": "/tmp"},
+    )
     locked.chmod(0o755)
     assert proc.stdout.strip() == f"cannot read news source {inner}: Permission denied", proc.stderr[-2000:]
 
@@ -131,9 +189,11 @@ def test_json_array_files_are_read_as_rows(tmp_path):
 
 # 5 --------------------------------------------------------------------------------------------
 def _load(tmp_path, source) -> dict:
-    code = ("import json, newsclust_assets.definitions as d, newsclust_assets.settings as s, newsclust_assets.partitions as p\n"
-            "print(json.dumps({'first': str(p.FIRST_DAY), 'last': str(p.LAST_DAY), 'problem': s.SOURCE_PROBLEM,"
-            " 'description': d.defs.resolve_assets_def('raw_news').descriptions_by_key[d.dg.AssetKey('raw_news')]}))")
+    code = (
+        "import json, newsclust_assets.definitions as d, newsclust_assets.settings as s, newsclust_assets.partitions as p\n"
+        "print(json.dumps({'first': str(p.FIRST_DAY), 'last': str(p.LAST_DAY), 'problem': s.SOURCE_PROBLEM,"
+        " 'description': d.defs.resolve_assets_def('raw_news').descriptions_by_key[d.dg.AssetKey('raw_news')]}))"
+    )
     env = {**os.environ, "NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(tmp_path)}
     for var in ("NEWSCLUST_START_DATE", "NEWSCLUST_END_DATE", "DAGSTER_HOME"):
         env.pop(var, None)
@@ -149,16 +209,25 @@ def test_missing_or_empty_source_at_load_keeps_the_range_and_says_why(tmp_path, 
     source.unlink()
     gone = _load(tmp_path, source)
     assert (gone["first"], gone["last"]) == ("2024-03-02", "2024-03-05")  # the range does not silently change
-    assert gone["problem"] == (f"news source file not found: {source}; the partitions stay 2024-03-02..2024-03-05, "
-                               "as last read from it")
+    assert gone["problem"] == (
+        f"news source file not found: {source}; the partitions stay 2024-03-02..2024-03-05, as last read from it"
+    )
     assert gone["problem"] in gone["description"]  # shown in the UI
     source.write_text("")
     empty = _load(tmp_path, source)
     assert empty["problem"].startswith(f"news source {source} holds no readable article (0 rows read, 0 skipped)")
-    result = dg.materialize(ALL_ASSETS, selection=["raw_news"], partition_key="2024-03-03", instance=instance,
-                            resources=make_resources(tmp_path, source), raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS,
+        selection=["raw_news"],
+        partition_key="2024-03-03",
+        instance=instance,
+        resources=make_resources(tmp_path, source),
+        raise_on_error=False,
+    )
     assert not result.success
-    assert f"news source {source} holds no readable article (0 rows read, skipped: none)" in step_error(result, "raw_news")
+    assert f"news source {source} holds no readable article (0 rows read, skipped: none)" in step_error(
+        result, "raw_news"
+    )
     fresh = tmp_path / "fresh"
     never = _load(fresh, tmp_path / "never.jsonl")
     yesterday = str(dt.date.today() - dt.timedelta(days=1))
@@ -167,38 +236,49 @@ def test_missing_or_empty_source_at_load_keeps_the_range_and_says_why(tmp_path, 
 
 
 # 7 --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("value, day", [
-    ("2022-06-26", "2022-06-26"),
-    ("2022-06-26T23:30:00", "2022-06-26"),
-    ("2022-06-26T23:30:00-05:00", "2022-06-27"),   # ISO with an offset: the UTC day
-    ("2022-06-26T01:00:00+02:00", "2022-06-25"),
-    ("2022-06-26T10:00:00Z", "2022-06-26"),
-    (1656237600, "2022-06-26"),                    # epoch seconds
-    ("1656237600", "2022-06-26"),
-    (1656237600000, "2022-06-26"),                 # epoch milliseconds
-    ("1656237600000", "2022-06-26"),
-    ("Mon, 26 Jun 2022 10:00:00 GMT", "2022-06-26"),  # RFC 2822 (RSS pubDate)
-    ("Sun, 26 Jun 2022 23:00:00 -0500", "2022-06-27"),
-    ("June 26, 2022", "2022-06-26"),
-    ("Jun 26, 2022", "2022-06-26"),
-    ("26 June 2022", "2022-06-26"),
-    ("2024-05-02garbage", None),
-    ("yesterday", None),
-    ("2022-13-40", None),
-    ("", None),
-    (True, None),
-    ("12", None),
-])
+@pytest.mark.parametrize(
+    "value, day",
+    [
+        ("2022-06-26", "2022-06-26"),
+        ("2022-06-26T23:30:00", "2022-06-26"),
+        ("2022-06-26T23:30:00-05:00", "2022-06-27"),  # ISO with an offset: the UTC day
+        ("2022-06-26T01:00:00+02:00", "2022-06-25"),
+        ("2022-06-26T10:00:00Z", "2022-06-26"),
+        (1656237600, "2022-06-26"),  # epoch seconds
+        ("1656237600", "2022-06-26"),
+        (1656237600000, "2022-06-26"),  # epoch milliseconds
+        ("1656237600000", "2022-06-26"),
+        ("Mon, 26 Jun 2022 10:00:00 GMT", "2022-06-26"),  # RFC 2822 (RSS pubDate)
+        ("Sun, 26 Jun 2022 23:00:00 -0500", "2022-06-27"),
+        ("June 26, 2022", "2022-06-26"),
+        ("Jun 26, 2022", "2022-06-26"),
+        ("26 June 2022", "2022-06-26"),
+        ("2024-05-02garbage", None),
+        ("yesterday", None),
+        ("2022-13-40", None),
+        ("", None),
+        (True, None),
+        ("12", None),
+    ],
+)
 def test_date_forms(value, day):
     got = parse_date(value)
     assert (got.isoformat() if got else None) == day
 
 
 def test_dates_in_a_file_are_parsed_or_counted(tmp_path):
-    rows = [{"headline": f"h{i}", "short_description": "d", "link": f"https://x.org/{i}", "date": v}
-            for i, v in enumerate(["Mon, 26 Jun 2022 10:00:00 GMT", 1656237600, "June 26, 2022", "2024-05-02garbage"])]
-    rows.append({"headline": "pub", "short_description": "d", "link": "https://x.org/p",
-                 "pubDate": "Mon, 26 Jun 2022 10:00:00 GMT"})
+    rows = [
+        {"headline": f"h{i}", "short_description": "d", "link": f"https://x.org/{i}", "date": v}
+        for i, v in enumerate(["Mon, 26 Jun 2022 10:00:00 GMT", 1656237600, "June 26, 2022", "2024-05-02garbage"])
+    ]
+    rows.append(
+        {
+            "headline": "pub",
+            "short_description": "d",
+            "link": "https://x.org/p",
+            "pubDate": "Mon, 26 Jun 2022 10:00:00 GMT",
+        }
+    )
     articles, report = read_articles(write_jsonl(tmp_path / "news.jsonl", rows))
     assert [a["date"].isoformat() for a in articles] == ["2022-06-26"] * 4
     assert report.skipped["missing_or_bad_date"] == 1
@@ -207,13 +287,18 @@ def test_dates_in_a_file_are_parsed_or_counted(tmp_path):
 # 9, 10, 11 ------------------------------------------------------------------------------------
 def test_failed_step_is_one_line_and_keep_going_goes_on(tmp_path):
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-05"))
-    env = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_EMBEDDING_BASE_URL": "http://127.0.0.1:9/v1",
-           "NEWSCLUST_EMBEDDING_MODEL": "m"}
+    env = {
+        "NEWSCLUST_SOURCE": str(source),
+        "NEWSCLUST_EMBEDDING_BASE_URL": "http://127.0.0.1:9/v1",
+        "NEWSCLUST_EMBEDDING_MODEL": "m",
+    }
     code, out, err = finish(cli(tmp_path, "run", "--days-per-run", "2", env=env))
     assert code == 1 and "Traceback" not in out + err
     failed = [line for line in out.splitlines() if line.strip().startswith("failed:")]
-    assert len(failed) == 1 and "embeddings failed for 2024-03-01..2024-03-02: cannot reach the embedding endpoint" \
-        in failed[0]
+    assert (
+        len(failed) == 1
+        and "embeddings failed for 2024-03-01..2024-03-02: cannot reach the embedding endpoint" in failed[0]
+    )
     log = failed[0].rsplit("full error: ", 1)[1].rstrip(")")
     text = Path(log).read_text()
     assert "EmbeddingEndpointError" in text and 'File "' in text  # the whole error, stack included
@@ -258,7 +343,7 @@ def _runs_of(home) -> list[tuple[str, str | None]]:
 def _stopped(proc, signo, group=False):
     sent = time.monotonic()
     if group:
-        os.killpg(proc.pid, signo)   # as a terminal's Ctrl-C: every process of the group
+        os.killpg(proc.pid, signo)  # as a terminal's Ctrl-C: every process of the group
     else:
         proc.send_signal(signo)
     code, out, err = finish(proc, timeout=300)
@@ -281,16 +366,31 @@ def test_signal_inside_a_step_stops_the_whole_command_and_a_rerun_resumes(tmp_pa
     server.gate.set()
     assert took < 120
     assert code == 128 + signo and "Traceback" not in out + err, err[-3000:]
-    assert err.strip() == (f"newsclust: stopped by {signal.Signals(signo).name}; the interrupted run is marked "
-                           "canceled. Re-run to resume where it stopped.")
+    assert err.strip() == (
+        f"newsclust: stopped by {signal.Signals(signo).name}; the interrupted run is marked "
+        "canceled. Re-run to resume where it stopped."
+    )
     runs = _runs(tmp_path / "dagster_home")
     assert not [r for r in runs if r[0] in ("STARTED", "STARTING", "NOT_STARTED", "QUEUED")]
     assert ("CANCELED", "interrupted") in runs
     assert len(runs) == 2  # the first day's run and the interrupted one: it did not go on
     if signo == signal.SIGINT:
         return  # the resume below is the same after either signal
-    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--windows", "last",
-                                "--maps", "none", env=env))
+    code, out, err = finish(
+        cli(
+            tmp_path,
+            "run",
+            "--first",
+            "2024-03-01",
+            "--last",
+            "2024-03-06",
+            "--windows",
+            "last",
+            "--maps",
+            "none",
+            env=env,
+        )
+    )
     assert code == 0, err[-3000:]
     assert "already stored from the same articles: skipped" in out
     stored = stored_rows(make_resources(tmp_path, source)["milvus"])
@@ -303,9 +403,12 @@ def test_signal_at_every_moment_leaves_no_run_unfinished(tmp_path, moment):
     exactly there: one line, a non-zero exit, and every run it created ends CANCELED."""
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-02"))
     marker = tmp_path / "paused"
-    server = EmbeddingServer(dim=32, model="fast")   # no model to load: the moments come sooner
-    endpoint = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_EMBEDDING_BASE_URL": server.url,
-                "NEWSCLUST_EMBEDDING_MODEL": "fast"}
+    server = EmbeddingServer(dim=32, model="fast")  # no model to load: the moments come sooner
+    endpoint = {
+        "NEWSCLUST_SOURCE": str(source),
+        "NEWSCLUST_EMBEDDING_BASE_URL": server.url,
+        "NEWSCLUST_EMBEDDING_MODEL": "fast",
+    }
     env = {**endpoint, "NEWSCLUST_PAUSE_AT": moment, "NEWSCLUST_PAUSE_FILE": str(marker)}
     proc = cli(tmp_path, *RUN_ARGS[:1], "--days-per-run", "1", env=env, start_new_session=True)
     wait_for(lambda: marker.exists() or proc.poll() is not None, f"the command to reach {moment}")
@@ -316,15 +419,16 @@ def test_signal_at_every_moment_leaves_no_run_unfinished(tmp_path, moment):
     assert not [r for r in runs if r[0] in ("STARTED", "STARTING", "NOT_STARTED", "QUEUED")], runs
     if moment == "planned":
         assert runs == []
-        assert err.strip() == ("newsclust: stopped by SIGINT; no run was left unfinished. Re-run to resume where it "
-                               "stopped.")
+        assert err.strip() == (
+            "newsclust: stopped by SIGINT; no run was left unfinished. Re-run to resume where it stopped."
+        )
     elif moment == "run_created":
         assert runs == [("CANCELED", "interrupted")]
         assert "the interrupted run is marked canceled" in err
     else:
         assert [r[0] for r in runs] == ["SUCCESS"]
         assert "no run was left unfinished" in err
-    if moment == "run_created":   # and the next command goes on from there
+    if moment == "run_created":  # and the next command goes on from there
         code, out, err = finish(cli(tmp_path, "run", "--windows", "last", "--maps", "none", env=endpoint))
         assert code == 0 and "Traceback" not in out + err, err[-3000:]
         runs = _runs(tmp_path / "dagster_home")
@@ -343,8 +447,21 @@ def test_killed_run_is_marked_failed_by_the_next_run(tmp_path, held_endpoint):
     proc.wait(60)
     server.gate.set()
     assert ("STARTED", None) in _runs(tmp_path / "dagster_home")
-    code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--windows", "last",
-                                "--maps", "none", env=env))
+    code, out, err = finish(
+        cli(
+            tmp_path,
+            "run",
+            "--first",
+            "2024-03-01",
+            "--last",
+            "2024-03-06",
+            "--windows",
+            "last",
+            "--maps",
+            "none",
+            env=env,
+        )
+    )
     assert code == 0, err[-3000:]
     assert "marked 1 run(s) of a vanished newsclust process as failed" in out
     runs = _runs(tmp_path / "dagster_home")
@@ -364,8 +481,12 @@ def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_pa
     rows = sample_rows("2024-03-01", "2024-03-06")
     source = write_jsonl(tmp_path / "news.jsonl", rows)
     milvus = MilvusStandalone(tmp_path / "milvus_data", auth=True).start()
-    env = {"NEWSCLUST_SOURCE": str(source), **endpoint, "NEWSCLUST_MILVUS_URI": milvus.uri,
-           "NEWSCLUST_MILVUS_TOKEN": milvus.token}
+    env = {
+        "NEWSCLUST_SOURCE": str(source),
+        **endpoint,
+        "NEWSCLUST_MILVUS_URI": milvus.uri,
+        "NEWSCLUST_MILVUS_TOKEN": milvus.token,
+    }
     try:
         proc = cli(tmp_path, *RUN_ARGS, env=env)
         wait_for(lambda: endpoint_server.held > 0 or proc.poll() is not None, "the second day's embedding request")
@@ -376,8 +497,21 @@ def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_pa
         assert code != 0 and "Traceback" not in out + err, err[-3000:]
         assert f"cannot connect to Milvus at {milvus.uri}" in err and len(err.strip().splitlines()) == 1, err
         milvus.start()
-        code, out, err = finish(cli(tmp_path, "run", "--first", "2024-03-01", "--last", "2024-03-06", "--windows",
-                                    "last", "--maps", "none", env=env))
+        code, out, err = finish(
+            cli(
+                tmp_path,
+                "run",
+                "--first",
+                "2024-03-01",
+                "--last",
+                "2024-03-06",
+                "--windows",
+                "last",
+                "--maps",
+                "none",
+                env=env,
+            )
+        )
         assert code == 0, err[-3000:]
         assert "already stored from the same articles: skipped" in out  # the first day survived the crash
         monkeypatch.setenv("NEWSCLUST_MILVUS_TOKEN", milvus.token)
@@ -390,16 +524,25 @@ def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_pa
 # 12 -------------------------------------------------------------------------------------------
 def test_markdown_and_html_in_headlines_stay_text(tmp_path, instance):
     evil = "[click](http://evil.example) <img src=x onerror=alert(1)> **bold** | col `code` ![i](x)"
-    assert md_text(evil) == ("\\[click\\]\\(http://evil.example\\) &lt;img src=x onerror=alert\\(1\\)&gt; "
-                             "\\*\\*bold\\*\\* \\| col \\`code\\` \\!\\[i\\]\\(x\\)")
+    assert md_text(evil) == (
+        "\\[click\\]\\(http://evil.example\\) &lt;img src=x onerror=alert\\(1\\)&gt; "
+        "\\*\\*bold\\*\\* \\| col \\`code\\` \\!\\[i\\]\\(x\\)"
+    )
     import pandas as pd
 
     frame = pd.DataFrame({"label": [0, 0], "headline": [evil, "Plain"], "centrality": [0.9, 0.8]})
     table = clusters_markdown(frame, {0: ["w"]})
     assert "](http" not in table and "<img" not in table and table.count("\n") == 3
-    rows = [{"headline": evil, "short_description": "d", "date": DAY, "link": "https://x.org/e"}] + sample_rows(DAY, DAY)
-    result = dg.materialize(ALL_ASSETS, selection=["raw_news"], partition_key=DAY, instance=instance,
-                            resources=make_resources(tmp_path, write_jsonl(tmp_path / "n.jsonl", rows)))
+    rows = [{"headline": evil, "short_description": "d", "date": DAY, "link": "https://x.org/e"}] + sample_rows(
+        DAY, DAY
+    )
+    result = dg.materialize(
+        ALL_ASSETS,
+        selection=["raw_news"],
+        partition_key=DAY,
+        instance=instance,
+        resources=make_resources(tmp_path, write_jsonl(tmp_path / "n.jsonl", rows)),
+    )
     preview = md(result, "raw_news")["preview"]
     assert md_text(evil) in preview and "](http" not in preview and "<img" not in preview
 
@@ -433,16 +576,21 @@ def test_read_only_milvus_lite_dir_is_one_line_and_a_rerun_stores_once(tmp_path,
     data, view = tmp_path / "data", tmp_path / "view"
     data.mkdir()
     view.mkdir()
-    if not (_mount("--bind", str(data), str(view)) and mounts.append(view) is None
-            and _mount("-o", "remount,bind,ro", str(view))):
+    if not (
+        _mount("--bind", str(data), str(view))
+        and mounts.append(view) is None
+        and _mount("-o", "remount,bind,ro", str(view))
+    ):
         pytest.skip("needs mount (root): a read-only bind mount")
     resources = make_resources(view, source)
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance, resources=resources,
-                            raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance, resources=resources, raise_on_error=False
+    )
     assert not result.success
-    assert (f"Milvus Lite directory {view / 'milvus.db'} is read-only (Read-only file system): make it writable or "
-            "point NEWSCLUST_DATA_DIR or NEWSCLUST_MILVUS_URI at a writable place; nothing was written.") \
-        in step_error(result, "embeddings")
+    assert (
+        f"Milvus Lite directory {view / 'milvus.db'} is read-only (Read-only file system): make it writable or "
+        "point NEWSCLUST_DATA_DIR or NEWSCLUST_MILVUS_URI at a writable place; nothing was written."
+    ) in step_error(result, "embeddings")
     assert not (data / "milvus.db").exists()
     assert _mount("-o", "remount,bind,rw", str(view))
     again = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance, resources=resources)
@@ -460,14 +608,17 @@ def test_full_disk_is_one_line_and_a_rerun_stores_once(tmp_path, instance, mount
     mounts.append(data)
     resources = make_resources(data, source)
     tags = {"dagster/asset_partition_range_start": "2024-03-01", "dagster/asset_partition_range_end": "2024-03-06"}
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=tags,
-                            raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=tags, raise_on_error=False
+    )
     assert not result.success
     failed = [n for n in DAILY if result.failure_data_for_node(n) is not None]
     message = step_error(result, failed[0])
-    assert f"Milvus Lite directory {data / 'milvus.db'}: no space left on device. Free space (or point " \
-           "NEWSCLUST_DATA_DIR elsewhere) and re-run: writes are upserts by id, so a re-run stores every article once." \
-           in message
+    assert (
+        f"Milvus Lite directory {data / 'milvus.db'}: no space left on device. Free space (or point "
+        "NEWSCLUST_DATA_DIR elsewhere) and re-run: writes are upserts by id, so a re-run stores every article once."
+        in message
+    )
     assert "Traceback" not in message
     assert _mount("-o", "remount,size=64m", str(data))
     again = dg.materialize(ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=tags)
@@ -480,14 +631,17 @@ def test_waiting_for_the_lite_lock_is_one_line_naming_the_holder(tmp_path):
     from newsclust_assets.vectors.milvus_store import open_client
 
     uri = str(tmp_path / "milvus.db")
-    code = ("from newsclust_assets.vectors.milvus_store import open_client, MilvusStoreError\n"
-            f"try:\n    open_client({uri!r}, lock_timeout_s=3).__enter__()\nexcept MilvusStoreError as e:\n    print(e)")
+    code = (
+        "from newsclust_assets.vectors.milvus_store import open_client, MilvusStoreError\n"
+        f"try:\n    open_client({uri!r}, lock_timeout_s=3).__enter__()\nexcept MilvusStoreError as e:\n    print(e)"
+    )
     with open_client(uri):  # this process holds the lock
         proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines == [f"newsclust: waiting for the Milvus Lite lock on {uri} held by pid {os.getpid()} "
-                     f"({' '.join(Path(f'/proc/{os.getpid()}/cmdline').read_bytes().decode().split(chr(0))).strip()[:80]})"], \
-        proc.stderr[-2000:]
+    assert lines == [
+        f"newsclust: waiting for the Milvus Lite lock on {uri} held by pid {os.getpid()} "
+        f"({' '.join(Path(f'/proc/{os.getpid()}/cmdline').read_bytes().decode().split(chr(0))).strip()[:80]})"
+    ], proc.stderr[-2000:]
     assert proc.stdout.strip().startswith(f"Milvus Lite directory {uri} is held by another process for more than 3 s.")
 
 
@@ -496,8 +650,10 @@ def test_evaluate_with_a_failing_step_is_one_line(tmp_path):
     env = {"NEWSCLUST_EMBEDDING_BASE_URL": "http://127.0.0.1:9/v1", "NEWSCLUST_EMBEDDING_MODEL": "m"}
     code, out, err = finish(cli(tmp_path, "evaluate", str(source), "--data-dir", str(tmp_path / "ev"), env=env))
     assert code == 1 and "Traceback" not in out + err
-    assert err.strip().startswith(f"newsclust evaluate: stopped: embeddings failed for {DAY}: cannot reach the "
-                                  "embedding endpoint at http://127.0.0.1:9/v1")
+    assert err.strip().startswith(
+        f"newsclust evaluate: stopped: embeddings failed for {DAY}: cannot reach the "
+        "embedding endpoint at http://127.0.0.1:9/v1"
+    )
 
 
 # user errors: one line, before any work -------------------------------------------------------
@@ -507,13 +663,18 @@ def _one_line(tmp_path, *args, env=None):
     return code, err.strip().splitlines()[-1] if err.strip() else ""
 
 
-@pytest.mark.parametrize(("args", "line"), [
-    (["--first", "2024-13-01"], "newsclust run: error: argument --first: '2024-13-01' is not a date as YYYY-MM-DD"),
-    (["--last", "2024-02-30"], "newsclust run: error: argument --last: '2024-02-30' is not a date as YYYY-MM-DD"),
-    (["--json", "."], "newsclust: error: --json . is a directory: give a file name"),
-    (["--json", "/missing/dir/out.json"], "newsclust: error: --json /missing/dir/out.json: the directory "
-                                           "/missing/dir does not exist"),
-])
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--first", "2024-13-01"], "newsclust run: error: argument --first: '2024-13-01' is not a date as YYYY-MM-DD"),
+        (["--last", "2024-02-30"], "newsclust run: error: argument --last: '2024-02-30' is not a date as YYYY-MM-DD"),
+        (["--json", "."], "newsclust: error: --json . is a directory: give a file name"),
+        (
+            ["--json", "/missing/dir/out.json"],
+            "newsclust: error: --json /missing/dir/out.json: the directory /missing/dir does not exist",
+        ),
+    ],
+)
 def test_bad_arguments_are_refused_when_parsed(tmp_path, capsys, args, line):
     from newsclust_assets.cli import main
 
@@ -523,14 +684,25 @@ def test_bad_arguments_are_refused_when_parsed(tmp_path, capsys, args, line):
     assert capsys.readouterr().err.strip().splitlines()[-1] == line
 
 
-@pytest.mark.parametrize(("args", "config", "code", "line"), [
-    (["--similarity-threshold", "1.5"], None, 1,
-     "newsclust: cluster_labels: similarity_threshold is a cosine in [-1, 1], got 1.5"),
-    ([], {"cluster_labels": {"similarity_treshold": 0.3}}, 1, "newsclust: cluster_labels has no setting "
-                                                               "'similarity_treshold'"),
-    ([], {"cluster_labels": {"min_cluster_size": 2.5}}, 1, "newsclust: cluster_labels.min_cluster_size: "),
-    ([], {"story_timeline": {"days": 0, "top": 5}}, 1, "newsclust: story_timeline: days must be at least 1, got 0"),
-])
+@pytest.mark.parametrize(
+    ("args", "config", "code", "line"),
+    [
+        (
+            ["--similarity-threshold", "1.5"],
+            None,
+            1,
+            "newsclust: cluster_labels: similarity_threshold is a cosine in [-1, 1], got 1.5",
+        ),
+        (
+            [],
+            {"cluster_labels": {"similarity_treshold": 0.3}},
+            1,
+            "newsclust: cluster_labels has no setting 'similarity_treshold'",
+        ),
+        ([], {"cluster_labels": {"min_cluster_size": 2.5}}, 1, "newsclust: cluster_labels.min_cluster_size: "),
+        ([], {"story_timeline": {"days": 0, "top": 5}}, 1, "newsclust: story_timeline: days must be at least 1, got 0"),
+    ],
+)
 def test_bad_options_are_one_line_before_any_work(tmp_path, args, config, code, line):
     if config is not None:
         (tmp_path / "c.json").write_text(json.dumps(config))
@@ -538,29 +710,39 @@ def test_bad_options_are_one_line_before_any_work(tmp_path, args, config, code, 
     got, last = _one_line(tmp_path, "run", *args)
     assert got == code
     assert last.startswith(line), last
-    assert not (tmp_path / "dagster_home").exists()   # refused before any work
+    assert not (tmp_path / "dagster_home").exists()  # refused before any work
 
 
-@pytest.mark.parametrize(("env", "line"), [
-    ({"NEWSCLUST_SOURCE": "/missing/news.jsonl"}, "newsclust: news source file not found: /missing/news.jsonl"),
-    ({"NEWSCLUST_WINDOW_DAYS": "abc"}, "newsclust: NEWSCLUST_WINDOW_DAYS must be a whole number of days, got 'abc'"),
-    ({"NEWSCLUST_WINDOW_DAYS": "0"}, "newsclust: NEWSCLUST_WINDOW_DAYS must be at least 1, got 0"),
-    ({"NEWSCLUST_START_DATE": "2024-03-05", "NEWSCLUST_END_DATE": "2024-03-01"},
-     "newsclust: NEWSCLUST_END_DATE 2024-03-01 is before NEWSCLUST_START_DATE 2024-03-05"),
-])
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"NEWSCLUST_SOURCE": "/missing/news.jsonl"}, "newsclust: news source file not found: /missing/news.jsonl"),
+        (
+            {"NEWSCLUST_WINDOW_DAYS": "abc"},
+            "newsclust: NEWSCLUST_WINDOW_DAYS must be a whole number of days, got 'abc'",
+        ),
+        ({"NEWSCLUST_WINDOW_DAYS": "0"}, "newsclust: NEWSCLUST_WINDOW_DAYS must be at least 1, got 0"),
+        (
+            {"NEWSCLUST_START_DATE": "2024-03-05", "NEWSCLUST_END_DATE": "2024-03-01"},
+            "newsclust: NEWSCLUST_END_DATE 2024-03-01 is before NEWSCLUST_START_DATE 2024-03-05",
+        ),
+    ],
+)
 def test_bad_environment_is_one_line(tmp_path, env, line):
     code, last = _one_line(tmp_path, "run", env=env)
     assert code == 1 and last == line
 
 
 def test_evaluate_never_writes_into_a_live_data_dir(tmp_path):
-    (tmp_path / "milvus.db").mkdir()   # what a newsclust run leaves
-    labelled = write_jsonl(tmp_path / "labelled.jsonl", [dict(r, story="s") for r in sample_rows("2024-03-01",
-                                                                                                 "2024-03-01")])
+    (tmp_path / "milvus.db").mkdir()  # what a newsclust run leaves
+    labelled = write_jsonl(
+        tmp_path / "labelled.jsonl", [dict(r, story="s") for r in sample_rows("2024-03-01", "2024-03-01")]
+    )
     code, out, err = finish(cli(tmp_path, "evaluate", str(labelled), "--data-dir", str(tmp_path)))
     assert code == 1 and "Traceback" not in out + err
-    assert err.strip().endswith("evaluate never writes into a live data directory; give --data-dir an empty or new "
-                                "directory")
+    assert err.strip().endswith(
+        "evaluate never writes into a live data directory; give --data-dir an empty or new directory"
+    )
 
 
 # 6 (red team): formulas in headlines ----------------------------------------------------------
@@ -569,13 +751,20 @@ def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path):
 
     from newsclust_assets.resources import write_csv
 
-    evil = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3", "@SUM(A1)", "\tcmd", "plain", "a=b"]
+    evil = ['=HYPERLINK("http://x","y")', "+1+2", "-3", "@SUM(A1)", "\tcmd", "plain", "a=b"]
     frame = pd.DataFrame({"id": [f"i{n}" for n in range(7)], "label": [-1, 0, 1, 2, 3, 4, 5], "headline": evil})
     back = pd.read_csv(write_csv(frame, tmp_path / "labels.csv"), keep_default_na=False)
-    assert back["headline"].tolist() == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1+2", "'-3", "'@SUM(A1)", "'\tcmd",
-                                         "plain", "a=b"]
-    assert back["label"].tolist() == [-1, 0, 1, 2, 3, 4, 5]   # numbers stay numbers
-    assert frame["headline"].tolist() == evil                  # the caller's frame is untouched
+    assert back["headline"].tolist() == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+1+2",
+        "'-3",
+        "'@SUM(A1)",
+        "'\tcmd",
+        "plain",
+        "a=b",
+    ]
+    assert back["label"].tolist() == [-1, 0, 1, 2, 3, 4, 5]  # numbers stay numbers
+    assert frame["headline"].tolist() == evil  # the caller's frame is untouched
 
 
 def test_ui_hint_works_from_any_directory_and_shows_no_secret(monkeypatch, tmp_path):
@@ -605,8 +794,10 @@ def test_full_data_dir_is_one_line_and_a_rerun_stores_once(tmp_path, mounts):
     env = {"NEWSCLUST_SOURCE": str(source)}
     code, line = _one_line(data, "run", env=env)
     assert code == 1
-    assert line == (f"newsclust: no space left on {data}: free space (or point NEWSCLUST_DATA_DIR elsewhere) and "
-                    "re-run; what was stored is kept, and a re-run stores every article once.")
+    assert line == (
+        f"newsclust: no space left on {data}: free space (or point NEWSCLUST_DATA_DIR elsewhere) and "
+        "re-run; what was stored is kept, and a re-run stores every article once."
+    )
     assert _mount("-o", "remount,size=256m", str(data))
     code, _, err = finish(cli(data, "run", env=env))
     assert code == 0, err[-3000:]
@@ -620,7 +811,7 @@ def test_rows_of_days_gone_from_the_source_are_reported_and_pruned(tmp_path, mon
     from newsclust_assets.runs.engine import run
     from newsclust_assets.vectors.milvus_store import QUERY_FIELDS, day_number
 
-    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path))     # what newsclust prune opens
+    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path))  # what newsclust prune opens
     resources = make_resources(tmp_path)
     run(DAY, DAY, windows="last", maps="none", instance=instance, resources=resources, log=print)
     kept = stored_rows(resources["milvus"])
@@ -628,22 +819,29 @@ def test_rows_of_days_gone_from_the_source_are_reported_and_pruned(tmp_path, mon
     with resources["milvus"].client() as client:
         client.load_collection("news")
         rows = client.query("news", filter=f"day == {day_number(DAY)}", output_fields=[*QUERY_FIELDS, "vector"])
-        client.upsert("news", [dict(r, id=f"{day}-{r['id']}"[:64], day=day_number(day)) for r in rows
-                               for day in ("2023-06-01", "2023-06-02")])
+        client.upsert(
+            "news",
+            [
+                dict(r, id=f"{day}-{r['id']}"[:64], day=day_number(day))
+                for r in rows
+                for day in ("2023-06-01", "2023-06-02")
+            ],
+        )
         client.flush("news")
     capsys.readouterr()
     run(DAY, DAY, windows="last", maps="none", instance=instance, resources=resources, log=print)
     gone = f"{2 * len(rows)} articles of 2 days outside the source's 2024-03-01..2024-03-14 (2023-06-01..2023-06-02)"
     assert f"  note: Milvus holds {gone}: newsclust prune --yes deletes them" in capsys.readouterr().out.splitlines()
-    assert len(stored_rows(resources["milvus"])) == len(kept) + 2 * len(rows)    # nothing deleted unasked
+    assert len(stored_rows(resources["milvus"])) == len(kept) + 2 * len(rows)  # nothing deleted unasked
     assert main(["prune"]) == 0
     assert capsys.readouterr().out.strip() == f"newsclust prune: would delete {gone}; re-run with --yes to delete them"
     assert main(["prune", "--yes"]) == 0
     assert capsys.readouterr().out.strip() == f"newsclust prune: deleted {gone}"
     assert stored_rows(resources["milvus"]).equals(kept)
     assert main(["prune"]) == 0
-    assert capsys.readouterr().out.strip() == ("newsclust prune: every stored article is of a day in the source's "
-                                               "2024-03-01..2024-03-14")
+    assert capsys.readouterr().out.strip() == (
+        "newsclust prune: every stored article is of a day in the source's 2024-03-01..2024-03-14"
+    )
 
 
 # 7 (red team): an end date in the future; a spreadsheet's ';' CSV ----------------------------
@@ -654,23 +852,29 @@ def test_an_end_date_in_the_future_is_stated(tmp_path, monkeypatch, instance):
     # NEWSCLUST_END_DATE=2099-12-31 read at load: the partitions stop at the last complete day
     monkeypatch.setattr(partitions, "LAST_DAY", dt.date(2099, 12, 31))
     lines = []
-    run(DAY, DAY, windows="last", maps="none", instance=instance, resources=make_resources(tmp_path),
-        log=lines.append)
-    assert lines[1] == ("  note: the partitions end on 2024-03-14, the last complete day, not on 2099-12-31 "
-                        "(NEWSCLUST_END_DATE or the source's last day is later): NEWSCLUST_END_DATE=today adds each "
-                        "day as it comes")
+    run(DAY, DAY, windows="last", maps="none", instance=instance, resources=make_resources(tmp_path), log=lines.append)
+    assert lines[1] == (
+        "  note: the partitions end on 2024-03-14, the last complete day, not on 2099-12-31 "
+        "(NEWSCLUST_END_DATE or the source's last day is later): NEWSCLUST_END_DATE=today adds each "
+        "day as it comes"
+    )
 
 
 def test_semicolon_csv_with_bom_is_read_and_an_unreadable_one_names_its_columns(tmp_path):
     semi = tmp_path / "export.csv"
-    semi.write_bytes("\ufeffdate;headline;category\n2024-03-01;Storm hits coast;weather\n"
-                     '2024-03-01;"Mayor; resigns";politics\n'.encode())
+    semi.write_bytes(
+        "\ufeffdate;headline;category\n2024-03-01;Storm hits coast;weather\n"
+        '2024-03-01;"Mayor; resigns";politics\n'.encode()
+    )
     articles, report = read_articles(semi)
     assert [a["headline"] for a in articles] == ["Storm hits coast", "Mayor; resigns"]
     assert [a["category"] for a in articles] == ["weather", "politics"] and report.skipped_total == 0
     bad = tmp_path / "bad.csv"
     bad.write_text("when,what\n2024-03-01,Storm\n")
     code, line = _one_line(tmp_path / "data", "run", env={"NEWSCLUST_SOURCE": str(bad)})
-    assert (code, line) == (1, f"newsclust: news source {bad} holds no readable article (1 rows read, 1 skipped: "
-                               "1 missing_text); its columns are when, what: each row needs a date and a headline, "
-                               "title or description")
+    assert (code, line) == (
+        1,
+        f"newsclust: news source {bad} holds no readable article (1 rows read, 1 skipped: "
+        "1 missing_text); its columns are when, what: each row needs a date and a headline, "
+        "title or description",
+    )

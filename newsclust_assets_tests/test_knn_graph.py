@@ -18,7 +18,7 @@ def test_duplicates_are_explicit_zero_edges_and_components_counted():
     g = symmetric_graph(5, [0, 1, 3], [1, 2, 4], [0.1, 0.4, 0.0])
     assert g.nnz == 6
     assert g[3, 4] == 0.0 and g[4, 3] == 0.0
-    assert 4 in g.indices[g.indptr[3]:g.indptr[4]]  # the zero is stored, not dropped
+    assert 4 in g.indices[g.indptr[3] : g.indptr[4]]  # the zero is stored, not dropped
     assert connected_components(g) == 2
 
 

@@ -24,12 +24,17 @@ def test_no_import_circles_and_the_cli_on_top():
     assert [m for m, deps in graph.items() if "newsclust_assets.cli" in deps] == []
     # the run engine is below the definitions: the sensor uses it, it never loads the code location
     engine = {m for m in graph if m.startswith("newsclust_assets.runs")}
-    assert not any(d in {"newsclust_assets.definitions", "newsclust_assets.cli", "newsclust_assets.evaluation.evaluate"}
-                   for m in engine for d in graph[m])
+    assert not any(
+        d in {"newsclust_assets.definitions", "newsclust_assets.cli", "newsclust_assets.evaluation.evaluate"}
+        for m in engine
+        for d in graph[m]
+    )
     # pure stages import no Dagster
     for stage in ("clustering", "stories", "maps", "vectors"):
         for module, path in module_names(PACKAGE / stage).items():
-            assert not any(t == "dagster" or t.startswith("dagster.") for t, _ in imports_of(module, path, set())), module
+            assert not any(t == "dagster" or t.startswith("dagster.") for t, _ in imports_of(module, path, set())), (
+                module
+            )
 
 
 def test_nothing_imports_the_tests_and_no_private_names_cross_folders():
@@ -41,7 +46,11 @@ def test_nothing_imports_the_tests_and_no_private_names_cross_folders():
                 if target.startswith("newsclust_assets_tests"):
                     offenders.append(f"{module} imports {target}")
                 same_folder = target.rsplit(".", 1)[0] == module.rsplit(".", 1)[0] or target == module.rsplit(".", 1)[0]
-                if name.startswith("_") and not name.startswith("__") and target.startswith("newsclust_assets") \
-                        and not same_folder:
+                if (
+                    name.startswith("_")
+                    and not name.startswith("__")
+                    and target.startswith("newsclust_assets")
+                    and not same_folder
+                ):
                     offenders.append(f"{module} imports {target}.{name}")
     assert offenders == []

@@ -15,12 +15,14 @@ def plotly_traces(html: str) -> list[dict]:
 
 
 def test_map_traces_hover_and_escaping(tmp_path):
-    frame = pd.DataFrame({
-        "headline": ["Strike day 1", "Strike day 2", "<script>alert(1)</script>", "Lander"],
-        "date": ["2024-03-01", "2024-03-02", "2024-03-02", "2024-03-03"],
-        "label": [0, 0, -1, 1],
-        "cluster_name": ["0: strike", "0: strike", "noise", "1: lander"],
-    })
+    frame = pd.DataFrame(
+        {
+            "headline": ["Strike day 1", "Strike day 2", "<script>alert(1)</script>", "Lander"],
+            "date": ["2024-03-01", "2024-03-02", "2024-03-02", "2024-03-03"],
+            "label": [0, 0, -1, 1],
+            "cluster_name": ["0: strike", "0: strike", "noise", "1: lander"],
+        }
+    )
     path = write_map(frame, np.arange(8, dtype=float).reshape(4, 2), tmp_path / "m" / "map.html", "t <b>")
     html = path.read_text()
     traces = plotly_traces(html)
@@ -44,8 +46,9 @@ def test_map_traces_hover_and_escaping(tmp_path):
 
 
 def test_map_with_inlined_plotly_is_one_file(tmp_path):
-    frame = pd.DataFrame({"headline": ["a", "b"], "date": ["2024-03-01"] * 2, "label": [0, 0],
-                          "cluster_name": ["0: a", "0: a"]})
+    frame = pd.DataFrame(
+        {"headline": ["a", "b"], "date": ["2024-03-01"] * 2, "label": [0, 0], "cluster_name": ["0: a", "0: a"]}
+    )
     path = write_map(frame, np.zeros((2, 2)), tmp_path / "map.html", "t", inline_js=True)
     assert path.stat().st_size > 1_000_000 and "<script src=" not in path.read_text()
     assert [p.name for p in tmp_path.iterdir()] == ["map.html"]

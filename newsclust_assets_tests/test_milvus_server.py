@@ -35,10 +35,27 @@ def server_resources(tmp, srv, **kwargs):
 
 
 def materialize_all(resources, instance, raise_on_error=True):
-    results = [dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=d, instance=instance,
-                              resources=resources, raise_on_error=raise_on_error) for d in DAYS]
-    results.append(dg.materialize(ALL_ASSETS, selection=AFTER_DAILY, partition_key=DAYS[-1], instance=instance,
-                                  resources=resources, raise_on_error=raise_on_error))
+    results = [
+        dg.materialize(
+            ALL_ASSETS,
+            selection=DAILY,
+            partition_key=d,
+            instance=instance,
+            resources=resources,
+            raise_on_error=raise_on_error,
+        )
+        for d in DAYS
+    ]
+    results.append(
+        dg.materialize(
+            ALL_ASSETS,
+            selection=AFTER_DAILY,
+            partition_key=DAYS[-1],
+            instance=instance,
+            resources=resources,
+            raise_on_error=raise_on_error,
+        )
+    )
     return results
 
 
@@ -57,8 +74,9 @@ def test_graph_on_the_server_survives_a_restart(tmp_path, instance, server):
     assert server.token not in repr(store_meta)  # the token is never metadata
 
     server.stop()
-    down = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance,
-                          resources=resources, raise_on_error=False)
+    down = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance, resources=resources, raise_on_error=False
+    )
     assert not down.success
     message = step_error(down, "embeddings")  # the first step that opens Milvus
     assert f"cannot connect to Milvus at {server.uri}" in message
@@ -88,8 +106,9 @@ def _recall_at_k(resources, graph, k: int) -> float:
     return float(np.mean([len(set(exact[i]) & set(found[i])) / k for i in range(len(rows))]))
 
 
-@pytest.mark.parametrize(("index_type", "params"), [("HNSW", {"M": "16", "efConstruction": "200"}),
-                                                    ("IVF_FLAT", {"nlist": "128"})])
+@pytest.mark.parametrize(
+    ("index_type", "params"), [("HNSW", {"M": "16", "efConstruction": "200"}), ("IVF_FLAT", {"nlist": "128"})]
+)
 def test_approximate_indexes_are_built_by_the_server_and_serve_knn(tmp_path, instance, server, index_type, params):
     resources = server_resources(tmp_path, server, index_type=index_type)
     results = materialize_all(resources, instance)
@@ -110,8 +129,9 @@ def test_approximate_indexes_are_built_by_the_server_and_serve_knn(tmp_path, ins
 
 def test_a_collection_the_server_refuses_is_rolled_back_and_the_next_run_is_clean(tmp_path, instance, server):
     resources = server_resources(tmp_path, server, index_type="NO_SUCH_INDEX")
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance,
-                            resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance, resources=resources, raise_on_error=False
+    )
     assert not result.success
     message = step_error(result, "milvus_collection")
     assert "could not create collection 'news' with a NO_SUCH_INDEX COSINE index: invalid index type" in message
@@ -119,8 +139,9 @@ def test_a_collection_the_server_refuses_is_rolled_back_and_the_next_run_is_clea
     with open_client(server.uri, server.token) as c:
         assert not c.has_collection("news")
     fixed = server_resources(tmp_path, server)
-    assert dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance,
-                          resources=fixed).success
+    assert dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance, resources=fixed
+    ).success
     assert len(stored_rows(fixed["milvus"])) == len(sample_rows(DAYS[0], DAYS[0]))
 
 
@@ -131,8 +152,9 @@ def test_a_collection_left_without_its_vector_index_gets_one(tmp_path, instance,
         c.drop_index("news", "vector")
         assert "vector" not in c.list_indexes("news")
     resources = server_resources(tmp_path, server)
-    assert dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[1], instance=instance,
-                          resources=resources).success
+    assert dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAYS[1], instance=instance, resources=resources
+    ).success
     with open_client(server.uri, server.token) as c:
         assert c.describe_index("news", "vector")["index_type"] == "FLAT"
     assert len(stored_rows(resources["milvus"])) == len(sample_rows(DAYS[1], DAYS[1]))
@@ -142,11 +164,13 @@ def test_existing_collection_with_another_metric_is_refused(tmp_path, instance, 
     with open_client(server.uri, server.token) as c:
         ensure_collection(c, CollectionSpec("news", 384, metric="L2", model="all-MiniLM-L6-v2"))
     resources = server_resources(tmp_path, server)
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance,
-                            resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance, resources=resources, raise_on_error=False
+    )
     assert not result.success
     assert "collection 'news' is indexed with metric L2 but COSINE is configured" in step_error(
-        result, "milvus_collection")
+        result, "milvus_collection"
+    )
     assert len(stored_rows(resources["milvus"])) == 0
 
 
@@ -154,8 +178,7 @@ def test_database_name_selects_a_database(tmp_path, instance, server):
     with open_client(server.uri, server.token) as c:
         c.create_database("newsroom")
     resources = server_resources(tmp_path, server, db_name="newsroom", collection_name="stories")
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[1], instance=instance,
-                            resources=resources)
+    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[1], instance=instance, resources=resources)
     assert result.success
     assert len(stored_rows(resources["milvus"], ("id",))) == 9
     with open_client(server.uri, server.token) as c:  # the default database stays empty
@@ -167,8 +190,9 @@ def test_database_name_selects_a_database(tmp_path, instance, server):
 def test_a_wrong_token_is_one_clear_error(tmp_path, instance, server, monkeypatch):
     monkeypatch.setenv(TOKEN_VAR, "root:not-the-password")
     resources = server_resources(tmp_path, server)
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance,
-                            resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAYS[0], instance=instance, resources=resources, raise_on_error=False
+    )
     assert not result.success
     message = step_error(result, "embeddings")
     assert f"Milvus at {server.uri}" in message

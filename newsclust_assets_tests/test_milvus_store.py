@@ -11,9 +11,17 @@ from newsclust_assets.vectors.exact_knn import exact_neighbours
 
 
 def _articles(ids, day="2024-03-01"):
-    return pd.DataFrame({"id": ids, "date": [day] * len(ids), "headline": [f"h {i}" for i in ids],
-                         "text": [f"t {i}" for i in ids], "category": ["C"] * len(ids),
-                         "link": [""] * len(ids), "authors": [""] * len(ids)})
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "date": [day] * len(ids),
+            "headline": [f"h {i}" for i in ids],
+            "text": [f"t {i}" for i in ids],
+            "category": ["C"] * len(ids),
+            "link": [""] * len(ids),
+            "authors": [""] * len(ids),
+        }
+    )
 
 
 def _unit(n, dim=8, seed=0):

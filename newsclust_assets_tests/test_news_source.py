@@ -23,22 +23,29 @@ def art(headline, day="2024-03-01", link="", desc="desc", **extra):
 
 
 def test_bad_rows_are_counted_not_fatal(tmp_path):
-    path = write_jsonl(tmp_path / "n.jsonl", [
-        art("Good one", link="https://x.org/1", category="POLITICS"),
-        "{not json",
-        "[1, 2, 3]",
-        art("", desc=""),                       # no text at all
-        {"headline": "No date", "short_description": "x"},
-        art("Bad date", day="yesterday"),
-        art("Good one again", link="https://x.org/1"),  # same link, same day -> in-day duplicate
-        art("Second", link="https://x.org/2", day="2024-03-02T08:30:00Z"),
-    ])
+    path = write_jsonl(
+        tmp_path / "n.jsonl",
+        [
+            art("Good one", link="https://x.org/1", category="POLITICS"),
+            "{not json",
+            "[1, 2, 3]",
+            art("", desc=""),  # no text at all
+            {"headline": "No date", "short_description": "x"},
+            art("Bad date", day="yesterday"),
+            art("Good one again", link="https://x.org/1"),  # same link, same day -> in-day duplicate
+            art("Second", link="https://x.org/2", day="2024-03-02T08:30:00Z"),
+        ],
+    )
     day1 = articles_for_day(path, D1)
     assert list(day1.articles["headline"]) == ["Good one"]
     assert day1.articles["category"].tolist() == ["POLITICS"]
     assert day1.skipped_in_day_duplicates == 1
-    assert dict(day1.report.skipped) == {"malformed_json": 1, "not_an_object": 1, "missing_text": 1,
-                                         "missing_or_bad_date": 2}
+    assert dict(day1.report.skipped) == {
+        "malformed_json": 1,
+        "not_an_object": 1,
+        "missing_text": 1,
+        "missing_or_bad_date": 2,
+    }
     assert day1.report.rows_read == 8
     day2 = articles_for_day(path, D2)
     assert list(day2.articles["headline"]) == ["Second"]
@@ -53,10 +60,13 @@ def test_empty_day_is_zero_rows_with_columns(tmp_path):
 
 
 def test_cross_day_duplicate_belongs_to_earliest_day(tmp_path):
-    path = write_jsonl(tmp_path / "n.jsonl", [
-        art("Repeat", day="2024-03-02", link="https://x.org/r"),
-        art("Repeat", day="2024-03-01", link="https://X.org/r/"),  # same link, normalised
-    ])
+    path = write_jsonl(
+        tmp_path / "n.jsonl",
+        [
+            art("Repeat", day="2024-03-02", link="https://x.org/r"),
+            art("Repeat", day="2024-03-01", link="https://X.org/r/"),  # same link, normalised
+        ],
+    )
     assert len(articles_for_day(path, D1).articles) == 1
     later = articles_for_day(path, D2)
     assert len(later.articles) == 0 and later.skipped_cross_day_duplicates == 1
@@ -86,8 +96,10 @@ def test_non_utf8_and_long_text_are_repaired_and_counted(tmp_path):
 
 def test_csv_with_title_and_description(tmp_path):
     path = tmp_path / "n.csv"
-    path.write_text('title,description,date,url\n"A, quoted",first,2024-03-01,https://x.org/a\n'
-                    "B,second,2024-03-01\nC,third,2024-03-01,https://x.org/c,EXTRA\n")
+    path.write_text(
+        'title,description,date,url\n"A, quoted",first,2024-03-01,https://x.org/a\n'
+        "B,second,2024-03-01\nC,third,2024-03-01,https://x.org/c,EXTRA\n"
+    )
     day = articles_for_day(path, D1)
     assert day.articles["headline"].tolist() == ["A, quoted", "B"]
     assert day.articles["link"].tolist() == ["https://x.org/a", ""]

@@ -40,15 +40,22 @@ def key_in_env(monkeypatch):
 
 def endpoint_resources(tmp, server_url, source, **embedder_kwargs):
     resources = make_resources(tmp, source)
-    settings = {"base_url": server_url, "model": "test-embedder", "api_key": dg.EnvVar(KEY_ENV),
-                "batch_size": 5, "backoff_s": 0.01, **embedder_kwargs}
+    settings = {
+        "base_url": server_url,
+        "model": "test-embedder",
+        "api_key": dg.EnvVar(KEY_ENV),
+        "batch_size": 5,
+        "backoff_s": 0.01,
+        **embedder_kwargs,
+    }
     resources["embedder"] = OpenAIEmbeddingResource(**settings)
     return resources
 
 
 def run_day(resources, instance):
-    return dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance,
-                          resources=resources, raise_on_error=False)
+    return dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key=DAY, instance=instance, resources=resources, raise_on_error=False
+    )
 
 
 def no_key_anywhere(instance, result):
@@ -123,6 +130,7 @@ def _store_then_fail(tmp_path, instance, server, breaking, **embedder_kwargs):
 def test_500_storm_exhausts_retries(tmp_path, instance, server, key_in_env):
     def storm(s):
         s.always = ("status", 500)
+
     message, requests, _ = _store_then_fail(tmp_path, instance, server, storm, max_retries=3)
     assert f"embedding endpoint {server.url} kept failing" in message
     assert "gave up after 4 attempts" in message and "HTTP 500" in message
@@ -132,6 +140,7 @@ def test_500_storm_exhausts_retries(tmp_path, instance, server, key_in_env):
 def test_wrong_dimension_response_stops_before_the_write(tmp_path, instance, server, key_in_env):
     def wrong(s):
         s.script = ["ok", "wrong_dim"]
+
     message, _, _ = _store_then_fail(tmp_path, instance, server, wrong)
     assert "returned vectors of mixed dimensions [64, 65] across batches" in message
 
@@ -139,6 +148,7 @@ def test_wrong_dimension_response_stops_before_the_write(tmp_path, instance, ser
 def test_configured_dimension_is_enforced(tmp_path, instance, server, key_in_env):
     def wrong(s):
         s.always = "wrong_dim"
+
     message, _, _ = _store_then_fail(tmp_path, instance, server, wrong, dimensions=64)
     assert server.requests[-1]["body"]["dimensions"] == 64
     assert "returned 65-d vectors but dimensions=64 is configured" in message
@@ -161,6 +171,7 @@ def test_endpoint_dimension_change_is_blocked_by_the_collection_check(tmp_path, 
 def test_wrong_count_response_stops_before_the_write(tmp_path, instance, server, key_in_env):
     def drop(s):
         s.script = ["ok", "drop_one"]
+
     message, _, _ = _store_then_fail(tmp_path, instance, server, drop, max_in_flight=1)  # request 2 = batch 2
     assert f"embedding endpoint {server.url} returned 4 vectors for a batch of 5 texts" in message
 
@@ -185,8 +196,7 @@ def test_closed_port_fails_fast_naming_the_url(tmp_path, instance, server, key_i
 
 def test_timeouts_are_retried_then_reported(server):
     server.always = ("sleep", 1.0)
-    embedder = OpenAICompatibleEmbedder(server.url, "test-embedder", KEY, timeout_s=0.2, max_retries=1,
-                                        backoff_s=0.01)
+    embedder = OpenAICompatibleEmbedder(server.url, "test-embedder", KEY, timeout_s=0.2, max_retries=1, backoff_s=0.01)
     with pytest.raises(EmbeddingError, match=r"gave up after 2 attempts .* no answer within 0.2 s"):
         embedder.embed(["a slow story"])
     assert len(server.requests) == 2
@@ -219,8 +229,7 @@ def test_empty_texts_never_reach_the_server_and_long_ones_are_cut(server):
 
 def test_same_model_through_the_endpoint_matches_the_local_model():
     local = LocalSentenceTransformer()
-    srv = EmbeddingServer(dim=384, model="all-MiniLM-L6-v2",
-                          embed_fn=lambda texts, dim: local.embed(texts).vectors)
+    srv = EmbeddingServer(dim=384, model="all-MiniLM-L6-v2", embed_fn=lambda texts, dim: local.embed(texts).vectors)
     try:
         texts = [r["headline"] for r in sample_rows(DAY, DAY)]
         remote = OpenAICompatibleEmbedder(srv.url, "all-MiniLM-L6-v2", batch_size=8).embed(texts)
@@ -233,8 +242,9 @@ def test_same_model_through_the_endpoint_matches_the_local_model():
 def test_empty_day_through_the_endpoint_stores_nothing(tmp_path, instance, server, key_in_env):
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAY, DAY))
     resources = endpoint_resources(tmp_path, server.url, source)
-    result = dg.materialize(ALL_ASSETS, selection=DAILY, partition_key="2024-03-05", instance=instance,
-                            resources=resources)  # no article that day in this source
+    result = dg.materialize(
+        ALL_ASSETS, selection=DAILY, partition_key="2024-03-05", instance=instance, resources=resources
+    )  # no article that day in this source
     assert result.success
     assert result.output_for_node("embeddings").vectors.shape == (0, 64)
     assert [r["input"] for r in server.requests] == [["dimension probe"]]  # only to learn the dimension

@@ -26,8 +26,14 @@ def postgres():
 def newsclust(tmp, env, *args):
     full_env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CI")}
     full_env.update({"NEWSCLUST_DATA_DIR": str(tmp), "PYTHONWARNINGS": "ignore", **env})
-    return subprocess.run([sys.executable, "-m", "newsclust_assets.cli", *args], cwd=REPO, env=full_env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "newsclust_assets.cli", *args],
+        cwd=REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_newsclust_run_keeps_its_history_in_postgres(tmp_path, postgres, monkeypatch):
@@ -50,7 +56,11 @@ def test_newsclust_run_keeps_its_history_in_postgres(tmp_path, postgres, monkeyp
         runs = instance.get_runs()
         assert runs and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
         assert instance.get_materialized_partitions(dg.AssetKey("milvus_collection")) == {
-            "2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"}
+            "2024-03-01",
+            "2024-03-02",
+            "2024-03-03",
+            "2024-03-04",
+        }
         first_runs = len(runs)
 
     again = newsclust(tmp_path, env, "run", "--windows", "last", "--maps", "none")  # planning reads Postgres

@@ -39,20 +39,27 @@ def _assert_same_rows(a: pd.DataFrame, b: pd.DataFrame):
 
 def _day_meta(instance, asset, key) -> dict:
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1).records
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1
+    ).records
     return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
 
 
 def test_range_run_stores_exactly_what_per_day_runs_store(tmp_path):
     rows = sample_rows(DAYS[0], DAYS[-1])
-    rows.append({**next(r for r in rows if r["date"] == DAYS[0]), "date": DAYS[2]})  # the same article again two days later: stored once, on its first day
+    rows.append(
+        {**next(r for r in rows if r["date"] == DAYS[0]), "date": DAYS[2]}
+    )  # the same article again two days later: stored once, on its first day
     source = write_jsonl(tmp_path / "news.jsonl", rows)
     per_day = make_resources(tmp_path / "per_day", source)
     ranged = make_resources(tmp_path / "ranged", source)
     with _instance(tmp_path / "h1") as i1, _instance(tmp_path / "h2") as i2:
         for key in DAYS:
-            assert dg.materialize(ALL_ASSETS, selection=DAILY, partition_key=key, instance=i1, resources=per_day).success
-        result = dg.materialize(ALL_ASSETS, selection=DAILY, instance=i2, resources=ranged, tags=_range(DAYS[0], DAYS[-1]))
+            assert dg.materialize(
+                ALL_ASSETS, selection=DAILY, partition_key=key, instance=i1, resources=per_day
+            ).success
+        result = dg.materialize(
+            ALL_ASSETS, selection=DAILY, instance=i2, resources=ranged, tags=_range(DAYS[0], DAYS[-1])
+        )
         assert result.success
         assert len(i2.get_runs()) == 1  # one run for six days
         a, b = _rows(per_day), _rows(ranged)
@@ -72,7 +79,9 @@ def test_range_run_stores_exactly_what_per_day_runs_store(tmp_path):
         assert all(c.passed for c in checks)
 
         # re-running the range adds nothing
-        again = dg.materialize(ALL_ASSETS, selection=DAILY, instance=i2, resources=ranged, tags=_range(DAYS[0], DAYS[-1]))
+        again = dg.materialize(
+            ALL_ASSETS, selection=DAILY, instance=i2, resources=ranged, tags=_range(DAYS[0], DAYS[-1])
+        )
         assert all(_day_meta(i2, "milvus_collection", k)["rows_new"] == 0 for k in DAYS)
         assert again.success and len(_rows(ranged)) == len(b)
 
@@ -96,13 +105,22 @@ def test_windowed_range_run_gives_each_day_its_window(tmp_path):
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[-1]))
     resources = make_resources(tmp_path, source)
     with _instance(tmp_path / "home") as instance:
-        dg.materialize(ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=_range(DAYS[0], DAYS[-1]))
-        ranged = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels"], instance=instance,
-                                resources=resources, tags=_range(DAYS[2], DAYS[-1]))
+        dg.materialize(
+            ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=_range(DAYS[0], DAYS[-1])
+        )
+        ranged = dg.materialize(
+            ALL_ASSETS,
+            selection=["knn_distances", "cluster_labels"],
+            instance=instance,
+            resources=resources,
+            tags=_range(DAYS[2], DAYS[-1]),
+        )
         assert ranged.success
         mats = ranged.asset_materializations_for_node("cluster_labels")
         assert sorted(m.partition for m in mats) == DAYS[2:]
-        expected_sizes = pd.Series([r["date"] for r in sample_rows(DAYS[0], DAYS[-1])]).value_counts().sort_index().cumsum()
+        expected_sizes = (
+            pd.Series([r["date"] for r in sample_rows(DAYS[0], DAYS[-1])]).value_counts().sort_index().cumsum()
+        )
         for m in mats:
             meta = {k: v.value for k, v in m.metadata.items()}
             assert meta["window"].endswith(f"..{m.partition}")
@@ -111,18 +129,26 @@ def test_windowed_range_run_gives_each_day_its_window(tmp_path):
             assert len(labels) == meta["dagster/row_count"]
         # a one-day run of the last window gives the same labels as the range run did
         csv = pd.read_csv(tmp_path / "labels" / f"labels_{DAYS[-1]}.csv")
-        single = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels"], partition_key=DAYS[-1],
-                                instance=instance, resources=resources)
+        single = dg.materialize(
+            ALL_ASSETS,
+            selection=["knn_distances", "cluster_labels"],
+            partition_key=DAYS[-1],
+            instance=instance,
+            resources=resources,
+        )
         pd.testing.assert_frame_equal(csv, pd.read_csv(tmp_path / "labels" / f"labels_{DAYS[-1]}.csv"))
         assert single.success
         checks = ranged.get_asset_check_evaluations()
-        assert {c.check_name: c.passed for c in checks} == {"every_article_labelled": True,
-                                                            "noise_share_below_bound": True}
+        assert {c.check_name: c.passed for c in checks} == {
+            "every_article_labelled": True,
+            "noise_share_below_bound": True,
+        }
         assert checks[0].metadata["windows_checked"].value == 4
 
         # stories over the range in one run carry the same ids as one run per day, in order
-        story_range = dg.materialize(ALL_ASSETS, selection=["stories"], instance=instance, resources=resources,
-                                     tags=_range(DAYS[2], DAYS[-1]))
+        story_range = dg.materialize(
+            ALL_ASSETS, selection=["stories"], instance=instance, resources=resources, tags=_range(DAYS[2], DAYS[-1])
+        )
         assert story_range.success
         store = tmp_path / "stories"
         ranged_csv = {d: pd.read_csv(store / f"story_articles_{d}.csv") for d in DAYS[2:]}
@@ -130,8 +156,9 @@ def test_windowed_range_run_gives_each_day_its_window(tmp_path):
         assert first_meta["previous_day"].startswith("none") and first_meta["born"] == first_meta["active"] > 0
         assert _day_meta(instance, "stories", DAYS[3])["previous_day"] == DAYS[2]
         for d in DAYS[2:]:
-            assert dg.materialize(ALL_ASSETS, selection=["stories"], partition_key=d, instance=instance,
-                                  resources=resources).success
+            assert dg.materialize(
+                ALL_ASSETS, selection=["stories"], partition_key=d, instance=instance, resources=resources
+            ).success
             pd.testing.assert_frame_equal(ranged_csv[d], pd.read_csv(store / f"story_articles_{d}.csv"))
         # ids persist: an article keeps its first story id from day to day
         last = ranged_csv[DAYS[-1]].set_index("id")["first_story"]
@@ -159,7 +186,11 @@ def test_newsclust_run_resumes_and_redoes_only_what_changed(tmp_path):
         again = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append)
         assert (again["days_stored"], again["windows_clustered"], again["story_days"]) == (0, 0, 0)
         assert len(instance.get_runs()) == runs  # nothing to do: no run at all
-        assert (again["articles"], again["clusters"], again["map"]) == (first["articles"], first["clusters"], first["map"])
+        assert (again["articles"], again["clusters"], again["map"]) == (
+            first["articles"],
+            first["clusters"],
+            first["map"],
+        )
 
         edited = next(r for r in rows if r["date"] == DAYS[3])
         write_jsonl(source, [{**r, "headline": "Edited: " + r["headline"]} if r is edited else r for r in rows])
@@ -167,14 +198,23 @@ def test_newsclust_run_resumes_and_redoes_only_what_changed(tmp_path):
         # day 4 is stored again, the windows that hold it (days 4..6) are clustered again, and
         # their stories are redone in order
         assert (changed["days_stored"], changed["windows_clustered"], changed["story_days"]) == (1, 3, 3)
-        assert (stored_rows(resources["milvus"], ("id", "headline"))["headline"] == "Edited: " + edited["headline"]).sum() == 1
+        assert (
+            stored_rows(resources["milvus"], ("id", "headline"))["headline"] == "Edited: " + edited["headline"]
+        ).sum() == 1
 
-        other = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append,
-                    asset_config={"cluster_labels": {"similarity_threshold": 0.4}})
+        other = run(
+            DAYS[0],
+            DAYS[-1],
+            instance=instance,
+            resources=resources,
+            log=lines.append,
+            asset_config={"cluster_labels": {"similarity_threshold": 0.4}},
+        )
         assert (other["days_stored"], other["windows_clustered"]) == (0, 6)  # new settings: every window
 
-        forced = run(DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append, force=True,
-                     maps="all")
+        forced = run(
+            DAYS[0], DAYS[-1], instance=instance, resources=resources, log=lines.append, force=True, maps="all"
+        )
         assert (forced["days_stored"], forced["windows_clustered"]) == (6, 6)
         assert len(list((tmp_path / "maps").glob("*.html"))) == 6
         assert len(stored_rows(resources["milvus"])) == len(rows)

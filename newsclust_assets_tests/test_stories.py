@@ -15,8 +15,15 @@ from newsclust_assets.stories.tracking import TrackSettings, advance
 
 
 def _frame(ids, labels, names=None):
-    return pd.DataFrame({"id": ids, "label": labels, "cluster_name": names or [f"{lab}: story {lab}" for lab in labels],
-                         "date": "2024-05-01", "headline": [f"headline {i}" for i in ids]})
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "label": labels,
+            "cluster_name": names or [f"{lab}: story {lab}" for lab in labels],
+            "date": "2024-05-01",
+            "headline": [f"headline {i}" for i in ids],
+        }
+    )
 
 
 def _unit(rows):
@@ -43,7 +50,11 @@ def test_scripted_stream_finds_every_transition_on_its_day():
     assert (b_row["status"], b_row["merged_into"]) == ("merged", a_id)
     day7 = reports[6][1].stories.set_index("story")
     c_id = next(s for s, letter in letter_of.items() if letter == "C")
-    assert (day7.loc[c_id, "event"], day7.loc[c_id, "born"], day7.loc[c_id, "status"]) == ("returned", "2024-05-01", "active")
+    assert (day7.loc[c_id, "event"], day7.loc[c_id, "born"], day7.loc[c_id, "status"]) == (
+        "returned",
+        "2024-05-01",
+        "active",
+    )
     a2 = next(s for s, letter in letter_of.items() if letter == "A2")
     assert reports[3][1].stories.set_index("story").loc[a2, "parents"] == a_id
     # merges and splits are not counted as unstable ids
@@ -63,8 +74,12 @@ def test_tracking_is_deterministic_and_days_must_go_forward():
 
 
 def test_first_day_all_born_and_noise_gets_no_story():
-    state, report = advance(None, "2024-05-01", _frame(["a", "b", "c", "d"], [0, 0, -1, 1]),
-                            _unit([[1, 0, 0], [1, .1, 0], [0, 0, 1], [0, 1, 0]]))
+    state, report = advance(
+        None,
+        "2024-05-01",
+        _frame(["a", "b", "c", "d"], [0, 0, -1, 1]),
+        _unit([[1, 0, 0], [1, 0.1, 0], [0, 0, 1], [0, 1, 0]]),
+    )
     assert report.counts["born"] == 2 and report.counts["active"] == 2
     assert set(report.articles["id"]) == {"a", "b", "d"}  # c is noise
     assert state.current == {"a": "20240501-1", "b": "20240501-1", "d": "20240501-2"}  # the larger cluster first
@@ -82,7 +97,7 @@ def test_name_is_kept_until_a_third_of_the_story_is_new():
 
 
 def test_changed_ids_count_articles_moved_outside_merges_and_splits():
-    vec = _unit([[1, 0], [1, .05], [.8, .6], [0, 1], [.05, 1], [.1, 1]])
+    vec = _unit([[1, 0], [1, 0.05], [0.8, 0.6], [0, 1], [0.05, 1], [0.1, 1]])
     ids = list("abcdef")
     state, _ = advance(None, "2024-05-01", _frame(ids, [0, 0, 0, 1, 1, 1]), vec)
     # c (between the two subjects) moves to the other story, whose articles stay together;
@@ -99,12 +114,19 @@ def test_one_subject_in_two_window_clusters_is_one_story():
     from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
     from newsclust_assets.vectors.knn_graph import symmetric_graph
 
-    vec = _unit([[1, 0, 0], [1, .1, 0], [1, 1.3, 0], [1, 1.4, 0], [0, 0, 1], [0, .1, 1]])  # a-d: cos 0.63
+    vec = _unit([[1, 0, 0], [1, 0.1, 0], [1, 1.3, 0], [1, 1.4, 0], [0, 0, 1], [0, 0.1, 1]])  # a-d: cos 0.63
     ids = list("abcdef")
     dates = ["2024-05-01", "2024-05-01", "2024-05-20", "2024-05-20", "2024-05-20", "2024-05-20"]
     rows, cols = np.nonzero(~np.eye(6, dtype=bool))
-    graph = WindowGraph(pd.DataFrame({"id": ids, "headline": ids, "text": ids, "date": dates, "category": "x"}),
-                        vec, symmetric_graph(6, rows, cols, np.full(rows.size, 0.5)), 5, "COSINE", "", "")
+    graph = WindowGraph(
+        pd.DataFrame({"id": ids, "headline": ids, "text": ids, "date": dates, "category": "x"}),
+        vec,
+        symmetric_graph(6, rows, cols, np.full(rows.size, 0.5)),
+        5,
+        "COSINE",
+        "",
+        "",
+    )
     # time_scale 1: a gap of one article costs the full 0.4 here, as a day of a dense stream does
     timed = label_window(graph, ClusterSettings(time_scale=1.0)).frame["label"].tolist()
     assert len(set(timed[:4])) == 2 and timed[4] == timed[5] != timed[0]
@@ -120,15 +142,19 @@ def test_one_subject_in_two_window_clusters_is_one_story():
 
 def test_windows_that_share_no_days_continue_by_content():
     """Daily windows (W = 1): no shared articles, so a story continues by mean cosine."""
-    state, _ = advance(None, "2024-05-01", _frame(["a", "b", "x", "y"], [0, 0, 1, 1]),
-                       _unit([[1, 0, 0], [1, .1, 0], [0, 1, 0], [0, 1, .1]]))
-    state, report = advance(state, "2024-05-02", _frame(["c", "d", "z"], [0, 0, -1]),
-                            _unit([[1, .05, 0], [1, 0, .05], [0, 0, 1]]))
-    assert [(e["event"], e["story"]) for e in report.events] == [("continued", "20240501-1"),
-                                                                ("ended", "20240501-2")]
+    state, _ = advance(
+        None,
+        "2024-05-01",
+        _frame(["a", "b", "x", "y"], [0, 0, 1, 1]),
+        _unit([[1, 0, 0], [1, 0.1, 0], [0, 1, 0], [0, 1, 0.1]]),
+    )
+    state, report = advance(
+        state, "2024-05-02", _frame(["c", "d", "z"], [0, 0, -1]), _unit([[1, 0.05, 0], [1, 0, 0.05], [0, 0, 1]])
+    )
+    assert [(e["event"], e["story"]) for e in report.events] == [("continued", "20240501-1"), ("ended", "20240501-2")]
     strict = TrackSettings(similarity_threshold=0.999)
-    state2, _ = advance(None, "2024-05-01", _frame(["a", "b"], [0, 0]), _unit([[1, 0], [1, .1]]), strict)
-    _, report = advance(state2, "2024-05-02", _frame(["c", "d"], [0, 0]), _unit([[1, .3], [1, .2]]), strict)
+    state2, _ = advance(None, "2024-05-01", _frame(["a", "b"], [0, 0]), _unit([[1, 0], [1, 0.1]]), strict)
+    _, report = advance(state2, "2024-05-02", _frame(["c", "d"], [0, 0]), _unit([[1, 0.3], [1, 0.2]]), strict)
     assert report.counts["born"] == 1 and report.counts["continued"] == 0
 
 
@@ -147,12 +173,28 @@ def test_stream_scores_exact_on_hand_made_ids():
 
 
 def test_timeline_page_has_top_stories_escaped_and_colours_stable(tmp_path):
-    days = pd.DataFrame([
-        {"day": "2024-05-01", "story": "s1", "name": "<b>Big</b> story", "articles": 5, "event": "born", "other": ""},
-        {"day": "2024-05-02", "story": "s1", "name": "<b>Big</b> story", "articles": 9, "event": "continued", "other": ""},
-        {"day": "2024-05-02", "story": "s2", "name": "Small", "articles": 2, "event": "split", "other": "s1"},
-        {"day": "2024-05-02", "story": "s3", "name": "Tiny", "articles": 1, "event": "born", "other": ""},
-    ])
+    days = pd.DataFrame(
+        [
+            {
+                "day": "2024-05-01",
+                "story": "s1",
+                "name": "<b>Big</b> story",
+                "articles": 5,
+                "event": "born",
+                "other": "",
+            },
+            {
+                "day": "2024-05-02",
+                "story": "s1",
+                "name": "<b>Big</b> story",
+                "articles": 9,
+                "event": "continued",
+                "other": "",
+            },
+            {"day": "2024-05-02", "story": "s2", "name": "Small", "articles": 2, "event": "split", "other": "s1"},
+            {"day": "2024-05-02", "story": "s3", "name": "Tiny", "articles": 1, "event": "born", "other": ""},
+        ]
+    )
     path = write_timeline(days, tmp_path / "t" / "timeline.html", top=2)
     html = path.read_text()
     traces = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, re.S).group(1))

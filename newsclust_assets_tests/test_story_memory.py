@@ -34,7 +34,7 @@ def _around(axis: np.ndarray, n: int, seed: int, spread: float = 0.15) -> np.nda
 
 def _tilted(cos: float) -> np.ndarray:
     """A unit axis at cosine ``cos`` to axis 0."""
-    return cos * _axis(0) + np.sqrt(1 - cos ** 2) * _axis(1)
+    return cos * _axis(0) + np.sqrt(1 - cos**2) * _axis(1)
 
 
 def _window(day: str, groups: list[tuple[list[str], np.ndarray, str]], noise: int = 0, seed: int = 0):
@@ -45,8 +45,10 @@ def _window(day: str, groups: list[tuple[list[str], np.ndarray, str]], noise: in
         rows += [{"id": a, "label": label, "cluster_name": f"{label}: g", "date": date, "headline": a} for a in ids]
         vecs.append(v)
     if noise:
-        rows += [{"id": f"bg-{day}-{i}", "label": -1, "cluster_name": "noise", "date": day, "headline": "bg"}
-                 for i in range(noise)]
+        rows += [
+            {"id": f"bg-{day}-{i}", "label": -1, "cluster_name": "noise", "date": day, "headline": "bg"}
+            for i in range(noise)
+        ]
         vecs.append(_around(_axis(5), noise, seed + 99, spread=2.0))
     return pd.DataFrame(rows), np.vstack(vecs)
 
@@ -57,8 +59,10 @@ def _first(report) -> dict:
 
 def test_news_positions_count_a_dense_day_as_at_most_the_cap():
     assert news_positions({"2024-01-01": 10, "2024-01-02": 4}) == {"2024-01-01": 5.0, "2024-01-02": 12.0}
-    assert news_positions({"2024-01-01": 4000, "2024-01-02": 3000}, day_cap=60) == {"2024-01-01": 30.0,
-                                                                                   "2024-01-02": 90.0}
+    assert news_positions({"2024-01-01": 4000, "2024-01-02": 3000}, day_cap=60) == {
+        "2024-01-01": 30.0,
+        "2024-01-02": 90.0,
+    }
 
 
 def test_new_articles_that_do_not_match_the_story_are_not_given_its_id():
@@ -87,14 +91,16 @@ def test_the_tracker_keeps_the_clusterings_time_rule(days_apart, continues):
     the same story (loss 0.08); nine days later it is another (loss 0.4, as in one window)."""
     a = [f"a{i}" for i in range(6)]
     b = [f"b{i}" for i in range(6)]
-    state, day1 = advance(None, "2024-05-01", *_window("2024-05-01", [(a, _around(_axis(0), 6, 1), "2024-05-01")],
-                                                       noise=1000))
+    state, day1 = advance(
+        None, "2024-05-01", *_window("2024-05-01", [(a, _around(_axis(0), 6, 1), "2024-05-01")], noise=1000)
+    )
     later = (dt.date(2024, 5, 1) + dt.timedelta(days=days_apart)).isoformat()
-    for d in range(2, days_apart):   # the days between: other news only
+    for d in range(2, days_apart):  # the days between: other news only
         day = (dt.date(2024, 5, 1) + dt.timedelta(days=d - 1)).isoformat()
         state, _ = advance(state, day, *_window(day, [], noise=1000, seed=d))
-    _, report = advance(state, later, *_window(later, [(b, _around(_tilted(0.6), 6, 2, spread=0.05), later)],
-                                               noise=1000))
+    _, report = advance(
+        state, later, *_window(later, [(b, _around(_tilted(0.6), 6, 2, spread=0.05), later)], noise=1000)
+    )
     assert (_first(report)["b0"] == _first(day1)["a0"]) is continues
 
 
@@ -107,7 +113,7 @@ def test_a_story_returns_after_any_gap_from_the_archive():
     for archive, returns in ((MemoryArchive(), True), (None, False)):
         state, day1 = advance(None, "2024-01-01", *_window("2024-01-01", [(a, va, "2024-01-01")]), archive=archive)
         state, _ = advance(state, "2024-02-15", *_window("2024-02-15", [], noise=3), archive=archive)
-        assert _first(day1)["a0"] not in state.stories   # gone from the state
+        assert _first(day1)["a0"] not in state.stories  # gone from the state
         state, back = advance(state, "2024-03-31", *_window("2024-03-31", [(b, vb, "2024-03-31")]), archive=archive)
         assert (_first(back)["b0"] == _first(day1)["a0"]) is returns
         if returns:
@@ -119,10 +125,14 @@ STORY_DAYS = ["2024-03-01", "2024-03-02"]
 
 def _materialize_stories(resources, instance):
     for day in STORY_DAYS:
-        for selection in (["raw_news", "embeddings", "milvus_collection"], ["knn_distances", "cluster_labels"],
-                          ["stories"]):
-            assert dg.materialize(ALL_ASSETS, selection=selection, partition_key=day, instance=instance,
-                                  resources=resources).success
+        for selection in (
+            ["raw_news", "embeddings", "milvus_collection"],
+            ["knn_distances", "cluster_labels"],
+            ["stories"],
+        ):
+            assert dg.materialize(
+                ALL_ASSETS, selection=selection, partition_key=day, instance=instance, resources=resources
+            ).success
 
 
 def _check_store(resources, instance):
@@ -133,7 +143,7 @@ def _check_store(resources, instance):
     with open_client(milvus.uri, milvus.token, milvus.db_name) as client:
         client.load_collection(name)
         latest = story_memory.latest_before(client, name, "2024-03-03")
-        assert set(articles["story"]) <= set(latest)          # every story of the last day is stored
+        assert set(articles["story"]) <= set(latest)  # every story of the last day is stored
         # a story's own article finds it first
         sid = articles["story"].value_counts().index[0]
         headline = articles.loc[articles["story"] == sid, "headline"].iloc[0]
@@ -142,8 +152,9 @@ def _check_store(resources, instance):
         assert hits[0]["story"] == sid and hits[0]["members"] == latest[sid].history_n
         # re-running the last day replaces its rows: one row per story and day, never more
         before = client.query(name, filter="day >= 0", output_fields=["id"], limit=16384)
-    again = dg.materialize(ALL_ASSETS, selection=["stories"], partition_key=STORY_DAYS[-1], instance=instance,
-                           resources=resources)
+    again = dg.materialize(
+        ALL_ASSETS, selection=["stories"], partition_key=STORY_DAYS[-1], instance=instance, resources=resources
+    )
     assert again.success
     with open_client(milvus.uri, milvus.token, milvus.db_name) as client:
         client.load_collection(name)
@@ -158,7 +169,7 @@ def test_story_store_on_milvus_lite_and_story_search(tmp_path, instance, monkeyp
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows(STORY_DAYS[0], STORY_DAYS[-1]))
     resources = make_resources(tmp_path, source)
     sid, headline = _check_store(resources, instance)
-    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path))   # where make_resources put Milvus Lite
+    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path))  # where make_resources put Milvus Lite
     monkeypatch.setenv("NEWSCLUST_SOURCE", str(source))
     capsys.readouterr()
     assert main(["story-search", headline, "--top", "2"]) == 0

@@ -32,15 +32,25 @@ def _namer(chat, tmp_path, **kw):
 def test_clean_name_accepts_only_short_plain_names():
     assert clean_name('"Harbor City transit strike."') == "Harbor City transit strike"
     assert clean_name("Name: Mars lander touches down safely") == "Mars lander touches down safely"
-    for bad in (None, "", "Strike", "one two three", "a " * 9, "two\nlines of text here", "<b>Bold</b> name of story",
-                "[link](http://x) in the name"):
+    for bad in (
+        None,
+        "",
+        "Strike",
+        "one two three",
+        "a " * 9,
+        "two\nlines of text here",
+        "<b>Bold</b> name of story",
+        "[link](http://x) in the name",
+    ):
         assert clean_name(bad) is None, bad
 
 
 def test_names_come_from_the_endpoint_and_are_cached_per_membership(chat, tmp_path):
     namer = _namer(chat, tmp_path)
     assert namer.name(["a", "b"], HEADS, ["transit", "strike"], "offline") == "Harbor City transit workers walk out"
-    assert namer.name(["b", "a"], HEADS, ["transit"], "offline") == "Harbor City transit workers walk out"  # same members
+    assert (
+        namer.name(["b", "a"], HEADS, ["transit"], "offline") == "Harbor City transit workers walk out"
+    )  # same members
     assert len(chat.requests) == 1 and chat.requests[0]["auth"] == f"Bearer {KEY}"
     prompt = chat.requests[0]["body"]["messages"][-1]["content"]
     assert HEADS[1] in prompt and "transit, strike" in prompt
@@ -51,14 +61,17 @@ def test_names_come_from_the_endpoint_and_are_cached_per_membership(chat, tmp_pa
     assert KEY not in json.dumps(again.report()) + (tmp_path / "llm_names.json").read_text()
 
 
-@pytest.mark.parametrize("script, reason", [
-    ([("status", 500)], "HTTP 500"),
-    ([("status", 429)], "HTTP 429"),
-    ([("sleep", 1.0)], "timeout"),
-    ([("answer", "<script>alert(1)</script> named story here")], "unusable answer"),
-    ([("answer", "Strike")], "unusable answer"),
-    ([("answer", "")], "unusable answer"),
-])
+@pytest.mark.parametrize(
+    "script, reason",
+    [
+        ([("status", 500)], "HTTP 500"),
+        ([("status", 429)], "HTTP 429"),
+        ([("sleep", 1.0)], "timeout"),
+        ([("answer", "<script>alert(1)</script> named story here")], "unusable answer"),
+        ([("answer", "Strike")], "unusable answer"),
+        ([("answer", "")], "unusable answer"),
+    ],
+)
 def test_every_failure_falls_back_to_the_offline_name(chat, tmp_path, script, reason):
     chat.script = list(script)
     namer = _namer(chat, tmp_path, timeout_s=0.3)
@@ -85,8 +98,13 @@ def test_stories_asset_names_with_the_endpoint_and_falls_back_when_it_fails(chat
     with dg.instance_for_test() as instance:
         tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]}
         assert dg.materialize(ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=tags).success
-        good = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels", "stories"],
-                              partition_key=days[1], instance=instance, resources=resources)
+        good = dg.materialize(
+            ALL_ASSETS,
+            selection=["knn_distances", "cluster_labels", "stories"],
+            partition_key=days[1],
+            instance=instance,
+            resources=resources,
+        )
         meta = md(good, "stories")
         assert meta["names"] == "LLM (test-chat)" and meta["llm_named_today"] == meta["born"] > 0
         articles = pd.read_csv(meta["articles_csv"])
@@ -95,8 +113,13 @@ def test_stories_asset_names_with_the_endpoint_and_falls_back_when_it_fails(chat
 
         chat.always = ("status", 503)
         (tmp_path / "stories" / "llm_names.json").unlink()  # nothing cached: every name is asked again
-        failing = dg.materialize(ALL_ASSETS, selection=["knn_distances", "cluster_labels", "stories"],
-                                 partition_key=days[1], instance=instance, resources=resources)
+        failing = dg.materialize(
+            ALL_ASSETS,
+            selection=["knn_distances", "cluster_labels", "stories"],
+            partition_key=days[1],
+            instance=instance,
+            resources=resources,
+        )
         assert failing.success
         meta = md(failing, "stories")
         assert meta["llm_fallbacks_today"] == meta["born"]

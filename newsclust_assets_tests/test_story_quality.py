@@ -105,8 +105,13 @@ def test_average_linkage_keeps_duplicates_and_respects_the_graph():
 
 def test_news_time_counts_the_articles_published_before():
     # two on day 1 share the middle of their day; day 2's three come after both
-    assert news_time(["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02", "2024-01-02"]).tolist() == \
-        [1.0, 3.5, 1.0, 3.5, 3.5]
+    assert news_time(["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02", "2024-01-02"]).tolist() == [
+        1.0,
+        3.5,
+        1.0,
+        3.5,
+        3.5,
+    ]
     assert news_time([]).size == 0
     assert news_time(["2024-01-05"]).tolist() == [0.5]
 
@@ -122,15 +127,16 @@ def test_time_keeps_one_subject_on_far_apart_days_in_two_stories():
     timed = average_linkage(x, graph, 0.3, positions=positions, time_weight=0.4, time_scale=300)
     assert sorted(np.bincount(timed.labels).tolist()) == [2, 2] and timed.labels[0] != timed.labels[2]
     # a short gap (20 articles) costs 0.4 * 20 / 300 = 0.027: the subject stays one story
-    near = average_linkage(x, graph, 0.3, positions=np.array([10.0, 10.0, 30.0, 30.0]), time_weight=0.4,
-                           time_scale=300)
+    near = average_linkage(x, graph, 0.3, positions=np.array([10.0, 10.0, 30.0, 30.0]), time_weight=0.4, time_scale=300)
     assert near.labels.tolist() == [0, 0, 0, 0]
     # exactly the loss the docs state: the cross-pair mean of the two pairs minus the full 0.4
     mean_cross = float(cos[:2, 2:].mean())
-    just_below = average_linkage(x, graph, mean_cross - 0.4 + 1e-6, positions=positions, time_weight=0.4,
-                                 time_scale=300)
-    just_above = average_linkage(x, graph, mean_cross - 0.4 - 1e-6, positions=positions, time_weight=0.4,
-                                 time_scale=300)
+    just_below = average_linkage(
+        x, graph, mean_cross - 0.4 + 1e-6, positions=positions, time_weight=0.4, time_scale=300
+    )
+    just_above = average_linkage(
+        x, graph, mean_cross - 0.4 - 1e-6, positions=positions, time_weight=0.4, time_scale=300
+    )
     assert len(set(just_below.labels.tolist())) == 2 and len(set(just_above.labels.tolist())) == 1
     with pytest.raises(ValueError, match="needs one news-time position per vector"):
         average_linkage(x, graph, 0.3, time_weight=0.4)
@@ -142,12 +148,24 @@ def test_word_veto_keeps_apart_big_groups_that_share_no_word():
     rng = np.random.default_rng(5)
     # two subjects 0.5 apart in embedding (they would merge at 0.3), 6 articles each
     base = _unit([[1, 0.0, 0], [1, 1.7, 0]])
-    x = _unit(np.vstack([np.repeat(base[i:i + 1], 6, 0) + rng.normal(scale=0.02, size=(6, 3)) for i in (0, 1)]))
+    x = _unit(np.vstack([np.repeat(base[i : i + 1], 6, 0) + rng.normal(scale=0.02, size=(6, 3)) for i in (0, 1)]))
     graph = _complete_graph(12)
-    lohan = ["Lohan reality show premiere", "Lohan show ratings", "Lohan opens up on show",
-             "Lohan series debut", "Lohan reality series", "Lohan tells all on show"]
-    dunham = ["Dunham hosts SNL", "Dunham naked sketch SNL", "Dunham SNL monologue",
-              "Dunham Girls creator hosts", "Dunham SNL review", "Dunham live from New York"]
+    lohan = [
+        "Lohan reality show premiere",
+        "Lohan show ratings",
+        "Lohan opens up on show",
+        "Lohan series debut",
+        "Lohan reality series",
+        "Lohan tells all on show",
+    ]
+    dunham = [
+        "Dunham hosts SNL",
+        "Dunham naked sketch SNL",
+        "Dunham SNL monologue",
+        "Dunham Girls creator hosts",
+        "Dunham SNL review",
+        "Dunham live from New York",
+    ]
     assert average_linkage(x, graph, 0.3, lohan + dunham).labels.tolist() == [0] * 12
     vetoed = average_linkage(x, graph, 0.3, lohan + dunham, word_veto=0.1).labels
     assert len(set(vetoed[:6].tolist())) == 1 and len(set(vetoed[6:].tolist())) == 1 and vetoed[0] != vetoed[6]
@@ -171,8 +189,12 @@ def test_noise_attach_rule_joins_only_close_articles():
 
 
 def test_story_names_use_the_most_central_headline():
-    names = story_names(["Side note", "The main event", "Other"], np.array([0, 0, -1]),
-                        np.array([0.5, 0.9, 0.0]), {0: ["main", "event", "news"]})
+    names = story_names(
+        ["Side note", "The main event", "Other"],
+        np.array([0, 0, -1]),
+        np.array([0.5, 0.9, 0.0]),
+        {0: ["main", "event", "news"]},
+    )
     assert names == {0: "0: The main event [main / event / news]"}
 
 
@@ -184,10 +206,18 @@ def model():
 def _window(texts, vectors, k=15):
     n = len(texts)
     rows, cols, dists = exact_neighbours(vectors, k)
-    articles = pd.DataFrame({"id": [f"a{i:04d}" for i in range(n)], "headline": texts, "text": texts,
-                             "date": ["2025-01-06"] * n, "category": [""] * n})
-    return WindowGraph(articles, vectors, symmetric_graph(n, rows, cols, dists), k, "COSINE",
-                       "2025-01-06", "2025-01-06")
+    articles = pd.DataFrame(
+        {
+            "id": [f"a{i:04d}" for i in range(n)],
+            "headline": texts,
+            "text": texts,
+            "date": ["2025-01-06"] * n,
+            "category": [""] * n,
+        }
+    )
+    return WindowGraph(
+        articles, vectors, symmetric_graph(n, rows, cols, dists), k, "COSINE", "2025-01-06", "2025-01-06"
+    )
 
 
 def test_a_window_of_eight_finds_its_two_and_three_article_stories(model):
@@ -233,8 +263,9 @@ def test_synthetic_stream_quality_floor(model):
     window = _window(texts, model.embed(texts).vectors)
     stories = [r["story"] for r in rows]
     ours = story_scores(stories, label_window(window).frame["label"])
-    v1 = story_scores(stories, label_window(window, ClusterSettings(algorithm="umap_hdbscan", min_cluster_size=5))
-                      .frame["label"])
+    v1 = story_scores(
+        stories, label_window(window, ClusterSettings(algorithm="umap_hdbscan", min_cluster_size=5)).frame["label"]
+    )
     assert ours.pairwise_f1 >= 0.62 and ours.ari >= 0.60
     assert ours.pairwise_f1 > v1.pairwise_f1 + 0.03
 
@@ -244,9 +275,23 @@ def test_evaluate_command_scores_the_sample_through_the_whole_graph(tmp_path):
     config.write_text("cluster_labels:\n  similarity_threshold: 0.3\n  attach_similarity: 0.5\n")
     out = tmp_path / "scores.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "newsclust_assets.cli", "evaluate", str(SAMPLE_PATH), "--config", str(config),
-         "--data-dir", str(tmp_path / "data"), "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "newsclust_assets.cli",
+            "evaluate",
+            str(SAMPLE_PATH),
+            "--config",
+            str(config),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**__import__("os").environ, "NEWSCLUST_START_DATE": "1999-01-01"},  # evaluate ignores these
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -262,9 +307,14 @@ def test_evaluate_command_scores_the_sample_through_the_whole_graph(tmp_path):
     assert scores["settings"]["stories"]["gate_new"] is True and scores["settings"]["stories"]["day_cap"] == 60.0
     lines = proc.stdout.splitlines()
     scored = next(i for i, line in enumerate(lines) if line.startswith("scored "))
-    assert lines[scored + 1].startswith("stream (211 labelled articles")   # the stream line leads the scores
+    assert lines[scored + 1].startswith("stream (211 labelled articles")  # the stream line leads the scores
     csv = pd.read_csv(tmp_path / "data" / "labels" / "labels_2024-03-14.csv")
     assert len(csv) == 211 and set(csv.columns) >= {"id", "label", "cluster_name", "headline"}
-    bad = subprocess.run([sys.executable, "-m", "newsclust_assets.cli", "evaluate", str(tmp_path / "missing.jsonl")],
-                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "newsclust_assets.cli", "evaluate", str(tmp_path / "missing.jsonl")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode != 0 and "news source file not found" in bad.stderr and "Traceback" not in bad.stderr

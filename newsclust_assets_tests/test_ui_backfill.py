@@ -99,8 +99,11 @@ def test_ui_backfill_runs_one_range_run(tmp_path, postgres, monkeypatch):
     source = write_jsonl(tmp_path / "news.jsonl", rows)
     home = tmp_path / "home"
     monkeypatch.setenv("NEWSCLUST_DAGSTER_PG_URL", postgres.url)
-    env = {"NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(tmp_path / "data"),
-           "NEWSCLUST_DAGSTER_PG_URL": postgres.url}
+    env = {
+        "NEWSCLUST_SOURCE": str(source),
+        "NEWSCLUST_DATA_DIR": str(tmp_path / "data"),
+        "NEWSCLUST_DAGSTER_PG_URL": postgres.url,
+    }
     with DagsterDev(home, env, tmp_path / "dagster_dev.log") as dev:
         locations = dev.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
         assert [e["name"] for e in locations["workspaceOrError"]["locationEntries"]] == ["newsclust"]
@@ -117,25 +120,34 @@ def test_ui_backfill_runs_one_range_run(tmp_path, postgres, monkeypatch):
         # process, on the same Dagster home), so the UI shows them too
         with dg.DagsterInstance.from_config(str(home)) as instance:
             resources = make_resources(tmp_path / "data", source)
-            assert dg.materialize(ALL_ASSETS, selection=["stories", "story_timeline"], instance=instance,
-                                  resources=resources,
-                                  tags={"dagster/asset_partition_range_start": DAYS[0],
-                                        "dagster/asset_partition_range_end": DAYS[-1]}).success
+            assert dg.materialize(
+                ALL_ASSETS,
+                selection=["stories", "story_timeline"],
+                instance=instance,
+                resources=resources,
+                tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]},
+            ).success
         click_through_the_ui(dev, tmp_path, DAYS[-1])
     assert not list(home.rglob("*.db"))  # no SQLite storage: runs and events are in PostgreSQL
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-        runs = [r for r in instance.get_runs() if "dagster/from_ui" not in r.tags
-                and r.job_name != "__ephemeral_asset_job__"]  # the backfill's runs only
+        runs = [
+            r
+            for r in instance.get_runs()
+            if "dagster/from_ui" not in r.tags and r.job_name != "__ephemeral_asset_job__"
+        ]  # the backfill's runs only
         assert len(runs) == 1  # five days of five assets in one run, not 25 runs
-        assert (runs[0].tags["dagster/asset_partition_range_start"], runs[0].tags["dagster/asset_partition_range_end"]) \
-            == (DAYS[0], DAYS[-1])
+        assert (
+            runs[0].tags["dagster/asset_partition_range_start"],
+            runs[0].tags["dagster/asset_partition_range_end"],
+        ) == (DAYS[0], DAYS[-1])
         for asset in ASSETS:
             assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(DAYS), asset
         sizes = pd.Series([r["date"] for r in rows]).value_counts()
         for day in DAYS:
             record = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=dg.AssetKey("embeddings"), asset_partitions=[day]), limit=1).records[0]
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("embeddings"), asset_partitions=[day]), limit=1
+            ).records[0]
             assert record.asset_materialization.metadata["dagster/row_count"].value == sizes[day]
     stored = stored_rows(MilvusResource(uri=str(tmp_path / "data" / "milvus.db")))
     assert len(stored) == stored["id"].nunique() == len(rows)

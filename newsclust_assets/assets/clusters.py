@@ -19,32 +19,40 @@ EXPORT_COLUMNS = ["id", "date", "label", "cluster_name", "probability", "central
 
 class ClusterConfig(dg.Config):
     algorithm: str = "average_linkage"  # or "umap_hdbscan" (v1)
-    similarity_threshold: float = 0.3   # mean cosine similarity at which two groups of articles still merge
-    lexical_weight: float = 0.0         # weight of TF-IDF cosine blended into the similarity (0..1)
-    time_weight: float = 0.4            # similarity two groups lose when far apart in news time (0..1)
-    time_scale: float = 300.0           # news-time gap, in articles published between, of the full loss
-    word_veto: float = 0.1              # groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge
+    similarity_threshold: float = 0.3  # mean cosine similarity at which two groups of articles still merge
+    lexical_weight: float = 0.0  # weight of TF-IDF cosine blended into the similarity (0..1)
+    time_weight: float = 0.4  # similarity two groups lose when far apart in news time (0..1)
+    time_scale: float = 300.0  # news-time gap, in articles published between, of the full loss
+    word_veto: float = 0.1  # groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge
     day_cap: float = ClusterSettings.day_cap  # a day counts as at most this many articles of news time (0 = no cap)
-    min_cluster_size: int = 2           # smaller groups are noise
-    attach_similarity: float = 0.5      # a noise article joins a neighbouring cluster at this centroid cosine
-    n_components: int = 5               # umap_hdbscan only: UMAP dimensions that HDBSCAN clusters in
-    min_samples: int = 3                # umap_hdbscan only
-    seed: int = 42                      # umap_hdbscan only
-    max_noise_share: float = 0.6        # above this the noise check warns
+    min_cluster_size: int = 2  # smaller groups are noise
+    attach_similarity: float = 0.5  # a noise article joins a neighbouring cluster at this centroid cosine
+    n_components: int = 5  # umap_hdbscan only: UMAP dimensions that HDBSCAN clusters in
+    min_samples: int = 3  # umap_hdbscan only
+    seed: int = 42  # umap_hdbscan only
+    max_noise_share: float = 0.6  # above this the noise check warns
     top_words: int = 5
-    story_field: str = "story"          # source field with labelled stories, scored when present
+    story_field: str = "story"  # source field with labelled stories, scored when present
 
     def settings(self) -> ClusterSettings:
         return ClusterSettings(
-            algorithm=self.algorithm, similarity_threshold=self.similarity_threshold,
-            lexical_weight=self.lexical_weight, time_weight=self.time_weight, time_scale=self.time_scale,
-            word_veto=self.word_veto, day_cap=self.day_cap,
-            min_cluster_size=self.min_cluster_size, attach_similarity=self.attach_similarity,
-            n_components=self.n_components, min_samples=self.min_samples, seed=self.seed, top_words=self.top_words)
+            algorithm=self.algorithm,
+            similarity_threshold=self.similarity_threshold,
+            lexical_weight=self.lexical_weight,
+            time_weight=self.time_weight,
+            time_scale=self.time_scale,
+            word_veto=self.word_veto,
+            day_cap=self.day_cap,
+            min_cluster_size=self.min_cluster_size,
+            attach_similarity=self.attach_similarity,
+            n_components=self.n_components,
+            min_samples=self.min_samples,
+            seed=self.seed,
+            top_words=self.top_words,
+        )
 
 
-def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, export, stories: dict,
-                     digest: str) -> dict:
+def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, export, stories: dict, digest: str) -> dict:
     frame, words = result.frame, result.top_words
     n_clusters = int(frame["label"].max() + 1) if len(frame) else 0
     noise = float((frame["label"] < 0).mean()) if len(frame) else 0.0
@@ -53,16 +61,27 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
         "clusters": n_clusters,
         "noise_share": round(noise, 4),
         "noise_attached": result.attached,
-        "attach_rule": (f"a noise article joins the neighbouring cluster whose centroid it is closest to, at cosine "
-                        f">= {settings.attach_similarity}") if settings.attach_similarity > 0 else "off",
+        "attach_rule": (
+            f"a noise article joins the neighbouring cluster whose centroid it is closest to, at cosine "
+            f">= {settings.attach_similarity}"
+        )
+        if settings.attach_similarity > 0
+        else "off",
         "algorithm": settings.algorithm,
         "similarity_threshold": settings.similarity_threshold,
-        "time_rule": (f"two groups lose {settings.time_weight} x min(1, gap / {settings.time_scale:g}) similarity, "
-                      f"gap = articles published between their mean times"
-                      + (f", a day counting as at most {settings.day_cap:g}" if settings.day_cap else "")
-                      ) if settings.time_weight > 0 else "off",
-        "word_veto_rule": (f"groups of {VETO_MIN_SIZE}+ articles whose TF-IDF centroids' cosine is below "
-                           f"{settings.word_veto} never merge") if settings.word_veto > 0 else "off",
+        "time_rule": (
+            f"two groups lose {settings.time_weight} x min(1, gap / {settings.time_scale:g}) similarity, "
+            f"gap = articles published between their mean times"
+            + (f", a day counting as at most {settings.day_cap:g}" if settings.day_cap else "")
+        )
+        if settings.time_weight > 0
+        else "off",
+        "word_veto_rule": (
+            f"groups of {VETO_MIN_SIZE}+ articles whose TF-IDF centroids' cosine is below "
+            f"{settings.word_veto} never merge"
+        )
+        if settings.word_veto > 0
+        else "off",
         "settings_digest": digest,
         "cluster_seconds": round(result.seconds, 3),
         "window": f"{graph.first_day}..{graph.last_day}",
@@ -83,17 +102,29 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
     **day_asset_args(),
     kinds={"scipy", "pandas"},
     description="Story label (-1 = noise), strength and name for every article of the window: average "
-                "linkage along the kNN graph, stopped at a mean cosine similarity (or UMAP + HDBSCAN). "
-                "Also written as CSV under the data directory.",
+    "linkage along the kNN graph, stopped at a mean cosine similarity (or UMAP + HDBSCAN). "
+    "Also written as CSV under the data directory.",
     check_specs=[
-        dg.AssetCheckSpec(LABELLED_CHECK, asset="cluster_labels",
-                          description="Every article that Milvus holds for the window got exactly one label."),
-        dg.AssetCheckSpec(NOISE_CHECK, asset="cluster_labels",
-                          description="Share of noise articles is at most max_noise_share (warning)."),
+        dg.AssetCheckSpec(
+            LABELLED_CHECK,
+            asset="cluster_labels",
+            description="Every article that Milvus holds for the window got exactly one label.",
+        ),
+        dg.AssetCheckSpec(
+            NOISE_CHECK,
+            asset="cluster_labels",
+            description="Share of noise articles is at most max_noise_share (warning).",
+        ),
     ],
 )
-def cluster_labels(context: dg.AssetExecutionContext, config: ClusterConfig, knn_distances,
-                   milvus: MilvusResource, news_source: NewsSourceResource, labels_export: LabelExportResource):
+def cluster_labels(
+    context: dg.AssetExecutionContext,
+    config: ClusterConfig,
+    knn_distances,
+    milvus: MilvusResource,
+    news_source: NewsSourceResource,
+    labels_export: LabelExportResource,
+):
     settings = config.settings()
     digest = config_digest(config)
     graphs: dict[str, WindowGraph] = by_day(context, knn_distances)
@@ -115,16 +146,23 @@ def cluster_labels(context: dg.AssetExecutionContext, config: ClusterConfig, knn
         graph = graphs[key]
         result = label_window(graph, settings)
         frame = result.frame
-        stored = {pid for d in range(day_number(graph.first_day), day_number(graph.last_day) + 1)
-                  for pid in stored_by_day.get(d, ())}
+        stored = {
+            pid
+            for d in range(day_number(graph.first_day), day_number(graph.last_day) + 1)
+            for pid in stored_by_day.get(d, ())
+        }
         labelled = frame["id"]
         unlabelled = stored - set(labelled)
         dup_labels = int(labelled.duplicated().sum())
         ok = not unlabelled and dup_labels == 0 and len(frame) == graph.n and bool(frame["label"].notna().all())
         if not ok:
             unlabelled_days.append(key)
-        for name, value in (("articles_in_milvus_window", len(stored)), ("labelled", len(frame)),
-                            ("unlabelled", len(unlabelled)), ("duplicate_labels", dup_labels)):
+        for name, value in (
+            ("articles_in_milvus_window", len(stored)),
+            ("labelled", len(frame)),
+            ("unlabelled", len(unlabelled)),
+            ("duplicate_labels", dup_labels),
+        ):
             totals[name] += value
         noise = float((frame["label"] < 0).mean()) if len(frame) else 0.0
         worst_noise = max(worst_noise, noise)
@@ -132,8 +170,9 @@ def cluster_labels(context: dg.AssetExecutionContext, config: ClusterConfig, knn
             noisy_days.append(key)
         export = labels_export.path_for(key)
         labels_export.write(frame[EXPORT_COLUMNS], export)
-        context.add_asset_metadata(_window_metadata(graph, result, settings, export, stories, digest),
-                                   partition_key=key)
+        context.add_asset_metadata(
+            _window_metadata(graph, result, settings, export, stories, digest), partition_key=key
+        )
         values[key] = frame
         if time.perf_counter() - last_log > 5 and i < len(keys):
             last_log = time.perf_counter()
@@ -142,20 +181,35 @@ def cluster_labels(context: dg.AssetExecutionContext, config: ClusterConfig, knn
         dg.AssetCheckResult(
             check_name=LABELLED_CHECK,
             passed=not unlabelled_days,
-            metadata={**totals, "windows_checked": len(keys), "failing_windows": ", ".join(unlabelled_days[:20]) or "none"},
-            description=(f"{totals['unlabelled']} articles of {len(unlabelled_days)} windows in Milvus have no label: "
-                         "knn_distances is stale, re-materialize it") if unlabelled_days else None,
+            metadata={
+                **totals,
+                "windows_checked": len(keys),
+                "failing_windows": ", ".join(unlabelled_days[:20]) or "none",
+            },
+            description=(
+                f"{totals['unlabelled']} articles of {len(unlabelled_days)} windows in Milvus have no label: "
+                "knn_distances is stale, re-materialize it"
+            )
+            if unlabelled_days
+            else None,
         ),
         dg.AssetCheckResult(
             check_name=NOISE_CHECK,
             passed=not noisy_days,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"noise_share": round(worst_noise, 4),
-                      "max_noise_share": config.max_noise_share, "windows_checked": len(keys),
-                      "windows_over_bound": ", ".join(noisy_days[:20]) or "none"},
-            description=f"{len(noisy_days)} windows have more noise than {config.max_noise_share}" if noisy_days else None,
+            metadata={
+                "noise_share": round(worst_noise, 4),
+                "max_noise_share": config.max_noise_share,
+                "windows_checked": len(keys),
+                "windows_over_bound": ", ".join(noisy_days[:20]) or "none",
+            },
+            description=f"{len(noisy_days)} windows have more noise than {config.max_noise_share}"
+            if noisy_days
+            else None,
         ),
     ]
-    return dg.MaterializeResult(value=output(context, values), check_results=checks,
-                                metadata={"run_windows": len(keys),
-                                          "run_seconds": round(time.perf_counter() - started, 3)})
+    return dg.MaterializeResult(
+        value=output(context, values),
+        check_results=checks,
+        metadata={"run_windows": len(keys), "run_seconds": round(time.perf_counter() - started, 3)},
+    )

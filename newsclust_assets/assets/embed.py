@@ -14,15 +14,18 @@ DIMENSION_CHECK = "dimension_matches_collection"
     **day_asset_args(),
     kinds={"pytorch", "numpy"},
     description="L2-normalised float32 vectors of the day's articles, encoded in batches. A range run encodes "
-                "all its days' texts together, so batches are full however few articles a day holds.",
-    check_specs=[dg.AssetCheckSpec(
-        DIMENSION_CHECK, asset="embeddings", blocking=True,
-        description="Vectors are finite, unit length, and of the dimension of the Milvus collection (if it exists). "
-                    "Blocking: a mismatch stops milvus_collection from writing.",
-    )],
+    "all its days' texts together, so batches are full however few articles a day holds.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            DIMENSION_CHECK,
+            asset="embeddings",
+            blocking=True,
+            description="Vectors are finite, unit length, and of the dimension of the Milvus collection (if it exists). "
+            "Blocking: a mismatch stops milvus_collection from writing.",
+        )
+    ],
 )
-def embeddings(context: dg.AssetExecutionContext, raw_news, embedder: EmbeddingResource,
-               milvus: MilvusResource):
+def embeddings(context: dg.AssetExecutionContext, raw_news, embedder: EmbeddingResource, milvus: MilvusResource):
     days = by_day(context, raw_news)
     kept: dict[str, pd.DataFrame] = {}
     blank_by_day: dict[str, int] = {}
@@ -45,23 +48,29 @@ def embeddings(context: dg.AssetExecutionContext, raw_news, embedder: EmbeddingR
     unit = bool(np.all(np.abs(norms - 1.0) < 1e-3))
     problems = []
     if collection_dim is not None and collection_dim != dim:
-        problems.append(f"vectors are {dim}-d but collection {milvus.collection_name!r} holds {collection_dim}-d vectors")
+        problems.append(
+            f"vectors are {dim}-d but collection {milvus.collection_name!r} holds {collection_dim}-d vectors"
+        )
     if not unit:
         problems.append("some vectors are not unit length")
     check = dg.AssetCheckResult(
         check_name=DIMENSION_CHECK,
         passed=not problems,
-        metadata={"vector_dimension": dim, "collection_dimension": collection_dim if collection_dim is not None else "none yet",
-                  "problems": "; ".join(problems) or "none"},
+        metadata={
+            "vector_dimension": dim,
+            "collection_dimension": collection_dim if collection_dim is not None else "none yet",
+            "problems": "; ".join(problems) or "none",
+        },
         description="; ".join(problems) or None,
     )
     values, start = {}, 0
     for key in days_of(context):
         n = len(kept[key])
-        values[key] = EmbeddedDay(kept[key], run.vectors[start:start + n], run.model)
+        values[key] = EmbeddedDay(kept[key], run.vectors[start : start + n], run.model)
         start += n
-        context.add_asset_metadata({"dagster/row_count": n, "skipped_empty_texts": blank_by_day[key]},
-                                   partition_key=key)
+        context.add_asset_metadata(
+            {"dagster/row_count": n, "skipped_empty_texts": blank_by_day[key]}, partition_key=key
+        )
     metadata = {
         "model": run.model,
         "dimension": dim,

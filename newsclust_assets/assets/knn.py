@@ -42,9 +42,9 @@ def graph_metadata(value: WindowGraph) -> dict:
     kinds={"milvus", "scipy"},
     deps=[dg.AssetDep("milvus_collection", partition_mapping=window_mapping)],
     description=f"Sparse symmetric kNN graph (true distances) of the articles of the {WINDOW_DAYS} days "
-                "ending on the partition day: Milvus searches filtered to that window (servers), or "
-                "neighbours of the window's vectors read back from Milvus (Milvus Lite: exact, HNSW above "
-                f"{APPROX_ABOVE:,} vectors). A range run reads the range's rows once.",
+    "ending on the partition day: Milvus searches filtered to that window (servers), or "
+    "neighbours of the window's vectors read back from Milvus (Milvus Lite: exact, HNSW above "
+    f"{APPROX_ABOVE:,} vectors). A range run reads the range's rows once.",
 )
 def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: MilvusResource):
     keys = days_of(context)
@@ -57,16 +57,27 @@ def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: 
             last_seen[0] = now
             context.log.info(f"knn_distances: {done}/{total} windows in {now - started:.1f} s")
 
-    graphs = window_graphs(milvus, [window_bounds(k)[1] for k in keys], WINDOW_DAYS, config.k, config.method,
-                           config.approx_above, on_window=progress)
+    graphs = window_graphs(
+        milvus,
+        [window_bounds(k)[1] for k in keys],
+        WINDOW_DAYS,
+        config.k,
+        config.method,
+        config.approx_above,
+        on_window=progress,
+    )
     values = dict(zip(keys, graphs.values()))
     for key, value in values.items():
-        context.add_asset_metadata({**graph_metadata(value), "settings_digest": config_digest(config)},
-                                   partition_key=key)
+        context.add_asset_metadata(
+            {**graph_metadata(value), "settings_digest": config_digest(config)}, partition_key=key
+        )
     empty = [v for v in values.values() if v.n == 0]
     if empty:
-        context.log.warning(f"{len(empty)} of {len(keys)} windows hold no articles in Milvus "
-                            f"(first: {empty[0].first_day}..{empty[0].last_day})")
+        context.log.warning(
+            f"{len(empty)} of {len(keys)} windows hold no articles in Milvus "
+            f"(first: {empty[0].first_day}..{empty[0].last_day})"
+        )
     seconds = time.perf_counter() - started
-    return dg.MaterializeResult(value=output(context, values), metadata={
-        "knn_seconds": round(seconds, 3), "run_windows": len(keys)})
+    return dg.MaterializeResult(
+        value=output(context, values), metadata={"knn_seconds": round(seconds, 3), "run_windows": len(keys)}
+    )

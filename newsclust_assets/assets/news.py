@@ -42,8 +42,8 @@ def _day_metadata(result, source: str) -> dict:
     **day_asset_args(),
     kinds={"python", "pandas"},
     description="One day of articles from the news source: stable ids, bad rows and duplicates counted and skipped. "
-                "A range run reads the source once for all its days."
-                + (f" WARNING, when the code location loaded: {settings.SOURCE_PROBLEM}." if settings.SOURCE_PROBLEM else ""),
+    "A range run reads the source once for all its days."
+    + (f" WARNING, when the code location loaded: {settings.SOURCE_PROBLEM}." if settings.SOURCE_PROBLEM else ""),
 )
 def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource) -> dg.MaterializeResult:
     started = time.perf_counter()
@@ -54,21 +54,32 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     report = next(iter(results.values())).report
     if results and next(iter(results.values())).source_days is None:
-        raise dg.Failure(description=f"news source {news_source.path} holds no readable article ({report.rows_read} "
-                                     f"rows read, skipped: {dict(report.skipped) or 'none'})", allow_retries=False)
+        raise dg.Failure(
+            description=f"news source {news_source.path} holds no readable article ({report.rows_read} "
+            f"rows read, skipped: {dict(report.skipped) or 'none'})",
+            allow_retries=False,
+        )
     outside = count_outside(news_source.path, FIRST_DAY, last_day())
     frames: dict[str, pd.DataFrame] = {}
     for key, result in zip(keys, results.values()):
         frames[key] = result.articles
-        context.add_asset_metadata({**_day_metadata(result, news_source.path),
-                                    "source_articles_outside_partitions": outside}, partition_key=key)
+        context.add_asset_metadata(
+            {**_day_metadata(result, news_source.path), "source_articles_outside_partitions": outside},
+            partition_key=key,
+        )
     if outside:
-        context.log.warning(f"{outside} articles of {news_source.path} are dated outside the partitions "
-                            f"{FIRST_DAY}..{last_day()}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them")
+        context.log.warning(
+            f"{outside} articles of {news_source.path} are dated outside the partitions "
+            f"{FIRST_DAY}..{last_day()}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them"
+        )
     if report.skipped_total:
-        context.log.warning(f"skipped {report.skipped_total} malformed rows in {news_source.path}: {dict(report.skipped)}")
+        context.log.warning(
+            f"skipped {report.skipped_total} malformed rows in {news_source.path}: {dict(report.skipped)}"
+        )
     articles = sum(len(f) for f in frames.values())
-    context.log.info(f"read {articles} articles for {len(keys)} days {keys[0]}..{keys[-1]} "
-                     f"in {time.perf_counter() - started:.1f} s")
-    return dg.MaterializeResult(value=output(context, frames),
-                                metadata={"run_days": len(keys), "run_articles": articles})
+    context.log.info(
+        f"read {articles} articles for {len(keys)} days {keys[0]}..{keys[-1]} in {time.perf_counter() - started:.1f} s"
+    )
+    return dg.MaterializeResult(
+        value=output(context, frames), metadata={"run_days": len(keys), "run_articles": articles}
+    )

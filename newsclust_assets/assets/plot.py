@@ -15,8 +15,9 @@ class PlotConfig(dg.Config):
     min_dist: float = 0.1
 
 
-def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConfig,
-                story_articles: pd.DataFrame | None = None) -> dict:
+def draw_window(
+    graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConfig, story_articles: pd.DataFrame | None = None
+) -> dict:
     """Write one window's map, coloured by story id when ``story_articles`` (the stories
     asset's articles of the day) is given; returns its metadata."""
     frame = graph.labels_in_order(labels)
@@ -50,16 +51,25 @@ def draw_window(graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConf
     **day_asset_args(),
     kinds={"plotly", "umap"},
     description="2-D UMAP of the window as an interactive HTML map that opens offline (plotly.js is written once "
-                "beside the maps): one colour per story id, kept from day to day, noise greyed and toggleable, "
-                "hover shows headline, date, story name, id and first-seen day.",
+    "beside the maps): one colour per story id, kept from day to day, noise greyed and toggleable, "
+    "hover shows headline, date, story name, id and first-seen day.",
 )
-def umap_plot(context: dg.AssetExecutionContext, config: PlotConfig, knn_distances, cluster_labels, stories,
-              maps: MapStorageResource) -> dg.MaterializeResult:
+def umap_plot(
+    context: dg.AssetExecutionContext,
+    config: PlotConfig,
+    knn_distances,
+    cluster_labels,
+    stories,
+    maps: MapStorageResource,
+) -> dg.MaterializeResult:
     graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
     story_days = by_day(context, stories)
     started = time.perf_counter()
     for key in days_of(context):
-        context.add_asset_metadata(draw_window(graphs[key], labels[key], maps.path_for(key), config,
-                                               story_days[key].articles), partition_key=key)
-    return dg.MaterializeResult(metadata={"run_windows": len(graphs),
-                                          "run_seconds": round(time.perf_counter() - started, 3)})
+        context.add_asset_metadata(
+            draw_window(graphs[key], labels[key], maps.path_for(key), config, story_days[key].articles),
+            partition_key=key,
+        )
+    return dg.MaterializeResult(
+        metadata={"run_windows": len(graphs), "run_seconds": round(time.perf_counter() - started, 3)}
+    )

@@ -7,7 +7,6 @@ The first partition gets None. A run over a range of days carries the state from
 day itself; the IO manager hands it only the day before the range (``ranges.py``).
 """
 
-
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -36,12 +35,12 @@ class StoryDay:
 
 
 class StoriesConfig(dg.Config):
-    overlap_share: float = 0.5          # share of shared articles that makes a cluster continue a story
-    similarity_threshold: float = 0.3   # mean cross-pair cosine for continuing / returning by content
-    end_after_days: int = 7             # unseen this long: status "ended" ("dormant" before)
-    return_days: int = 30               # a story unseen at most this long can return
-    max_changed_share: float = 0.2      # stability check: share of carried articles whose id changed (warn)
-    join_clusters: bool = False         # today's clusters of one subject (mean cosine >= 0.3, no time) are one story
+    overlap_share: float = 0.5  # share of shared articles that makes a cluster continue a story
+    similarity_threshold: float = 0.3  # mean cross-pair cosine for continuing / returning by content
+    end_after_days: int = 7  # unseen this long: status "ended" ("dormant" before)
+    return_days: int = 30  # a story unseen at most this long can return
+    max_changed_share: float = 0.2  # stability check: share of carried articles whose id changed (warn)
+    join_clusters: bool = False  # today's clusters of one subject (mean cosine >= 0.3, no time) are one story
     # the clustering's time rule (newsclust run / evaluate set both from --time-weight, --time-scale, --day-cap)
     time_weight: float = TrackSettings.time_weight
     time_scale: float = TrackSettings.time_scale
@@ -49,53 +48,85 @@ class StoriesConfig(dg.Config):
     gate_new: bool = TrackSettings.gate_new  # new articles continue a story only if they match its whole history
 
     def settings(self) -> TrackSettings:
-        return TrackSettings(overlap_share=self.overlap_share, similarity_threshold=self.similarity_threshold,
-                             end_after_days=self.end_after_days, return_days=self.return_days,
-                             join_clusters=self.join_clusters, time_weight=self.time_weight,
-                             time_scale=self.time_scale, day_cap=self.day_cap, gate_new=self.gate_new)
+        return TrackSettings(
+            overlap_share=self.overlap_share,
+            similarity_threshold=self.similarity_threshold,
+            end_after_days=self.end_after_days,
+            return_days=self.return_days,
+            join_clusters=self.join_clusters,
+            time_weight=self.time_weight,
+            time_scale=self.time_scale,
+            day_cap=self.day_cap,
+            gate_new=self.gate_new,
+        )
 
 
 def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: int = 15) -> str:
-    table = report.stories[report.stories["articles"] > 0].sort_values(["articles", "story"],
-                                                                          ascending=[False, True]).head(limit)
+    table = (
+        report.stories[report.stories["articles"] > 0]
+        .sort_values(["articles", "story"], ascending=[False, True])
+        .head(limit)
+    )
     lines = ["| story | name | articles | trend | event | born |", "|---|---|---|---|---|---|"]
     from ..evaluation.cluster_quality import md_text
 
     for row in table.itertuples():
         before = previous.stories[row.story].articles if previous and row.story in previous.stories else 0
-        trend = "new" if row.event in ("born", "split") else (f"+{row.articles - before}" if row.articles > before
-                                                                else str(row.articles - before))
+        trend = (
+            "new"
+            if row.event in ("born", "split")
+            else (f"+{row.articles - before}" if row.articles > before else str(row.articles - before))
+        )
         lines.append(f"| {row.story} | {md_text(row.name)} | {row.articles} | {trend} | {row.event} | {row.born} |")
     return "\n".join(lines)
 
 
 @dg.asset(
     **day_asset_args(),
-    ins={"previous": dg.AssetIn("stories", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1,
-                                                                                          end_offset=-1),
-                                metadata={PREVIOUS_DAY: True})},
+    ins={
+        "previous": dg.AssetIn(
+            "stories",
+            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
+            metadata={PREVIOUS_DAY: True},
+        )
+    },
     kinds={"scipy", "pandas"},
     description="Story ids carried from day to day: each window's clusters matched to yesterday's stories by "
-                "shared articles (one-to-one by Jaccard), then by content (mean cosine, as the clustering), with "
-                "births, merges, splits, ends and returns. The registry is written as CSV per day.",
-    check_specs=[dg.AssetCheckSpec(STABILITY_CHECK, asset="stories",
-                                   description="Share of articles clustered yesterday and today whose story id "
-                                               "changed outside a recorded merge or split is at most "
-                                               "max_changed_share (warning).")],
+    "shared articles (one-to-one by Jaccard), then by content (mean cosine, as the clustering), with "
+    "births, merges, splits, ends and returns. The registry is written as CSV per day.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            STABILITY_CHECK,
+            asset="stories",
+            description="Share of articles clustered yesterday and today whose story id "
+            "changed outside a recorded merge or split is at most "
+            "max_changed_share (warning).",
+        )
+    ],
 )
-def stories(context: dg.AssetExecutionContext, config: StoriesConfig, previous, knn_distances, cluster_labels,
-            story_store: StoryStoreResource, story_namer: StoryNamerResource, milvus: MilvusResource):
+def stories(
+    context: dg.AssetExecutionContext,
+    config: StoriesConfig,
+    previous,
+    knn_distances,
+    cluster_labels,
+    story_store: StoryStoreResource,
+    story_namer: StoryNamerResource,
+    milvus: MilvusResource,
+):
     settings = config.settings()
     graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
     started = time.perf_counter()
     keys = days_of(context)
     with milvus.client() as client:
-        return _track_days(context, config, settings, previous, graphs, labels, keys, started, story_store,
-                           story_namer, client, milvus)
+        return _track_days(
+            context, config, settings, previous, graphs, labels, keys, started, story_store, story_namer, client, milvus
+        )
 
 
-def _track_days(context, config, settings, previous, graphs, labels, keys, started, story_store, story_namer,
-                client, milvus):
+def _track_days(
+    context, config, settings, previous, graphs, labels, keys, started, story_store, story_namer, client, milvus
+):
     dimension = next((g.vectors.shape[1] for g in graphs.values() if g.n), None)
     archive = None
     if dimension is not None:
@@ -104,8 +135,10 @@ def _track_days(context, config, settings, previous, graphs, labels, keys, start
         archive = story_memory.MilvusArchive(client, store_name, keys[0])
     state: StoryState | None = previous.state if isinstance(previous, StoryDay) else None
     if state is None and keys[0] != FIRST_DAY.isoformat():
-        context.log.warning(f"stories: no stories for the day before {keys[0]}: a new registry starts here "
-                            "(materialize the earlier days first to carry their ids)")
+        context.log.warning(
+            f"stories: no stories for the day before {keys[0]}: a new registry starts here "
+            "(materialize the earlier days first to carry their ids)"
+        )
     values, unstable, totals = {}, [], {"changed": 0, "compared": 0}
     namer = story_namer.namer(story_store.directory)
     for key in keys:
@@ -115,12 +148,16 @@ def _track_days(context, config, settings, previous, graphs, labels, keys, start
         llm = {}
         if namer is not None and report.named:
             asked = namer.report()
-            names = {sid: namer.name(n["members"], n["headlines"], n["words"], n["offline"])
-                     for sid, n in report.named.items()}
+            names = {
+                sid: namer.name(n["members"], n["headlines"], n["words"], n["offline"])
+                for sid, n in report.named.items()
+            }
             apply_names(state, report, {sid: n for sid, n in names.items() if n != report.named[sid]["offline"]})
             now = namer.report()
-            llm = {"llm_named_today": now["llm_named"] + now["llm_cached"] - asked["llm_named"] - asked["llm_cached"],
-                   "llm_fallbacks_today": now["llm_fallbacks"] - asked["llm_fallbacks"]}
+            llm = {
+                "llm_named_today": now["llm_named"] + now["llm_cached"] - asked["llm_named"] - asked["llm_cached"],
+                "llm_fallbacks_today": now["llm_fallbacks"] - asked["llm_fallbacks"],
+            }
         story_store.write(report.stories, story_store.stories_path(key))
         story_store.write(report.articles, story_store.articles_path(key))
         share = report.changed_ids / report.compared_ids if report.compared_ids else 0.0
@@ -129,45 +166,63 @@ def _track_days(context, config, settings, previous, graphs, labels, keys, start
         if share > config.max_changed_share:
             unstable.append(key)
         c = report.counts
-        context.add_asset_metadata({
-            "dagster/row_count": len(report.articles),
-            **{k: c[k] for k in ("born", "continued", "grown", "merged", "split", "returned", "ended", "active")},
-            "stories_live": c["stories_live"],
-            "clusters_joined": c["joined"],
-            "previous_day": before.day if before else "none (a new registry)",
-            "changed_id_share": round(share, 4),
-            "names": "LLM (" + story_namer.model + ")" if namer else "offline: central headline + top words",
-            **llm,
-            "top_stories": dg.MetadataValue.md(top_stories_markdown(report, before)),
-            "stories_csv": dg.MetadataValue.path(str(story_store.stories_path(key))),
-            "articles_csv": dg.MetadataValue.path(str(story_store.articles_path(key))),
-        }, partition_key=key)
+        context.add_asset_metadata(
+            {
+                "dagster/row_count": len(report.articles),
+                **{k: c[k] for k in ("born", "continued", "grown", "merged", "split", "returned", "ended", "active")},
+                "stories_live": c["stories_live"],
+                "clusters_joined": c["joined"],
+                "previous_day": before.day if before else "none (a new registry)",
+                "changed_id_share": round(share, 4),
+                "names": "LLM (" + story_namer.model + ")" if namer else "offline: central headline + top words",
+                **llm,
+                "top_stories": dg.MetadataValue.md(top_stories_markdown(report, before)),
+                "stories_csv": dg.MetadataValue.path(str(story_store.stories_path(key))),
+                "articles_csv": dg.MetadataValue.path(str(story_store.articles_path(key))),
+            },
+            partition_key=key,
+        )
         values[key] = StoryDay(state, report.articles, c)
     check = dg.AssetCheckResult(
-        check_name=STABILITY_CHECK, passed=not unstable, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"articles_compared": totals["compared"], "ids_changed": totals["changed"],
-                  "max_changed_share": config.max_changed_share, "days_checked": len(keys),
-                  "days_over_bound": ", ".join(unstable[:20]) or "none"},
-        description=(f"{len(unstable)} days moved more than {config.max_changed_share:.0%} of carried articles to "
-                     "another story outside merges and splits") if unstable else None,
+        check_name=STABILITY_CHECK,
+        passed=not unstable,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "articles_compared": totals["compared"],
+            "ids_changed": totals["changed"],
+            "max_changed_share": config.max_changed_share,
+            "days_checked": len(keys),
+            "days_over_bound": ", ".join(unstable[:20]) or "none",
+        },
+        description=(
+            f"{len(unstable)} days moved more than {config.max_changed_share:.0%} of carried articles to "
+            "another story outside merges and splits"
+        )
+        if unstable
+        else None,
     )
     stored = archive.flush() if archive is not None else 0
-    run_md = {"run_days": len(keys), "run_seconds": round(time.perf_counter() - started, 3),
-              "story_store": f"{milvus.display_uri} collection {story_memory.collection_for(milvus.collection_name)}",
-              "story_rows_written": stored,
-              "stories_in_store": len(archive.stories) if archive is not None else 0}
+    run_md = {
+        "run_days": len(keys),
+        "run_seconds": round(time.perf_counter() - started, 3),
+        "story_store": f"{milvus.display_uri} collection {story_memory.collection_for(milvus.collection_name)}",
+        "story_rows_written": stored,
+        "stories_in_store": len(archive.stories) if archive is not None else 0,
+    }
     if namer is not None:
         namer.save()
         run_md.update(namer.report())
         if namer.fallbacks:
-            context.log.warning(f"stories: {sum(namer.fallbacks.values())} names fell back to the offline name "
-                                f"({run_md['llm_fallback_reasons']})")
+            context.log.warning(
+                f"stories: {sum(namer.fallbacks.values())} names fell back to the offline name "
+                f"({run_md['llm_fallback_reasons']})"
+            )
     return dg.MaterializeResult(value=output(context, values), check_results=[check], metadata=run_md)
 
 
 class TimelineConfig(dg.Config):
-    days: int = 60   # the timeline shows the last this many days up to the partition
-    top: int = 20    # stories drawn as lines; the rest are one grey line
+    days: int = 60  # the timeline shows the last this many days up to the partition
+    top: int = 20  # stories drawn as lines; the rest are one grey line
 
     def check_values(self) -> None:
         if self.days < 1:
@@ -181,10 +236,11 @@ class TimelineConfig(dg.Config):
     deps=["stories"],
     kinds={"plotly"},
     description="One offline HTML page of the top stories over the last days up to the partition: articles per "
-                "day, with births, returns, splits and merges marked.",
+    "day, with births, returns, splits and merges marked.",
 )
-def story_timeline(context: dg.AssetExecutionContext, config: TimelineConfig,
-                   story_store: StoryStoreResource) -> dg.MaterializeResult:
+def story_timeline(
+    context: dg.AssetExecutionContext, config: TimelineConfig, story_store: StoryStoreResource
+) -> dg.MaterializeResult:
     config.check_values()
     for key in days_of(context):
         last = dt.date.fromisoformat(key)
@@ -192,14 +248,20 @@ def story_timeline(context: dg.AssetExecutionContext, config: TimelineConfig,
         days = story_store.read_days(span)
         if days.empty and not story_store.stories_path(key).exists():
             raise ValueError(f"no stories for {key}: materialize stories for that day first")
-        path = write_timeline(days, story_store.timeline_path(key), config.top,
-                              f"newsclust stories, {config.days} days to {key}")
+        path = write_timeline(
+            days, story_store.timeline_path(key), config.top, f"newsclust stories, {config.days} days to {key}"
+        )
         events = days.groupby("event").size() if len(days) else pd.Series(dtype=int)
-        context.add_asset_metadata({
-            "path": dg.MetadataValue.path(str(path)),
-            "url": dg.MetadataValue.url(path.as_uri()),
-            "days_shown": int(days["day"].nunique()) if len(days) else 0,
-            "stories_shown": int(min(config.top, days.loc[days["articles"] > 0, "story"].nunique())) if len(days) else 0,
-            **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
-        }, partition_key=key)
+        context.add_asset_metadata(
+            {
+                "path": dg.MetadataValue.path(str(path)),
+                "url": dg.MetadataValue.url(path.as_uri()),
+                "days_shown": int(days["day"].nunique()) if len(days) else 0,
+                "stories_shown": int(min(config.top, days.loc[days["articles"] > 0, "story"].nunique()))
+                if len(days)
+                else 0,
+                **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
+            },
+            partition_key=key,
+        )
     return dg.MaterializeResult()

@@ -52,10 +52,10 @@ from .hdbscan_clustering import renumber_by_size
 
 @dataclass
 class LinkageResult:
-    labels: np.ndarray         # int64, -1 = noise, clusters numbered 0.. by decreasing size
-    strength: np.ndarray       # cosine of each article to its cluster's centroid, 0 for noise
-    attached: np.ndarray       # bool: joined its cluster by the noise-attach rule
-    merges: int                # merges performed
+    labels: np.ndarray  # int64, -1 = noise, clusters numbered 0.. by decreasing size
+    strength: np.ndarray  # cosine of each article to its cluster's centroid, 0 for noise
+    attached: np.ndarray  # bool: joined its cluster by the noise-attach rule
+    merges: int  # merges performed
 
 
 def tfidf_rows(texts: list[str]) -> sp.csr_matrix:
@@ -90,19 +90,30 @@ class _Groups:
     """Running sums of the members' vectors (and news-time positions) per group, for the
     exact mean cross-pair similarity."""
 
-    def __init__(self, vectors: np.ndarray, lexical: sp.csr_matrix | None, weight: float,
-                 positions: np.ndarray | None = None, time_weight: float = 0.0, time_scale: float = 1.0,
-                 sizes: np.ndarray | None = None, word_veto: float = 0.0, floor: float = -1.0):
-        self.dense = np.asarray(vectors, np.float64).copy()   # one row per group: the sum of its vectors
-        self.size = (np.ones(self.dense.shape[0], np.float64) if sizes is None
-                     else np.asarray(sizes, np.float64).copy())
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        lexical: sp.csr_matrix | None,
+        weight: float,
+        positions: np.ndarray | None = None,
+        time_weight: float = 0.0,
+        time_scale: float = 1.0,
+        sizes: np.ndarray | None = None,
+        word_veto: float = 0.0,
+        floor: float = -1.0,
+    ):
+        self.dense = np.asarray(vectors, np.float64).copy()  # one row per group: the sum of its vectors
+        self.size = np.ones(self.dense.shape[0], np.float64) if sizes is None else np.asarray(sizes, np.float64).copy()
         self.weight = weight
         self.lexical = [lexical.getrow(i) for i in range(lexical.shape[0])] if lexical is not None else None
         self.position = np.asarray(positions, np.float64).copy() if positions is not None and time_weight > 0 else None
         self.time_weight, self.time_scale = time_weight, time_scale
-        self.word_veto, self.floor = word_veto, floor   # floor: below it a pair cannot merge anyway
-        self.lexical_norm = (np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1), np.float64).ravel())
-                             if lexical is not None and word_veto > 0 else None)
+        self.word_veto, self.floor = word_veto, floor  # floor: below it a pair cannot merge anyway
+        self.lexical_norm = (
+            np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1), np.float64).ravel())
+            if lexical is not None and word_veto > 0
+            else None
+        )
 
     def similarity(self, a: int, others: np.ndarray) -> np.ndarray:
         sims = self.dense[others] @ self.dense[a]
@@ -134,11 +145,19 @@ class _Groups:
                 self.lexical_norm[a] = np.sqrt(self.lexical[a].multiply(self.lexical[a]).sum())
 
 
-def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_threshold: float = 0.3,
-                    texts: list[str] | None = None, lexical_weight: float = 0.0,
-                    min_cluster_size: int = 2, attach_similarity: float = 0.0,
-                    positions: np.ndarray | None = None, time_weight: float = 0.0,
-                    time_scale: float = 300.0, word_veto: float = 0.0) -> LinkageResult:
+def average_linkage(
+    vectors: np.ndarray,
+    graph: sp.csr_matrix,
+    similarity_threshold: float = 0.3,
+    texts: list[str] | None = None,
+    lexical_weight: float = 0.0,
+    min_cluster_size: int = 2,
+    attach_similarity: float = 0.0,
+    positions: np.ndarray | None = None,
+    time_weight: float = 0.0,
+    time_scale: float = 300.0,
+    word_veto: float = 0.0,
+) -> LinkageResult:
     """Cluster unit-length ``vectors`` (n x d) along the edges of ``graph`` (n x n, any
     weights: only its pattern is used). ``positions``: each article's news time
     (``news_time``), needed when ``time_weight`` > 0."""
@@ -163,14 +182,22 @@ def average_linkage(vectors: np.ndarray, graph: sp.csr_matrix, similarity_thresh
     if n == 0:
         return LinkageResult(np.zeros(0, np.int64), empty, np.zeros(0, bool), 0)
     lexical = tfidf_rows(texts) if lexical_weight > 0 or word_veto > 0 else None
-    groups = _Groups(vectors, lexical, lexical_weight, positions, time_weight, time_scale,
-                     word_veto=word_veto, floor=similarity_threshold)
+    groups = _Groups(
+        vectors,
+        lexical,
+        lexical_weight,
+        positions,
+        time_weight,
+        time_scale,
+        word_veto=word_veto,
+        floor=similarity_threshold,
+    )
     # the edge pattern as ones: the graph keeps exact duplicates as explicit zero distances,
     # which sparse arithmetic on the distances themselves would drop
     graph = sp.csr_matrix(graph)
     pattern = sp.csr_matrix((np.ones(graph.indices.size), graph.indices, graph.indptr), shape=(n, n))
     pattern = (pattern + pattern.T).tocsr()
-    neighbours = [set(pattern.indices[pattern.indptr[i]:pattern.indptr[i + 1]].tolist()) - {i} for i in range(n)]
+    neighbours = [set(pattern.indices[pattern.indptr[i] : pattern.indptr[i + 1]].tolist()) - {i} for i in range(n)]
 
     root, merges = _merge_along(groups, neighbours, similarity_threshold)
     sizes = np.bincount(root, minlength=n)
@@ -246,7 +273,7 @@ def join_groups(sums: np.ndarray, sizes: np.ndarray, threshold: float) -> np.nda
         return np.zeros(0, np.int64)
     neighbours: list[set[int]] = []
     for lo in range(0, n, 2048):  # the pairs in row blocks: memory O(2048 n), not O(n^2)
-        block = (sums[lo:lo + 2048] @ sums.T) / np.outer(sizes[lo:lo + 2048], sizes)
+        block = (sums[lo : lo + 2048] @ sums.T) / np.outer(sizes[lo : lo + 2048], sizes)
         for r, row in enumerate(block):
             neighbours.append(set(np.flatnonzero(row >= threshold).tolist()) - {lo + r})
     root, _ = _merge_along(_Groups(sums, None, 0.0, sizes=sizes), neighbours, threshold)
@@ -273,8 +300,9 @@ def centroid_strength(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def attach_noise(vectors: np.ndarray, labels: np.ndarray, graph: sp.csr_matrix,
-                 threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def attach_noise(
+    vectors: np.ndarray, labels: np.ndarray, graph: sp.csr_matrix, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Each noise article joins the cluster of a graph neighbour whose centroid it is most
     similar to, when that cosine is at least ``threshold``; centroids are those before any
     article is attached, so the order of articles does not matter."""
@@ -285,7 +313,7 @@ def attach_noise(vectors: np.ndarray, labels: np.ndarray, graph: sp.csr_matrix,
     cents = _centroids(vectors, labels)
     before = labels.copy()
     for i in np.flatnonzero(before < 0):
-        nbr = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
+        nbr = graph.indices[graph.indptr[i] : graph.indptr[i + 1]]
         cand = np.unique(before[nbr][before[nbr] >= 0])
         if cand.size == 0:
             continue

@@ -17,7 +17,7 @@ from ..numba_cache import enable_numba_cache
 
 @dataclass
 class Clustering:
-    labels: np.ndarray         # int64, -1 = noise, clusters numbered 0.. by decreasing size
+    labels: np.ndarray  # int64, -1 = noise, clusters numbered 0.. by decreasing size
     probabilities: np.ndarray  # float64 in [0, 1], 0 for noise
 
     @property
@@ -40,17 +40,16 @@ def renumber_by_size(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def cluster_embedding(embedding: np.ndarray, min_cluster_size: int = 5,
-                      min_samples: int | None = 3) -> Clustering:
+def cluster_embedding(embedding: np.ndarray, min_cluster_size: int = 5, min_samples: int | None = 3) -> Clustering:
     n = embedding.shape[0]
     if n < max(min_cluster_size, 2):
         return Clustering(np.full(n, -1, np.int64), np.zeros(n))
     enable_numba_cache()
     import fast_hdbscan
 
-    model = fast_hdbscan.HDBSCAN(min_cluster_size=min_cluster_size,
-                                 min_samples=min(min_samples or min_cluster_size, n - 1),
-                                 reproducible=True)
+    model = fast_hdbscan.HDBSCAN(
+        min_cluster_size=min_cluster_size, min_samples=min(min_samples or min_cluster_size, n - 1), reproducible=True
+    )
     model.fit(np.asarray(embedding, np.float64))
     labels = renumber_by_size(model.labels_)
     probs = np.where(labels >= 0, np.nan_to_num(model.probabilities_, nan=0.0), 0.0)

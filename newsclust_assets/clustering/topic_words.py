@@ -14,8 +14,26 @@ import re
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-EXTRA_STOP_WORDS = {"says", "said", "new", "just", "like", "people", "time", "year", "years",
-                    "day", "week", "make", "way", "know", "want", "need", "going", "getting"}
+EXTRA_STOP_WORDS = {
+    "says",
+    "said",
+    "new",
+    "just",
+    "like",
+    "people",
+    "time",
+    "year",
+    "years",
+    "day",
+    "week",
+    "make",
+    "way",
+    "know",
+    "want",
+    "need",
+    "going",
+    "getting",
+}
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS | EXTRA_STOP_WORDS)
 TOKEN = r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b"
 POSSESSIVE = re.compile(r"['\u2019]s\b")
@@ -58,12 +76,13 @@ def cluster_name(label: int, words: list[str], headline: str = "", max_chars: in
     if not headline:
         return f"{label}: {tags}"
     if len(headline) > max_chars:
-        headline = headline[:max_chars - 1].rstrip() + "…"
+        headline = headline[: max_chars - 1].rstrip() + "…"
     return f"{label}: {headline} [{tags}]"
 
 
-def story_names(headlines: list[str], labels: np.ndarray, centrality: np.ndarray,
-                words: dict[int, list[str]]) -> dict[int, str]:
+def story_names(
+    headlines: list[str], labels: np.ndarray, centrality: np.ndarray, words: dict[int, list[str]]
+) -> dict[int, str]:
     """{label: name}: each cluster's most central headline (highest ``centrality``, ties by
     position) with its top words."""
     labels = np.asarray(labels)
@@ -73,4 +92,3 @@ def story_names(headlines: list[str], labels: np.ndarray, centrality: np.ndarray
         best = members[np.argmax(np.asarray(centrality)[members])]
         names[label] = cluster_name(label, words.get(label, []), str(headlines[best]))
     return names
-

@@ -28,8 +28,9 @@ def trivial_layout(n: int, n_components: int) -> np.ndarray:
     return out
 
 
-def reduce_with_knn(graph: sp.csr_matrix, data: np.ndarray, k: int, n_components: int = 5,
-                    min_dist: float = 0.0, seed: int = 42) -> np.ndarray:
+def reduce_with_knn(
+    graph: sp.csr_matrix, data: np.ndarray, k: int, n_components: int = 5, min_dist: float = 0.0, seed: int = 42
+) -> np.ndarray:
     """Embed the points of ``graph`` in ``n_components`` dimensions with UMAP.
 
     ``data`` (n x dim) is only used by UMAP to place disconnected components relative to

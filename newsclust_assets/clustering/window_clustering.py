@@ -34,17 +34,17 @@ ALGORITHMS = ("average_linkage", "umap_hdbscan")
 @dataclass(frozen=True)
 class ClusterSettings:
     algorithm: str = "average_linkage"
-    similarity_threshold: float = 0.3   # average_linkage: mean cosine at which two groups still merge
-    lexical_weight: float = 0.0         # average_linkage: weight of TF-IDF cosine in the similarity
-    time_weight: float = 0.4            # average_linkage: similarity lost by groups far apart in news time
-    time_scale: float = 300.0           # average_linkage: news-time gap (in articles) of the full loss
-    word_veto: float = 0.1              # average_linkage: groups of 5+ whose TF-IDF centroids' cosine is below never merge
-    day_cap: float = 60.0               # average_linkage: a day counts as at most this many articles of news time; 0 = no cap
-    min_cluster_size: int = 2           # smaller groups are noise (both algorithms)
-    attach_similarity: float = 0.5      # noise joins a neighbouring cluster at this centroid cosine; 0 = off
-    n_components: int = 5               # umap_hdbscan: UMAP dimensions
-    min_samples: int = 3                # umap_hdbscan
-    seed: int = 42                      # umap_hdbscan: UMAP's random_state
+    similarity_threshold: float = 0.3  # average_linkage: mean cosine at which two groups still merge
+    lexical_weight: float = 0.0  # average_linkage: weight of TF-IDF cosine in the similarity
+    time_weight: float = 0.4  # average_linkage: similarity lost by groups far apart in news time
+    time_scale: float = 300.0  # average_linkage: news-time gap (in articles) of the full loss
+    word_veto: float = 0.1  # average_linkage: groups of 5+ whose TF-IDF centroids' cosine is below never merge
+    day_cap: float = 60.0  # average_linkage: a day counts as at most this many articles of news time; 0 = no cap
+    min_cluster_size: int = 2  # smaller groups are noise (both algorithms)
+    attach_similarity: float = 0.5  # noise joins a neighbouring cluster at this centroid cosine; 0 = off
+    n_components: int = 5  # umap_hdbscan: UMAP dimensions
+    min_samples: int = 3  # umap_hdbscan
+    seed: int = 42  # umap_hdbscan: UMAP's random_state
     top_words: int = 5
 
     def __post_init__(self):
@@ -69,9 +69,9 @@ class ClusterSettings:
 
 @dataclass
 class WindowLabels:
-    frame: pd.DataFrame              # LABEL_COLUMNS plus strength, attached, central
+    frame: pd.DataFrame  # LABEL_COLUMNS plus strength, attached, central
     top_words: dict[int, list[str]]
-    attached: int                    # noise articles that joined a cluster by the attach rule
+    attached: int  # noise articles that joined a cluster by the attach rule
     seconds: float
 
 
@@ -82,14 +82,24 @@ def label_window(graph: WindowGraph, settings: ClusterSettings | None = None) ->
     texts = list(arts["text"])
     vectors = np.asarray(graph.vectors, np.float32)
     if settings.algorithm == "average_linkage":
-        result = average_linkage(vectors, graph.distances, settings.similarity_threshold, texts,
-                                 settings.lexical_weight, settings.min_cluster_size, settings.attach_similarity,
-                                 news_time(arts["date"], settings.day_cap), settings.time_weight,
-                                 settings.time_scale, settings.word_veto)
+        result = average_linkage(
+            vectors,
+            graph.distances,
+            settings.similarity_threshold,
+            texts,
+            settings.lexical_weight,
+            settings.min_cluster_size,
+            settings.attach_similarity,
+            news_time(arts["date"], settings.day_cap),
+            settings.time_weight,
+            settings.time_scale,
+            settings.word_veto,
+        )
         labels, strength, attached = result.labels, result.strength, result.attached
     else:
-        embedding = reduce_with_knn(graph.distances, vectors, graph.k, settings.n_components, min_dist=0.0,
-                                    seed=settings.seed)
+        embedding = reduce_with_knn(
+            graph.distances, vectors, graph.k, settings.n_components, min_dist=0.0, seed=settings.seed
+        )
         clustering = cluster_embedding(embedding, settings.min_cluster_size, settings.min_samples)
         labels = clustering.labels
         strength = clustering.probabilities if len(labels) else np.zeros(0)
@@ -97,15 +107,17 @@ def label_window(graph: WindowGraph, settings: ClusterSettings | None = None) ->
     words = cluster_top_words(texts, labels, settings.top_words)
     central = centroid_strength(vectors, labels) if len(labels) else np.zeros(0)
     names = story_names(list(arts["headline"]), labels, central, words)
-    frame = pd.DataFrame({
-        "id": arts["id"].astype(object),
-        "label": np.asarray(labels, np.int64),
-        "probability": np.asarray(strength, np.float64),
-        "cluster_name": [names.get(int(label), "noise") for label in labels],
-        "headline": arts["headline"],
-        "date": arts["date"],
-        "category": arts["category"],
-        "centrality": central,
-        "attached": np.asarray(attached, bool),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": arts["id"].astype(object),
+            "label": np.asarray(labels, np.int64),
+            "probability": np.asarray(strength, np.float64),
+            "cluster_name": [names.get(int(label), "noise") for label in labels],
+            "headline": arts["headline"],
+            "date": arts["date"],
+            "category": arts["category"],
+            "centrality": central,
+            "attached": np.asarray(attached, bool),
+        }
+    )
     return WindowLabels(frame, words, int(np.asarray(attached).sum()), time.perf_counter() - started)

@@ -59,8 +59,9 @@ def distinct_headlines(headlines, limit: int) -> list[str]:
     return out
 
 
-def clusters_markdown(frame: pd.DataFrame, top_words: dict[int, list[str]], examples: int = 2,
-                      max_rows: int = 50) -> str:
+def clusters_markdown(
+    frame: pd.DataFrame, top_words: dict[int, list[str]], examples: int = 2, max_rows: int = 50
+) -> str:
     """Markdown table: one row per cluster (largest first, at most ``max_rows``) with size,
     its most central headline, top words and other distinct example headlines.
 
@@ -77,7 +78,7 @@ def clusters_markdown(frame: pd.DataFrame, top_words: dict[int, list[str]], exam
     headlines = np.asarray(frame["headline"], dtype=object)[members][order]
     ids, starts, sizes = np.unique(sorted_labels, return_index=True, return_counts=True)
     for label, start, size in list(zip(ids.tolist(), starts.tolist(), sizes.tolist()))[:max_rows]:
-        heads = distinct_headlines(headlines[start:start + size], examples + 1)
+        heads = distinct_headlines(headlines[start : start + size], examples + 1)
         words = ", ".join(top_words.get(int(label), []))
         others = " · ".join(md_text(h) for h in heads[1:])
         lines.append(f"| {label} | {size} | {md_text(heads[0]) if heads else ''} | {md_text(words)} | {others} |")

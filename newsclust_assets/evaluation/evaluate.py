@@ -37,8 +37,17 @@ import tempfile
 import time
 from pathlib import Path
 
-SCORE_KEYS = ["pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_precision", "bcubed_recall",
-              "bcubed_f1", "ari", "ami", "noise_share"]
+SCORE_KEYS = [
+    "pairwise_precision",
+    "pairwise_recall",
+    "pairwise_f1",
+    "bcubed_precision",
+    "bcubed_recall",
+    "bcubed_f1",
+    "ari",
+    "ami",
+    "noise_share",
+]
 COUNT_KEYS = ["articles", "stories", "clusters", "unlabelled"]
 
 
@@ -53,18 +62,41 @@ def _file_span(path: str) -> tuple[int, int]:
 
 
 def format_table(rows: list[dict]) -> str:
-    head = ["window", "articles", "stories", "clusters", "noise", "pair P", "pair R", "pair F1",
-            "B3 P", "B3 R", "B3 F1", "ARI", "AMI", "seconds"]
+    head = [
+        "window",
+        "articles",
+        "stories",
+        "clusters",
+        "noise",
+        "pair P",
+        "pair R",
+        "pair F1",
+        "B3 P",
+        "B3 R",
+        "B3 F1",
+        "ARI",
+        "AMI",
+        "seconds",
+    ]
     lines = [" | ".join(head)]
     for r in rows:
-        lines.append(" | ".join([
-            str(r["window"]), str(r["articles"]), str(r["stories"]), str(r["clusters"]), f"{r['noise_share']:.1%}",
-            *(f"{r[k]:.3f}" for k in SCORE_KEYS[:8]), f"{r['seconds']:.1f}",
-        ]))
+        lines.append(
+            " | ".join(
+                [
+                    str(r["window"]),
+                    str(r["articles"]),
+                    str(r["stories"]),
+                    str(r["clusters"]),
+                    f"{r['noise_share']:.1%}",
+                    *(f"{r[k]:.3f}" for k in SCORE_KEYS[:8]),
+                    f"{r['seconds']:.1f}",
+                ]
+            )
+        )
     return "\n".join(lines)
 
 
-MARKER = ".newsclust-evaluate"   # in a data directory made by evaluate
+MARKER = ".newsclust-evaluate"  # in a data directory made by evaluate
 
 
 def _work_dir(source: Path, data_dir: str | None) -> tuple[Path, bool]:
@@ -78,8 +110,10 @@ def _work_dir(source: Path, data_dir: str | None) -> tuple[Path, bool]:
     if work.exists() and not work.is_dir():
         raise SystemExit(f"newsclust evaluate: {work} is a file, not a directory")
     if work.is_dir() and any(work.iterdir()) and not (work / MARKER).exists():
-        raise SystemExit(f"newsclust evaluate: {work} holds other data (a newsclust run's?): evaluate never writes "
-                         "into a live data directory; give --data-dir an empty or new directory")
+        raise SystemExit(
+            f"newsclust evaluate: {work} holds other data (a newsclust run's?): evaluate never writes "
+            "into a live data directory; give --data-dir an empty or new directory"
+        )
     work.mkdir(parents=True, exist_ok=True)
     (work / MARKER).write_text(str(source))
     return work, False
@@ -90,16 +124,20 @@ def settings_in_force(config: dict) -> dict:
     from ..assets.clusters import ClusterConfig
     from ..assets.stories import StoriesConfig
 
-    return {"cluster_labels": ClusterConfig(**config.get("cluster_labels", {})).model_dump(),
-            "stories": StoriesConfig(**config.get("stories", {})).model_dump()}
+    return {
+        "cluster_labels": ClusterConfig(**config.get("cluster_labels", {})).model_dump(),
+        "stories": StoriesConfig(**config.get("stories", {})).model_dump(),
+    }
 
 
 def weighted_mean(rows: list[dict]) -> dict:
     """Scores averaged over windows, each weighted by its labelled pairs n (n - 1) / 2."""
     weights = [r["articles"] * (r["articles"] - 1) / 2 for r in rows]
     total = sum(weights) or 1.0
-    mean = {"window": f"mean of {len(rows)}, weighted by labelled pairs",
-            "seconds": sum(r["seconds"] for r in rows) / len(rows)}
+    mean = {
+        "window": f"mean of {len(rows)}, weighted by labelled pairs",
+        "seconds": sum(r["seconds"] for r in rows) / len(rows),
+    }
     for k in SCORE_KEYS:
         mean[k] = sum(w * r[k] for w, r in zip(weights, rows)) / total
     for k in COUNT_KEYS:
@@ -107,9 +145,16 @@ def weighted_mean(rows: list[dict]) -> dict:
     return mean
 
 
-def evaluate(path: str, label_field: str = "story", window_days: int | None = None, windows: str = "last",
-             data_dir: str | None = None, json_out: str | None = None, asset_config: dict | None = None,
-             log=print) -> int:
+def evaluate(
+    path: str,
+    label_field: str = "story",
+    window_days: int | None = None,
+    windows: str = "last",
+    data_dir: str | None = None,
+    json_out: str | None = None,
+    asset_config: dict | None = None,
+    log=print,
+) -> int:
     source = Path(path).absolute()
     if "newsclust_assets.partitions" in __import__("sys").modules:
         raise RuntimeError("evaluate must run in a process that has not loaded the code location yet")
@@ -127,12 +172,14 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
     if window_days is None:
         window_days = product_window() if windows == "all" else span
     work, remove = _work_dir(source, data_dir)
-    os.environ.update({
-        "NEWSCLUST_SOURCE": str(source),
-        "NEWSCLUST_WINDOW_DAYS": str(window_days),
-        "NEWSCLUST_DATA_DIR": str(work),
-        "DAGSTER_HOME": str(work / "dagster_home"),
-    })
+    os.environ.update(
+        {
+            "NEWSCLUST_SOURCE": str(source),
+            "NEWSCLUST_WINDOW_DAYS": str(window_days),
+            "NEWSCLUST_DATA_DIR": str(work),
+            "DAGSTER_HOME": str(work / "dagster_home"),
+        }
+    )
     for var in ("NEWSCLUST_START_DATE", "NEWSCLUST_END_DATE"):
         os.environ.pop(var, None)
     config = dict(asset_config or {})
@@ -162,8 +209,10 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
     finally:
         if remove:
             shutil.rmtree(work, ignore_errors=True)
-    log(f"scored {source.name} against {label_field!r} ({labelled} labelled articles, windows of {window_days} "
-        f"days); noise counts strictly: each noise article is a singleton cluster")
+    log(
+        f"scored {source.name} against {label_field!r} ({labelled} labelled articles, windows of {window_days} "
+        f"days); noise counts strictly: each noise article is a singleton cluster"
+    )
     if stream:
         log(format_stream(stream))
     shown = rows if len(rows) <= 12 else rows[-10:]
@@ -173,9 +222,22 @@ def evaluate(path: str, label_field: str = "story", window_days: int | None = No
     where = "removed (--data-dir to keep it)" if remove else f"in {work}"
     log(f"whole run: {total:.1f} s (embedding, Milvus, kNN, clustering, stories and maps); data {where}")
     if json_out:
-        Path(json_out).write_text(json.dumps({
-            "file": str(source), "label_field": label_field, "window_days": window_days, "windows_run": windows,
-            "settings": settings_in_force(config), "stream": stream, "windows": rows, "mean": mean,
-            "seconds": round(total, 1), "noise_convention": "strict: each noise article is a singleton cluster",
-        }, indent=2, default=str))
+        Path(json_out).write_text(
+            json.dumps(
+                {
+                    "file": str(source),
+                    "label_field": label_field,
+                    "window_days": window_days,
+                    "windows_run": windows,
+                    "settings": settings_in_force(config),
+                    "stream": stream,
+                    "windows": rows,
+                    "mean": mean,
+                    "seconds": round(total, 1),
+                    "noise_convention": "strict: each noise article is a singleton cluster",
+                },
+                indent=2,
+                default=str,
+            )
+        )
     return 0

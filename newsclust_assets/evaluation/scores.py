@@ -30,11 +30,11 @@ NOISE_CONVENTION = "strict: each noise article is a singleton cluster; articles 
 
 @dataclass(frozen=True)
 class StoryScores:
-    articles: int           # articles scored (with a story label)
-    unlabelled: int         # articles left out: no story label
-    stories: int            # labelled stories among the scored articles
-    clusters: int           # predicted clusters among them (noise not counted)
-    noise_share: float      # share of scored articles labelled noise
+    articles: int  # articles scored (with a story label)
+    unlabelled: int  # articles left out: no story label
+    stories: int  # labelled stories among the scored articles
+    clusters: int  # predicted clusters among them (noise not counted)
+    noise_share: float  # share of scored articles labelled noise
     pairwise_precision: float
     pairwise_recall: float
     pairwise_f1: float
@@ -77,8 +77,9 @@ def story_scores(stories, labels) -> StoryScores:
     labels = np.asarray(labels, np.int64)
     if len(stories) != labels.size:
         raise ValueError(f"{len(stories)} story labels for {labels.size} cluster labels")
-    known = np.array([s is not None and not (isinstance(s, float) and np.isnan(s)) and str(s) != ""
-                      for s in stories], bool)
+    known = np.array(
+        [s is not None and not (isinstance(s, float) and np.isnan(s)) and str(s) != "" for s in stories], bool
+    )
     n = int(known.sum())
     unlabelled = int(labels.size - n)
     if n == 0:
@@ -104,8 +105,17 @@ def story_scores(stories, labels) -> StoryScores:
         ari = float(adjusted_rand_score(truth, pred))
         ami = float(adjusted_mutual_info_score(truth, pred))
     return StoryScores(
-        articles=n, unlabelled=unlabelled, stories=int(story_size.size),
-        clusters=int(np.unique(raw[raw >= 0]).size), noise_share=float((raw < 0).mean()),
-        pairwise_precision=p, pairwise_recall=r, pairwise_f1=_f1(p, r),
-        bcubed_precision=bp, bcubed_recall=br, bcubed_f1=_f1(bp, br), ari=ari, ami=ami,
+        articles=n,
+        unlabelled=unlabelled,
+        stories=int(story_size.size),
+        clusters=int(np.unique(raw[raw >= 0]).size),
+        noise_share=float((raw < 0).mean()),
+        pairwise_precision=p,
+        pairwise_recall=r,
+        pairwise_f1=_f1(p, r),
+        bcubed_precision=bp,
+        bcubed_recall=br,
+        bcubed_f1=_f1(bp, br),
+        ari=ari,
+        ami=ami,
     )

@@ -41,8 +41,11 @@ SCRIPT: dict[int, list[list[tuple[str, int]]]] = {
     1: [_arts("A", range(5)), _arts("B", range(4)), _arts("C", range(3))],
     2: [_arts("A", range(9)), _arts("B", range(5)), _arts("C", range(3))],
     3: [_arts("A", range(14)) + _arts("B", range(5)), _arts("D", range(4))],
-    4: [_arts("A", range(5, 11)) + _arts("B", [4]) + _arts("A", range(14, 18)),
-        _arts("A", range(11, 14)) + _arts("A2", range(3)), _arts("D", range(6))],
+    4: [
+        _arts("A", range(5, 11)) + _arts("B", [4]) + _arts("A", range(14, 18)),
+        _arts("A", range(11, 14)) + _arts("A2", range(3)),
+        _arts("D", range(6)),
+    ],
     5: [_arts("D", range(8)), _arts("E", range(3))],
     6: [_arts("D", range(4, 10)), _arts("E", range(5))],
     7: [_arts("D", range(6, 12)), _arts("E", range(6)), _arts("C", range(10, 14))],
@@ -59,7 +62,7 @@ ARRIVALS: dict[str, list[tuple[int, int, int]]] = {
 # A2 is made of A's last three articles (11-13, which drifted from A's subject: cosine
 # about 0.2 to A's axis) and three new ones like them. The split is found by shared
 # articles; the two halves are not one subject, so the tracker's rule 0 keeps them apart.
-DIRECTION = {"A2": "A"}   # the letter a story is drawn and named as
+DIRECTION = {"A2": "A"}  # the letter a story is drawn and named as
 DRIFTED = {("A", n) for n in range(11, 14)} | {("A2", n) for n in range(3)}
 DRIFT_COSINE = 0.2
 
@@ -85,14 +88,19 @@ def scripted_days(seed: int = 0) -> list[tuple[str, pd.DataFrame, np.ndarray]]:
     letters = sorted({DIRECTION.get(s, s) for day in SCRIPT.values() for c in day for s, _ in c})
     basis = np.linalg.qr(rng.normal(size=(DIM, len(letters) + 1)))[0].T
     axes = dict(zip(letters, basis))
-    drift = DRIFT_COSINE * axes["A"] + np.sqrt(1 - DRIFT_COSINE ** 2) * basis[-1]
+    drift = DRIFT_COSINE * axes["A"] + np.sqrt(1 - DRIFT_COSINE**2) * basis[-1]
     vectors: dict[str, np.ndarray] = {}
     out = []
     for day in sorted(SCRIPT):
         rows, vecs = [], []
         clustered = {a for cluster in SCRIPT[day] for a in cluster}
-        window = [(story, n) for story, spans in ARRIVALS.items() for lo, hi, d in spans for n in range(lo, hi)
-                  if day - WINDOW < d <= day]
+        window = [
+            (story, n)
+            for story, spans in ARRIVALS.items()
+            for lo, hi, d in spans
+            for n in range(lo, hi)
+            if day - WINDOW < d <= day
+        ]
         groups = list(enumerate(SCRIPT[day])) + [(-1, [a for a in window if a not in clustered])]
         for label, cluster in groups:
             for story, number in cluster:
@@ -102,8 +110,15 @@ def scripted_days(seed: int = 0) -> list[tuple[str, pd.DataFrame, np.ndarray]]:
                     v = axis + rng.normal(scale=0.5 / np.sqrt(DIM), size=DIM)
                     vectors[aid] = v / np.linalg.norm(v)
                 born = FIRST_DAY + dt.timedelta(days=_article_day(story, number) - 1)
-                rows.append({"id": aid, "label": label, "cluster_name": f"story {DIRECTION.get(story, story)}",
-                             "date": born.isoformat(), "headline": f"{story} article {number}"})
+                rows.append(
+                    {
+                        "id": aid,
+                        "label": label,
+                        "cluster_name": f"story {DIRECTION.get(story, story)}",
+                        "date": born.isoformat(),
+                        "headline": f"{story} article {number}",
+                    }
+                )
                 vecs.append(vectors[aid])
         out.append(((FIRST_DAY + dt.timedelta(days=day - 1)).isoformat(), pd.DataFrame(rows), np.array(vecs)))
     return out
@@ -111,8 +126,9 @@ def scripted_days(seed: int = 0) -> list[tuple[str, pd.DataFrame, np.ndarray]]:
 
 def letter_events(events: list[dict], letter_of: dict[str, str]) -> list[tuple[str, str, str]]:
     """Tracker events with story ids replaced by the script's letters."""
-    return sorted((e["event"], letter_of.get(e["story"], e["story"]), letter_of.get(e["other"], e["other"]))
-                  for e in events)
+    return sorted(
+        (e["event"], letter_of.get(e["story"], e["story"]), letter_of.get(e["other"], e["other"])) for e in events
+    )
 
 
 def track(settings=None):

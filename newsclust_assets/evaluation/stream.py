@@ -68,11 +68,17 @@ def stream_scores(truth: dict[str, str], first: dict[str, str], merged: dict[str
     frame = pd.DataFrame({"story": stories, "id": [first.get(a, "") for a in ids]})
     clustered = frame[frame["id"] != ""]
     return {
-        "articles": len(ids), "clustered": len(clustered), "stories": frame["story"].nunique(),
+        "articles": len(ids),
+        "clustered": len(clustered),
+        "stories": frame["story"].nunique(),
         "story_ids": clustered["id"].nunique(),
-        "pairwise_precision": causal.pairwise_precision, "pairwise_recall": causal.pairwise_recall,
-        "pairwise_f1": causal.pairwise_f1, "ari": causal.ari, "bcubed_f1": causal.bcubed_f1,
-        "pairwise_f1_merges_followed": resolved.pairwise_f1, "ari_merges_followed": resolved.ari,
+        "pairwise_precision": causal.pairwise_precision,
+        "pairwise_recall": causal.pairwise_recall,
+        "pairwise_f1": causal.pairwise_f1,
+        "ari": causal.ari,
+        "bcubed_f1": causal.bcubed_f1,
+        "pairwise_f1_merges_followed": resolved.pairwise_f1,
+        "ari_merges_followed": resolved.ari,
         "ids_per_story": float(clustered.groupby("story")["id"].nunique().mean()) if len(clustered) else 0.0,
         "main_ids_per_story": _main_ids(clustered),
         "stories_per_id": float(clustered.groupby("id")["story"].nunique().mean()) if len(clustered) else 0.0,
@@ -90,9 +96,11 @@ def _main_ids(clustered: pd.DataFrame, share: float = 0.1) -> float:
 
 
 def format_stream(s: dict) -> str:
-    return (f"stream ({s['articles']} labelled articles, {s['stories']} stories, {s['story_ids']} story ids; each "
-            f"article scored by its id at first assignment): pairwise P {s['pairwise_precision']:.3f} R "
-            f"{s['pairwise_recall']:.3f} F1 {s['pairwise_f1']:.3f}, ARI {s['ari']:.3f}, B3 F1 {s['bcubed_f1']:.3f}; "
-            f"ids per story {s['ids_per_story']:.2f} ({s['main_ids_per_story']:.2f} holding >= 10 % of it), "
-            f"stories per id {s['stories_per_id']:.2f}; with merges followed: "
-            f"F1 {s['pairwise_f1_merges_followed']:.3f}, ARI {s['ari_merges_followed']:.3f}")
+    return (
+        f"stream ({s['articles']} labelled articles, {s['stories']} stories, {s['story_ids']} story ids; each "
+        f"article scored by its id at first assignment): pairwise P {s['pairwise_precision']:.3f} R "
+        f"{s['pairwise_recall']:.3f} F1 {s['pairwise_f1']:.3f}, ARI {s['ari']:.3f}, B3 F1 {s['bcubed_f1']:.3f}; "
+        f"ids per story {s['ids_per_story']:.2f} ({s['main_ids_per_story']:.2f} holding >= 10 % of it), "
+        f"stories per id {s['stories_per_id']:.2f}; with merges followed: "
+        f"F1 {s['pairwise_f1_merges_followed']:.3f}, ARI {s['ari_merges_followed']:.3f}"
+    )

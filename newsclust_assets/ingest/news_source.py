@@ -51,10 +51,10 @@ class ParseReport:
 
     rows_read: int = 0
     skipped: Counter = field(default_factory=Counter)
-    repaired_non_utf8: int = 0   # rows with bytes that are not UTF-8, or lone surrogates, replaced by U+FFFD
+    repaired_non_utf8: int = 0  # rows with bytes that are not UTF-8, or lone surrogates, replaced by U+FFFD
     truncated: int = 0
-    missing_headline: int = 0    # rows without a headline: the description's start is shown as one
-    columns: list[str] | None = None   # a CSV file's header, as read
+    missing_headline: int = 0  # rows without a headline: the description's start is shown as one
+    columns: list[str] | None = None  # a CSV file's header, as read
 
     @property
     def skipped_total(self) -> int:
@@ -239,7 +239,7 @@ def _json_rows(lines: list[str], report: ParseReport):
         yield row
 
 
-CSV_DELIMITERS = ",;\t|"   # a spreadsheet's CSV export in many locales is ';'-separated
+CSV_DELIMITERS = ",;\t|"  # a spreadsheet's CSV export in many locales is ';'-separated
 
 
 def csv_delimiter(header: str) -> str:
@@ -285,8 +285,11 @@ def _to_article(row: dict, report: ParseReport) -> dict | None:
     text_headline = headline
     if not headline:  # stated rule: the description is the text; its start is shown as the headline
         report.missing_headline += 1
-        headline = description if len(description) <= HEADLINE_FROM_DESCRIPTION_CHARS else (
-            description[:HEADLINE_FROM_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "\u2026")
+        headline = (
+            description
+            if len(description) <= HEADLINE_FROM_DESCRIPTION_CHARS
+            else (description[:HEADLINE_FROM_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "\u2026")
+        )
     link = _clean(row.get("link") or row.get("url"))
     authors = row.get("authors")
     if isinstance(authors, list):
@@ -333,15 +336,15 @@ def _checked_source(path: str | Path) -> Path:
     except OSError:
         pass  # missing: said below
     if path.is_dir():
-        raise NewsSourceError(f"news source {path} is a directory, not a file: point NEWSCLUST_SOURCE at one "
-                              ".jsonl, .ndjson, .json or .csv file")
+        raise NewsSourceError(
+            f"news source {path} is a directory, not a file: point NEWSCLUST_SOURCE at one "
+            ".jsonl, .ndjson, .json or .csv file"
+        )
     if not path.is_file():
         raise NewsSourceError(f"news source file not found: {path}")
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
-        raise NewsSourceError(
-            f"news source {path} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv"
-        )
+        raise NewsSourceError(f"news source {path} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv")
     return path
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..event_storage import dagster_home_yaml
 
-REPO = Path(__file__).resolve().parents[2]   # the checkout: workspace.yaml
+REPO = Path(__file__).resolve().parents[2]  # the checkout: workspace.yaml
 
 
 class DagsterDev:
@@ -29,12 +29,18 @@ class DagsterDev:
     def __enter__(self) -> DagsterDev:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "dagster.yaml").write_text(  # as `newsclust run` writes it
-            dagster_home_yaml(str(self.home), postgres="NEWSCLUST_DAGSTER_PG_URL" in self.env))
+            dagster_home_yaml(str(self.home), postgres="NEWSCLUST_DAGSTER_PG_URL" in self.env)
+        )
         env = {**os.environ, "DAGSTER_HOME": str(self.home), "PYTHONWARNINGS": "ignore", **self.env}
         dagster = Path(sys.executable).parent / "dagster"
-        self.proc = subprocess.Popen([str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1",
-                                      "-p", str(self.port)], cwd=REPO, env=env, stdout=self.log.open("w"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=REPO,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while True:
             try:

@@ -74,15 +74,28 @@ class MilvusStandalone:
         if self._launch(timeout_s):
             return self
         self.kill()
-        raise RuntimeError(f"Milvus standalone did not start on {self.port} within {timeout_s} s "
-                           f"({self._last_line!r}); see {self.data_dir}/logs")
+        raise RuntimeError(
+            f"Milvus standalone did not start on {self.port} within {timeout_s} s "
+            f"({self._last_line!r}); see {self.data_dir}/logs"
+        )
 
     def _launch(self, timeout_s: float) -> bool:
         log = open(self.data_dir.with_name(self.data_dir.name + ".launch.log"), "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [str(self.python), str(LAUNCHER), "serve", str(self.data_dir), str(STANDALONE_VENV / "standalone"),
-             str(self.port), "1" if self.auth else "0"],
-            stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+            [
+                str(self.python),
+                str(LAUNCHER),
+                "serve",
+                str(self.data_dir),
+                str(STANDALONE_VENV / "standalone"),
+                str(self.port),
+                "1" if self.auth else "0",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            start_new_session=True,
+        )
         log.close()
         self._last_line = ""
         deadline = time.monotonic() + timeout_s

@@ -57,16 +57,39 @@ class PostgresServer:
                 uid = pwd.getpwnam(self.user).pw_uid
                 for p in (self.base, pwfile):
                     os.chown(p, uid, -1)
-            self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "newsclust", "--pwfile", str(pwfile),
-                      "--auth=scram-sha-256", "-E", "UTF8")
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "newsclust",
+                "--pwfile",
+                str(pwfile),
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+            )
             pwfile.unlink()
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "postgres.log"), "-w",
-                  "-o", f"-h 127.0.0.1 -p {self.port} -k {self.base}", "start")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "postgres.log"),
+            "-w",
+            "-o",
+            f"-h 127.0.0.1 -p {self.port} -k {self.base}",
+            "start",
+        )
         env = {**os.environ, "PGPASSWORD": PASSWORD}
         deadline = time.monotonic() + 60
         while True:
-            made = subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                                   "-U", "newsclust", "newsclust"], capture_output=True, text=True, env=env)
+            made = subprocess.run(
+                [str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "newsclust", "newsclust"],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             if made.returncode == 0 or "already exists" in made.stderr:
                 return self
             if time.monotonic() > deadline:

@@ -28,8 +28,9 @@ def _hover(frame: pd.DataFrame) -> list[str]:
     if "story" in frame:
         return [
             f"<b>{_esc(h)}</b><br>{_esc(d)}<br>{_esc(c)}" + (f"<br>story {_esc(s)}, first seen {_esc(b)}" if s else "")
-            for h, d, c, s, b in zip(frame["headline"], frame["date"], frame["cluster_name"], frame["story"],
-                                     frame["story_born"])
+            for h, d, c, s, b in zip(
+                frame["headline"], frame["date"], frame["cluster_name"], frame["story"], frame["story_born"]
+            )
         ]
     return [
         f"<b>{_esc(h)}</b><br>{_esc(d)}<br>{_esc(c)}"
@@ -37,9 +38,9 @@ def _hover(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-LABELLED = 12         # the largest stories are named on the map itself
-HIGHLIGHT = 40        # stories in the "highlight" dropdown
-LEGEND_CHARS = 70     # legend entries are cut here (the hover has the whole name)
+LABELLED = 12  # the largest stories are named on the map itself
+HIGHLIGHT = 40  # stories in the "highlight" dropdown
+LEGEND_CHARS = 70  # legend entries are cut here (the hover has the whole name)
 
 
 def _short(text: str, n: int) -> str:
@@ -70,7 +71,6 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     import plotly.graph_objects as go
     from plotly.colors import qualitative
 
-
     palette = qualitative.Dark24 + qualitative.Alphabet
     frame = frame.reset_index(drop=True).copy()
     frame["x"], frame["y"] = coords[:, 0], coords[:, 1]
@@ -93,36 +93,84 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     for rank, group in enumerate(groups + ([noise_key] if (key == noise_key).any() else [])):
         part = frame[key == group]
         noise = group == noise_key
-        fig.add_trace(go.Scattergl(
-            x=part["x"].round(4).tolist(), y=part["y"].round(4).tolist(), mode="markers",
-            name=f"noise ({len(part)})" if noise else f"{_esc(_short(names[group], LEGEND_CHARS))} ({len(part)})",
-            marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colours[group], "opacity": 0.85},
-            text=_hover(part), hoverinfo="text", legendrank=1000 if noise else rank,
-        ))
+        fig.add_trace(
+            go.Scattergl(
+                x=part["x"].round(4).tolist(),
+                y=part["y"].round(4).tolist(),
+                mode="markers",
+                name=f"noise ({len(part)})" if noise else f"{_esc(_short(names[group], LEGEND_CHARS))} ({len(part)})",
+                marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colours[group], "opacity": 0.85},
+                text=_hover(part),
+                hoverinfo="text",
+                legendrank=1000 if noise else rank,
+            )
+        )
     for group in groups[:LABELLED]:
-        fig.add_annotation(x=float(centres[group][0]), y=float(centres[group][1]), showarrow=False,
-                           text=_esc(_short(_headline_part(names[group]), 42)), font={"size": 11, "color": "#222"},
-                           bgcolor="rgba(255,255,255,0.75)", bordercolor=colours[group], borderwidth=1, borderpad=2)
+        fig.add_annotation(
+            x=float(centres[group][0]),
+            y=float(centres[group][1]),
+            showarrow=False,
+            text=_esc(_short(_headline_part(names[group]), 42)),
+            font={"size": 11, "color": "#222"},
+            bgcolor="rgba(255,255,255,0.75)",
+            bordercolor=colours[group],
+            borderwidth=1,
+            borderpad=2,
+        )
     n = len(fig.data)
     buttons = [{"label": "all stories", "method": "restyle", "args": [{"marker.opacity": [0.85] * n}]}]
     for k, group in enumerate(groups[:HIGHLIGHT]):
-        buttons.append({"label": _esc(_short(_headline_part(names[group]), 48)) + f" ({sizes[group]})",
-                        "method": "restyle",
-                        "args": [{"marker.opacity": [1.0 if i == k else 0.07 for i in range(n)]}]})
+        buttons.append(
+            {
+                "label": _esc(_short(_headline_part(names[group]), 48)) + f" ({sizes[group]})",
+                "method": "restyle",
+                "args": [{"marker.opacity": [1.0 if i == k else 0.07 for i in range(n)]}],
+            }
+        )
     heading = _esc(title) + (f"<br><sup>{_esc(subtitle)}</sup>" if subtitle else "")
-    fig.update_layout(title={"text": heading}, template="plotly_white", legend_title_text="stories",
-                      xaxis={"visible": False}, yaxis={"visible": False}, height=800, margin={"t": 120},
-                      updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right", "y": 1.02,
-                                    "yanchor": "bottom", "showactive": True, "active": 0, "pad": {"b": 4},
-                                    "bgcolor": "white"}] if groups else [])
+    fig.update_layout(
+        title={"text": heading},
+        template="plotly_white",
+        legend_title_text="stories",
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        height=800,
+        margin={"t": 120},
+        updatemenus=[
+            {
+                "buttons": buttons,
+                "direction": "down",
+                "x": 1.0,
+                "xanchor": "right",
+                "y": 1.02,
+                "yanchor": "bottom",
+                "showactive": True,
+                "active": 0,
+                "pad": {"b": 4},
+                "bgcolor": "white",
+            }
+        ]
+        if groups
+        else [],
+    )
     if groups:
-        fig.add_annotation(text="highlight a story:", xref="paper", yref="paper", x=1.0, y=1.10, xanchor="right",
-                           yanchor="bottom", showarrow=False, font={"size": 12, "color": "#555"})
+        fig.add_annotation(
+            text="highlight a story:",
+            xref="paper",
+            yref="paper",
+            x=1.0,
+            y=1.10,
+            xanchor="right",
+            yanchor="bottom",
+            showarrow=False,
+            font={"size": 12, "color": "#555"},
+        )
     return fig
 
 
-def write_map(frame: pd.DataFrame, coords: np.ndarray, path: str | Path, title: str,
-              inline_js: bool = False, subtitle: str = "") -> Path:
+def write_map(
+    frame: pd.DataFrame, coords: np.ndarray, path: str | Path, title: str, inline_js: bool = False, subtitle: str = ""
+) -> Path:
     """Write the map as an HTML file that works offline: plotly.js is written once beside it
     (``plotly-<version>.min.js``, shared by every map of the directory, so a map of a few
     hundred points is tens of kilobytes), or inlined with ``inline_js`` (one 4.8 MB file

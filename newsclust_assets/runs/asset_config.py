@@ -9,8 +9,15 @@ from pathlib import Path
 from .planning import STORIES, WINDOWED
 
 CLUSTER_OPTIONS = {  # CLI option -> cluster_labels config field
-    "algorithm": str, "similarity_threshold": float, "lexical_weight": float, "time_weight": float,
-    "time_scale": float, "day_cap": float, "word_veto": float, "min_cluster_size": int, "attach_similarity": float,
+    "algorithm": str,
+    "similarity_threshold": float,
+    "lexical_weight": float,
+    "time_weight": float,
+    "time_scale": float,
+    "day_cap": float,
+    "word_veto": float,
+    "min_cluster_size": int,
+    "attach_similarity": float,
 }
 TIME_OPTIONS = ("time_weight", "time_scale", "day_cap")  # the time rule: the clustering's and the tracker's
 
@@ -47,9 +54,9 @@ def load_asset_config(path: str | None, options: dict, validate: bool = True) ->
     if cluster:
         config["cluster_labels"] = cluster
     shared = {k: cluster[k] for k in TIME_OPTIONS if k in cluster}
-    if shared:   # one time rule: the tracker follows the clustering's unless the file sets its own
+    if shared:  # one time rule: the tracker follows the clustering's unless the file sets its own
         config["stories"] = {**shared, **(config.get("stories") or {})}
-    if validate:   # evaluate validates once it has pointed the code location at its file
+    if validate:  # evaluate validates once it has pointed the code location at its file
         validate_asset_config(config)
     return config
 
@@ -60,8 +67,13 @@ def _config_classes() -> dict:
     from ..assets.plot import PlotConfig
     from ..assets.stories import StoriesConfig, TimelineConfig
 
-    return {"knn_distances": KnnConfig, "cluster_labels": ClusterConfig, "umap_plot": PlotConfig,
-            "stories": StoriesConfig, "story_timeline": TimelineConfig}
+    return {
+        "knn_distances": KnnConfig,
+        "cluster_labels": ClusterConfig,
+        "umap_plot": PlotConfig,
+        "stories": StoriesConfig,
+        "story_timeline": TimelineConfig,
+    }
 
 
 def validate_asset_config(config: dict) -> None:
@@ -75,8 +87,10 @@ def validate_asset_config(config: dict) -> None:
             raise SystemExit(f"newsclust: the settings of {asset} must be a mapping of field: value")
         unknown = sorted(set(values) - set(cls.model_fields))
         if unknown:
-            raise SystemExit(f"newsclust: {asset} has no setting {unknown[0]!r} (its settings: "
-                             f"{', '.join(sorted(cls.model_fields))})")
+            raise SystemExit(
+                f"newsclust: {asset} has no setting {unknown[0]!r} (its settings: "
+                f"{', '.join(sorted(cls.model_fields))})"
+            )
         try:
             made = cls(**values)
         except pydantic.ValidationError as exc:

@@ -55,14 +55,18 @@ def sweep_orphans(instance, log) -> int:
     import dagster as dg
 
     swept = 0
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus(v) for v in UNFINISHED],
-                                                   tags={"newsclust/command": "newsclust run"}))
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus(v) for v in UNFINISHED], tags={"newsclust/command": "newsclust run"}
+        )
+    )
     for r in runs:
         pid = int(r.tags.get("newsclust/pid", "0") or 0)
         if r.tags.get("newsclust/host") != socket.gethostname() or not pid or alive(pid):
             continue
-        instance.report_run_failed(r, message=f"the newsclust run process (pid {pid}) is gone; marked failed by the "
-                                             "next newsclust run")
+        instance.report_run_failed(
+            r, message=f"the newsclust run process (pid {pid}) is gone; marked failed by the next newsclust run"
+        )
         swept += 1
     if swept:
         log(f"  marked {swept} run(s) of a vanished newsclust process as failed")
@@ -93,26 +97,40 @@ class Progress:
         spent = time.perf_counter() - self.started
         rate = self.units / spent if spent > 0 else 0.0
         left = spent / self.done * (self.total - self.done) if self.done else 0.0
-        self.log(f"  {self.what} {self.done}/{self.total} ({self.units:,}/{self.total_units:,} {self.unit}, "
-                 f"{rate:,.0f} {self.unit}/s), {spent:.1f} s, ~{left:.0f} s left")
+        self.log(
+            f"  {self.what} {self.done}/{self.total} ({self.units:,}/{self.total_units:,} {self.unit}, "
+            f"{rate:,.0f} {self.unit}/s), {spent:.1f} s, ~{left:.0f} s left"
+        )
 
 
-def materialize(selection: list[str], keys: list[str], instance, resources: dict, run_config: dict,
-                 watch: SignalWatch | None = None):
+def materialize(
+    selection: list[str], keys: list[str], instance, resources: dict, run_config: dict, watch: SignalWatch | None = None
+):
     """One range run; StepFailed (one line, the full error in a log file) if a step fails,
     Interrupted if SIGINT or SIGTERM arrived meanwhile (the run is then marked canceled)."""
     import dagster as dg
 
     from ..assets import ALL_ASSETS
 
-    tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1],
-            "newsclust/command": "newsclust run", "newsclust/pid": str(os.getpid()),
-            "newsclust/host": socket.gethostname()}
+    tags = {
+        "dagster/asset_partition_range_start": keys[0],
+        "dagster/asset_partition_range_end": keys[-1],
+        "newsclust/command": "newsclust run",
+        "newsclust/pid": str(os.getpid()),
+        "newsclust/host": socket.gethostname(),
+    }
     ops = {a: c for a, c in run_config.get("ops", {}).items() if a in selection}  # config of selected assets only
     run_config = {**{k: v for k, v in run_config.items() if k != "ops"}, **({"ops": ops} if ops else {})}
     try:
-        result = dg.materialize(ALL_ASSETS, selection=selection, instance=instance, resources=resources,
-                                run_config=run_config, tags=tags, raise_on_error=False)
+        result = dg.materialize(
+            ALL_ASSETS,
+            selection=selection,
+            instance=instance,
+            resources=resources,
+            run_config=run_config,
+            tags=tags,
+            raise_on_error=False,
+        )
     except KeyboardInterrupt:
         result = None
     signo = watch.received() if watch else None
@@ -145,10 +163,11 @@ def cancel_own_runs(instance, interrupted: bool = True) -> int:
     out; earlier failures stay failures. Returns how many runs were marked."""
     import dagster as dg
 
-    mine = instance.get_runs(filters=dg.RunsFilter(tags={"newsclust/pid": str(os.getpid()),
-                                                         "newsclust/host": socket.gethostname()}))
+    mine = instance.get_runs(
+        filters=dg.RunsFilter(tags={"newsclust/pid": str(os.getpid()), "newsclust/host": socket.gethostname()})
+    )
     marked = 0
-    for i, r in enumerate(mine):   # newest first
+    for i, r in enumerate(mine):  # newest first
         hit = r.status.value in UNFINISHED or (i == 0 and r.status == dg.DagsterRunStatus.FAILURE and interrupted)
         if hit and not r.tags.get("newsclust/canceled"):
             instance.add_run_tags(r.run_id, {"newsclust/canceled": "interrupted"})
@@ -163,10 +182,20 @@ def day_of(number: int) -> str:
     return (EPOCH + dt.timedelta(days=number)).isoformat()
 
 
-def run(first: str | None = None, last: str | None = None, windows: str = "all", instance=None,
-        resources: dict | None = None, log=print, asset_config: dict | None = None, maps: str = "last",
-        force: bool = False, keep_going: bool = False, days_per_run: int = DAY_CHUNK_DAYS,
-        watch: SignalWatch | None = None) -> dict:
+def run(
+    first: str | None = None,
+    last: str | None = None,
+    windows: str = "all",
+    instance=None,
+    resources: dict | None = None,
+    log=print,
+    asset_config: dict | None = None,
+    maps: str = "last",
+    force: bool = False,
+    keep_going: bool = False,
+    days_per_run: int = DAY_CHUNK_DAYS,
+    watch: SignalWatch | None = None,
+) -> dict:
     """Materialize the graph; returns the summary of the last window, with every window's
     cluster_labels metadata under ``"windows"`` and any failed range under ``"failures"``.
     ``asset_config``: {asset: {field: value}}. A failed range stops the command unless
@@ -174,7 +203,7 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
     moment (planning, a run created, a step, between runs) raises ``Interrupted`` after every
     run this process left unfinished is marked canceled."""
     instance = instance or open_instance()
-    if os.environ.get("NEWSCLUST_PAUSE_AT") == "run_created":   # the test hook (pause_point)
+    if os.environ.get("NEWSCLUST_PAUSE_AT") == "run_created":  # the test hook (pause_point)
         create_run = instance.create_run_for_job
 
         def created_then_paused(*args, **kwargs):
@@ -184,15 +213,17 @@ def run(first: str | None = None, last: str | None = None, windows: str = "all",
 
         instance.create_run_for_job = created_then_paused
     try:
-        return _run(first, last, windows, instance, resources, log, asset_config, maps, force, keep_going,
-                    days_per_run, watch)
+        return _run(
+            first, last, windows, instance, resources, log, asset_config, maps, force, keep_going, days_per_run, watch
+        )
     except KeyboardInterrupt:
         signo = (watch.received() if watch else None) or signal.SIGINT
         raise Interrupted(signo, cancel_own_runs(instance)) from None
 
 
-def _run(first, last, windows, instance, resources, log, asset_config, maps, force, keep_going, days_per_run,
-         watch) -> dict:
+def _run(
+    first, last, windows, instance, resources, log, asset_config, maps, force, keep_going, days_per_run, watch
+) -> dict:
     from .. import settings
     from ..environment import default_resources
     from ..ingest.news_source import NewsSourceError
@@ -201,7 +232,7 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
     from ..settings import data_dir
     from ..vectors.milvus_store import day_number
 
-    if settings.SOURCE_PROBLEM:   # nothing to plan from: one line, before any work
+    if settings.SOURCE_PROBLEM:  # nothing to plan from: one line, before any work
         raise NewsSourceError(settings.SOURCE_PROBLEM.split("; the partitions")[0])
 
     # Dagster's console log off: a failed step is reported as one line by attempt(), its full
@@ -214,16 +245,20 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
     window_days = days if windows == "all" else days[-1:]
     map_days = window_days if maps == "all" else ([] if maps == "none" else window_days[-1:])
     started = time.perf_counter()
-    log(f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, data in {data_dir()}, "
-        f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '(ephemeral)')}")
+    log(
+        f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, data in {data_dir()}, "
+        f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '(ephemeral)')}"
+    )
     pg_url = settings.dagster_pg_url()
     if pg_url and type(instance.run_storage).__name__ == "PostgresRunStorage":
         log(f"  Dagster storage: PostgreSQL ({settings.DAGSTER_PG_URL_VAR}) at {settings.pg_where(pg_url)}")
     every_day = daily_partitions.get_partition_keys()
     if every_day[-1] < LAST_DAY.isoformat():
-        log(f"  note: the partitions end on {every_day[-1]}, the last complete day, not on {LAST_DAY} "
+        log(
+            f"  note: the partitions end on {every_day[-1]}, the last complete day, not on {LAST_DAY} "
             "(NEWSCLUST_END_DATE or the source's last day is later): NEWSCLUST_END_DATE=today adds each day as it "
-            "comes")
+            "comes"
+        )
     sweep_orphans(instance, log)
     failures: list[StepFailed] = []
 
@@ -238,17 +273,22 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
                 raise
             return False
 
-    todo, sizes, outside = plan_days(days, instance, resources, force, lookback=WINDOW_DAYS - 1,
-                                     source_span=(every_day[0], every_day[-1]))
+    todo, sizes, outside = plan_days(
+        days, instance, resources, force, lookback=WINDOW_DAYS - 1, source_span=(every_day[0], every_day[-1])
+    )
     if outside:
         reach = day_number(every_day[0]) - (WINDOW_DAYS - 1)
         seen = any(reach <= d < day_number(every_day[0]) for d in outside)
-        log(f"  note: Milvus holds {sum(outside.values()):,} articles of {len(outside)} days outside the source's "
+        log(
+            f"  note: Milvus holds {sum(outside.values()):,} articles of {len(outside)} days outside the source's "
             f"{every_day[0]}..{every_day[-1]} ({day_of(min(outside))}..{day_of(max(outside))})"
-            f"{'; the first windows reach back to some of them' if seen else ''}: newsclust prune --yes deletes them")
+            f"{'; the first windows reach back to some of them' if seen else ''}: newsclust prune --yes deletes them"
+        )
     if len(todo) < len(days):
-        log(f"  {len(days) - len(todo)} of {len(days)} days already stored from the same articles: skipped "
-            "(--force to redo)")
+        log(
+            f"  {len(days) - len(todo)} of {len(days)} days already stored from the same articles: skipped "
+            "(--force to redo)"
+        )
     progress = Progress(log, "days", len(todo), "articles", sum(sizes[k] for k in todo))
     pause_point("planned")
     for chunk in chunks(todo, sizes, days_per_run, DAY_CHUNK_ARTICLES):
@@ -259,8 +299,10 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
 
     to_cluster = plan_windows(window_days, WINDOW_DAYS, instance, asset_config, force)
     if len(to_cluster) < len(window_days):
-        log(f"  {len(window_days) - len(to_cluster)} of {len(window_days)} windows already clustered from the same "
-            "days and settings: skipped")
+        log(
+            f"  {len(window_days) - len(to_cluster)} of {len(window_days)} windows already clustered from the same "
+            "days and settings: skipped"
+        )
     window_rows, blocked = {}, []
     for key in to_cluster:
         lo, hi = window_bounds(key)
@@ -284,34 +326,51 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
     for asset, wanted in (("umap_plot", map_days), ("story_timeline", window_days[-1:])):
         made = latest_records(instance, asset, set(wanted))
         ready = latest_records(instance, "stories", set(wanted))
-        stale = [k for k in wanted if k in ready and (k not in made or made[k][0] < ready[k][0]
-                                                      or not Path(str(made[k][1].get("path", ""))).exists())]
+        stale = [
+            k
+            for k in wanted
+            if k in ready
+            and (k not in made or made[k][0] < ready[k][0] or not Path(str(made[k][1].get("path", ""))).exists())
+        ]
         for chunk in chunks(stale, {}, WINDOW_CHUNK, 0):
             attempt([asset], chunk, windowed_config)
     labels = latest_records(instance, "cluster_labels", set(window_days))
-    per_window = [{"partition": k, **{m: v for m, v in labels[k][1].items() if not isinstance(v, (dict, list))}}
-                  for k in window_days if k in labels]
-    summary = {"seconds": round(time.perf_counter() - started, 1), "days_stored": len(todo) - len(failed_days),
-               "windows_clustered": len(to_cluster), "story_days": len(story_days), "windows": per_window,
-               "failures": [str(f) for f in failures], "map": None}
+    per_window = [
+        {"partition": k, **{m: v for m, v in labels[k][1].items() if not isinstance(v, (dict, list))}}
+        for k in window_days
+        if k in labels
+    ]
+    summary = {
+        "seconds": round(time.perf_counter() - started, 1),
+        "days_stored": len(todo) - len(failed_days),
+        "windows_clustered": len(to_cluster),
+        "story_days": len(story_days),
+        "windows": per_window,
+        "failures": [str(f) for f in failures],
+        "map": None,
+    }
     if window_days[-1] in labels:
         labels_md = labels[window_days[-1]][1]
         plot = latest_records(instance, "umap_plot", {window_days[-1]}).get(window_days[-1])
-        summary.update({
-            "window": labels_md["window"],
-            "articles": labels_md["dagster/row_count"],
-            "clusters": labels_md["clusters"],
-            "noise_share": labels_md["noise_share"],
-            "map": plot[1]["path"] if plot and map_days else None,
-            "labels_csv": labels_md["labels_csv"],
-        })
+        summary.update(
+            {
+                "window": labels_md["window"],
+                "articles": labels_md["dagster/row_count"],
+                "clusters": labels_md["clusters"],
+                "noise_share": labels_md["noise_share"],
+                "map": plot[1]["path"] if plot and map_days else None,
+                "labels_csv": labels_md["labels_csv"],
+            }
+        )
         for key in ("ari_all_vs_category", "nmi_all_vs_category"):
             if key in labels_md:
                 summary[key.replace("_vs_category", "")] = labels_md[key]
     told = latest_records(instance, "stories", set(window_days))
     if told:
-        summary["stories"] = {e: sum(int(md.get(e, 0)) for _, md in told.values())
-                              for e in ("born", "continued", "merged", "split", "returned", "ended")}
+        summary["stories"] = {
+            e: sum(int(md.get(e, 0)) for _, md in told.values())
+            for e in ("born", "continued", "merged", "split", "returned", "ended")
+        }
         summary["stories"]["days"] = len(told)
         if window_days[-1] in told:
             last_md = told[window_days[-1]][1]
@@ -324,12 +383,16 @@ def _run(first, last, windows, instance, resources, log, asset_config, maps, for
 def format_summary(s: dict) -> str:
     if "window" not in s:
         return f"no window clustered (this command took {s['seconds']} s after loading)"
-    line = (f"{s['articles']} articles, {s['clusters']} clusters, {s['noise_share']:.0%} noise "
-            f"(window {s['window']}; this command took {s['seconds']} s after loading)")
+    line = (
+        f"{s['articles']} articles, {s['clusters']} clusters, {s['noise_share']:.0%} noise "
+        f"(window {s['window']}; this command took {s['seconds']} s after loading)"
+    )
     if "ari_all" in s:
         line += f", ARI {s['ari_all']:.3f} / NMI {s['nmi_all']:.3f} vs category"
     if s.get("stories"):
         t = s["stories"]
-        line += (f"\nstories over {t['days']} days: {t['born']} born, {t['merged']} merged, {t['split']} split, "
-                 f"{t['returned']} returned, {t['ended']} ended; {t.get('active', 0)} active on the last day")
+        line += (
+            f"\nstories over {t['days']} days: {t['born']} born, {t['merged']} merged, {t['split']} split, "
+            f"{t['returned']} returned, {t['ended']} ended; {t.get('active', 0)} active on the last day"
+        )
     return line

@@ -43,7 +43,7 @@ class Interrupted(Exception):
     def __init__(self, signo: int, canceled: int = 0):
         super().__init__(signal.Signals(signo).name)
         self.signo = signo
-        self.canceled = canceled   # runs of this process the interrupt hit, now marked canceled
+        self.canceled = canceled  # runs of this process the interrupt hit, now marked canceled
 
 
 def error_line(error) -> str:
@@ -52,8 +52,13 @@ def error_line(error) -> str:
     while error is not None:
         messages.append(error.message)
         error = error.cause
-    useful = [m for m in messages if not m.startswith(("dagster._core.errors.DagsterExecutionStepExecutionError",
-                                                       "Error occurred while executing"))] or messages
+    useful = [
+        m
+        for m in messages
+        if not m.startswith(
+            ("dagster._core.errors.DagsterExecutionStepExecutionError", "Error occurred while executing")
+        )
+    ] or messages
     line = useful[-1].strip().splitlines()[0] if useful[-1].strip() else "unknown error"
     return re.sub(r"^([\w.]+(Error|Exception|Failure)): ", "", line)
 

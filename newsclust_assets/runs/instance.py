@@ -24,11 +24,13 @@ def dagster_home() -> Path:
     written = config.read_text() if config.exists() else None
     postgres = dagster_pg_url() is not None
     if written is not None and POSTGRES_STORAGE in written and not postgres:
-        raise ValueError(f"the Dagster home {home} keeps its runs in PostgreSQL, but {DAGSTER_PG_URL_VAR} is not "
-                         f"set: set it, or use another NEWSCLUST_DATA_DIR or DAGSTER_HOME for SQLite")
+        raise ValueError(
+            f"the Dagster home {home} keeps its runs in PostgreSQL, but {DAGSTER_PG_URL_VAR} is not "
+            f"set: set it, or use another NEWSCLUST_DATA_DIR or DAGSTER_HOME for SQLite"
+        )
     earlier = written is not None and "CachedEngineSqliteEventLogStorage" in written and "compute_logs:" not in written
     if written is None or earlier or (written.startswith(MANAGED) and postgres and POSTGRES_STORAGE not in written):
-        config.write_text(dagster_home_yaml(str(home), postgres))   # new, earlier newsclust's, or now on Postgres
+        config.write_text(dagster_home_yaml(str(home), postgres))  # new, earlier newsclust's, or now on Postgres
     return home
 
 
@@ -63,6 +65,8 @@ def open_instance():
             url = dagster_pg_url()
             if url is None or not is_connection_error(exc):
                 raise
-            raise ValueError(f"cannot reach the Dagster PostgreSQL database at {pg_where(url)} "
-                             f"({DAGSTER_PG_URL_VAR}): {first_line(exc)}") from None
+            raise ValueError(
+                f"cannot reach the Dagster PostgreSQL database at {pg_where(url)} "
+                f"({DAGSTER_PG_URL_VAR}): {first_line(exc)}"
+            ) from None
     return instance

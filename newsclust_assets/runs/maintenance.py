@@ -26,8 +26,10 @@ def prune(apply: bool) -> str:
         outside = rows_outside(client, name, first, last)
         if not outside:
             return f"every stored article is of a day in the source's {keys[0]}..{keys[-1]}"
-        what = (f"{sum(outside.values()):,} articles of {len(outside)} days outside the source's "
-                f"{keys[0]}..{keys[-1]} ({day_of(min(outside))}..{day_of(max(outside))})")
+        what = (
+            f"{sum(outside.values()):,} articles of {len(outside)} days outside the source's "
+            f"{keys[0]}..{keys[-1]} ({day_of(min(outside))}..{day_of(max(outside))})"
+        )
         if not apply:
             return f"would delete {what}; re-run with --yes to delete them"
         delete_outside(client, name, first, last)
@@ -56,6 +58,8 @@ def search_stories(text: str, top: int = 5) -> list[dict]:
     name = story_memory.collection_for(milvus.collection_name)
     with milvus.client() as client:
         if not client.has_collection(name):
-            raise NoStoryStore(f"no story store in {milvus.display_uri} yet (collection {name}): run newsclust run first")
+            raise NoStoryStore(
+                f"no story store in {milvus.display_uri} yet (collection {name}): run newsclust run first"
+            )
         client.load_collection(name)
         return story_memory.search(client, name, vector, top)

@@ -15,18 +15,20 @@ import datetime as dt
 DAILY = ["raw_news", "embeddings", "milvus_collection"]
 WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 STORIES = ["stories", "story_timeline"]
-STORY_CHUNK = 366          # days of stories per run (each day loads its window's graph and labels)
-DAY_CHUNK_ARTICLES = 2048   # articles per daily run: ~10 s of CPU embedding, so progress shows often
+STORY_CHUNK = 366  # days of stories per run (each day loads its window's graph and labels)
+DAY_CHUNK_ARTICLES = 2048  # articles per daily run: ~10 s of CPU embedding, so progress shows often
 DAY_CHUNK_DAYS = 366
-WINDOW_CHUNK = 31           # windows per run (each window's graph is held until its step ends)
+WINDOW_CHUNK = 31  # windows per run (each window's graph is held until its step ends)
 WINDOW_CHUNK_ROWS = 30_000  # article rows summed over a run's windows
 
 
 def select_days(keys: list[str], first: str | None, last: str | None) -> list[str]:
     chosen = [k for k in keys if (first is None or k >= first) and (last is None or k <= last)]
     if not chosen:
-        raise SystemExit(f"no day partitions between {first or keys[0]} and {last or keys[-1]} "
-                         f"(partitions run {keys[0]}..{keys[-1]})")
+        raise SystemExit(
+            f"no day partitions between {first or keys[0]} and {last or keys[-1]} "
+            f"(partitions run {keys[0]}..{keys[-1]})"
+        )
     return chosen
 
 
@@ -58,9 +60,10 @@ def latest_records(instance, asset: str, partitions: set[str] | None = None) -> 
     wanted = sorted(ids.values())
     out: dict[str, tuple[int, dict]] = {}
     for i in range(0, len(wanted), 500):
-        batch = wanted[i:i + 500]
-        records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, storage_ids=batch),
-                                                  limit=len(batch)).records
+        batch = wanted[i : i + 500]
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, storage_ids=batch), limit=len(batch)
+        ).records
         for r in records:
             mat = r.asset_materialization
             out[mat.partition] = (r.storage_id, {k: v.value for k, v in mat.metadata.items()})
@@ -73,8 +76,14 @@ def resolved(resource):
     return resource.process_config_and_initialize()
 
 
-def plan_days(days: list[str], instance, resources: dict, force: bool, lookback: int = 0,
-              source_span: tuple[str, str] | None = None) -> tuple[list[str], dict[str, int], dict[int, int]]:
+def plan_days(
+    days: list[str],
+    instance,
+    resources: dict,
+    force: bool,
+    lookback: int = 0,
+    source_span: tuple[str, str] | None = None,
+) -> tuple[list[str], dict[str, int], dict[int, int]]:
     """(days to store, articles per day of ``days`` and the ``lookback`` days before them,
     {day number: rows} Milvus holds for days outside ``source_span``): every day is to store
     unless its stored state matches the source."""
@@ -101,9 +110,13 @@ def plan_days(days: list[str], instance, resources: dict, force: bool, lookback:
         return days, sizes, outside
     todo = []
     for key in days:
-        done = (key in raw and key in stored and stored[key][0] > raw[key][0]
-                and raw[key][1].get("content_hash") == content_hash(frames[key])
-                and held.get(day_number(key), []) == sorted(frames[key]["id"]))
+        done = (
+            key in raw
+            and key in stored
+            and stored[key][0] > raw[key][0]
+            and raw[key][1].get("content_hash") == content_hash(frames[key])
+            and held.get(day_number(key), []) == sorted(frames[key]["id"])
+        )
         if not done:
             todo.append(key)
     return todo, sizes, outside
@@ -118,19 +131,25 @@ def plan_windows(window_days: list[str], window: int, instance, asset_config: di
 
     if force:
         return list(window_days)
-    digests = {"cluster_labels": config_digest(ClusterConfig(**asset_config.get("cluster_labels", {}))),
-               "knn_distances": config_digest(KnnConfig(**asset_config.get("knn_distances", {})))}
+    digests = {
+        "cluster_labels": config_digest(ClusterConfig(**asset_config.get("cluster_labels", {}))),
+        "knn_distances": config_digest(KnnConfig(**asset_config.get("knn_distances", {}))),
+    }
     records = {a: latest_records(instance, a, set(window_days)) for a in digests}
     first = dt.date.fromisoformat(window_days[0]) - dt.timedelta(days=window - 1)
-    span = [(first + dt.timedelta(days=i)).isoformat()
-            for i in range((dt.date.fromisoformat(window_days[-1]) - first).days + 1)]
+    span = [
+        (first + dt.timedelta(days=i)).isoformat()
+        for i in range((dt.date.fromisoformat(window_days[-1]) - first).days + 1)
+    ]
     stored = {k: v[0] for k, v in latest_records(instance, "milvus_collection", set(span)).items()}
     todo = []
     for key in window_days:
         end = dt.date.fromisoformat(key)
         newest_day = max((stored.get((end - dt.timedelta(days=i)).isoformat(), 0) for i in range(window)), default=0)
-        fresh = all(key in records[a] and records[a][key][1].get("settings_digest") == d
-                    and records[a][key][0] > newest_day for a, d in digests.items())
+        fresh = all(
+            key in records[a] and records[a][key][1].get("settings_digest") == d and records[a][key][0] > newest_day
+            for a, d in digests.items()
+        )
         if not fresh or records["cluster_labels"][key][0] < records["knn_distances"][key][0]:
             todo.append(key)
     return todo
@@ -153,6 +172,12 @@ def plan_stories(window_days: list[str], instance, force: bool) -> list[str]:
             break
         previous = done[key][0]
     todo = have[start:]
-    gap = next((i for i in range(1, len(todo)) if (dt.date.fromisoformat(todo[i]) -
-                                                  dt.date.fromisoformat(todo[i - 1])).days != 1), len(todo))
+    gap = next(
+        (
+            i
+            for i in range(1, len(todo))
+            if (dt.date.fromisoformat(todo[i]) - dt.date.fromisoformat(todo[i - 1])).days != 1
+        ),
+        len(todo),
+    )
     return todo[:gap]  # stop before a day whose window has no labels (a failed range)

@@ -19,15 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MIN_WORDS, MAX_WORDS = 4, 8
-SYSTEM = ("You name news stories. Answer with one name of 4 to 8 words that says what the story is about. "
-          "No quotes, no punctuation at the end, nothing else.")
+SYSTEM = (
+    "You name news stories. Answer with one name of 4 to 8 words that says what the story is about. "
+    "No quotes, no punctuation at the end, nothing else."
+)
 _MARKUP = re.compile(r"[<>{}\[\]`*_#|]")
 
 
 def messages(headlines: list[str], words: list[str]) -> list[dict]:
     lines = "\n".join(f"- {h}" for h in headlines[:8])
-    return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"Headlines of one story:\n{lines}\nTop words: {', '.join(words[:8])}\nName:"}]
+    return [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": f"Headlines of one story:\n{lines}\nTop words: {', '.join(words[:8])}\nName:"},
+    ]
 
 
 def clean_name(text: object) -> str | None:
@@ -53,7 +57,7 @@ class LlmNamer:
     model: str
     api_key: str = ""
     timeout_s: float = 15.0
-    max_per_day: int = 50                   # stories named by the endpoint per day; the rest keep offline names
+    max_per_day: int = 50  # stories named by the endpoint per day; the rest keep offline names
     cache_path: Path | None = None
     asked: int = 0
     named: int = 0
@@ -83,8 +87,9 @@ class LlmNamer:
             return offline
         self.asked += 1
         try:
-            answer = self._client().chat.completions.create(model=self.model, messages=messages(headlines, words),
-                                                            max_tokens=32, temperature=0)
+            answer = self._client().chat.completions.create(
+                model=self.model, messages=messages(headlines, words), max_tokens=32, temperature=0
+            )
             text = answer.choices[0].message.content if answer.choices else None
         except Exception as exc:  # noqa: BLE001 - any failure of the endpoint falls back
             self.fallbacks[_reason(exc)] += 1
@@ -105,9 +110,14 @@ class LlmNamer:
             tmp.replace(self.cache_path)
 
     def report(self) -> dict:
-        return {"llm_model": self.model, "llm_asked": self.asked, "llm_named": self.named, "llm_cached": self.cached,
-                "llm_fallbacks": sum(self.fallbacks.values()),
-                "llm_fallback_reasons": ", ".join(f"{k}: {v}" for k, v in sorted(self.fallbacks.items())) or "none"}
+        return {
+            "llm_model": self.model,
+            "llm_asked": self.asked,
+            "llm_named": self.named,
+            "llm_cached": self.cached,
+            "llm_fallbacks": sum(self.fallbacks.values()),
+            "llm_fallback_reasons": ", ".join(f"{k}: {v}" for k, v in sorted(self.fallbacks.items())) or "none",
+        }
 
 
 def _reason(exc: Exception) -> str:

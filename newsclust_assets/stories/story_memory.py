@@ -21,8 +21,16 @@ import numpy as np
 from ..vectors.milvus_store import STRONG, day_number, query_rows, truncate_utf8
 from .tracking import MemoryArchive, Story
 
-TEXT_FIELDS = {"story": 32, "name": 512, "born": 10, "last_seen": 10, "status": 16, "merged_into": 32,
-               "parents": 2048, "children": 2048}
+TEXT_FIELDS = {
+    "story": 32,
+    "name": 512,
+    "born": 10,
+    "last_seen": 10,
+    "status": 16,
+    "merged_into": 32,
+    "parents": 2048,
+    "children": 2048,
+}
 NUMBER_FIELDS = ("day", "members", "articles")
 FIELDS = ["story", *NUMBER_FIELDS, "position_sum", *[f for f in TEXT_FIELDS if f != "story"]]
 
@@ -60,30 +68,52 @@ def ensure(client, name: str, dimension: int) -> None:
 
 def _row(story: Story, day: str) -> dict:
     mean = np.asarray(story.history_sum, np.float64) / max(story.history_n, 1)
-    row = {"id": f"{story.id}@{day_number(day)}", "vector": mean.astype(np.float32).tolist(),
-           "day": day_number(day), "members": int(story.history_n), "articles": int(story.articles),
-           "position_sum": float(story.position_sum)}
-    values = {"story": story.id, "name": story.name, "born": story.born, "last_seen": story.last_seen,
-              "status": story.status, "merged_into": story.merged_into, "parents": " ".join(story.parents),
-              "children": " ".join(story.children)}
+    row = {
+        "id": f"{story.id}@{day_number(day)}",
+        "vector": mean.astype(np.float32).tolist(),
+        "day": day_number(day),
+        "members": int(story.history_n),
+        "articles": int(story.articles),
+        "position_sum": float(story.position_sum),
+    }
+    values = {
+        "story": story.id,
+        "name": story.name,
+        "born": story.born,
+        "last_seen": story.last_seen,
+        "status": story.status,
+        "merged_into": story.merged_into,
+        "parents": " ".join(story.parents),
+        "children": " ".join(story.children),
+    }
     row.update({f: truncate_utf8(str(values[f] or ""), limit) for f, limit in TEXT_FIELDS.items()})
     return row
 
 
 def _story(row: dict) -> Story:
     n = int(row["members"])
-    return Story(id=row["story"], name=row["name"], born=row["born"], last_seen=row["last_seen"],
-                 status=row["status"], merged_into=row["merged_into"],
-                 parents=row["parents"].split(), children=row["children"].split(),
-                 articles=int(row["articles"]), total=n, vector_sum=None,
-                 history_sum=np.asarray(row["vector"], np.float64) * n, history_n=n,
-                 position_sum=float(row["position_sum"]))
+    return Story(
+        id=row["story"],
+        name=row["name"],
+        born=row["born"],
+        last_seen=row["last_seen"],
+        status=row["status"],
+        merged_into=row["merged_into"],
+        parents=row["parents"].split(),
+        children=row["children"].split(),
+        articles=int(row["articles"]),
+        total=n,
+        vector_sum=None,
+        history_sum=np.asarray(row["vector"], np.float64) * n,
+        history_n=n,
+        position_sum=float(row["position_sum"]),
+    )
 
 
 def write(client, name: str, day: str, stories: list[Story]) -> int:
     rows = [_row(s, day) for s in stories if s.history_sum is not None and s.history_n > 0]
     for i in range(0, len(rows), 1000):
-        client.upsert(name, rows[i:i + 1000])
+        client.upsert(name, rows[i : i + 1000])
     return len(rows)
 
 
@@ -110,9 +140,15 @@ def latest_before(client, name: str, day: str) -> dict[str, Story]:
 def search(client, name: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
     """The stories nearest to a unit ``vector`` (their newest rows), best first:
     {story, name, similarity, members, born, last_seen, status}."""
-    hits = client.search(name, data=[np.asarray(vector, np.float32).tolist()], limit=max(4 * limit, 20),
-                         anns_field="vector", output_fields=["story", "day"], **STRONG,
-                         search_params={"metric_type": "COSINE", "params": {}})[0]
+    hits = client.search(
+        name,
+        data=[np.asarray(vector, np.float32).tolist()],
+        limit=max(4 * limit, 20),
+        anns_field="vector",
+        output_fields=["story", "day"],
+        **STRONG,
+        search_params={"metric_type": "COSINE", "params": {}},
+    )[0]
     found = sorted({h["entity"]["story"] for h in hits})
     if not found:
         return []
@@ -123,9 +159,18 @@ def search(client, name: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
     for sid, r in newest.items():
         mean = np.asarray(r["vector"], np.float64)
         norm = float(np.linalg.norm(mean)) or 1.0
-        out.append({"story": sid, "name": r["name"], "similarity": round(float(unit @ mean) / norm, 4),
-                    "mean_cosine": round(float(unit @ mean), 4), "members": int(r["members"]),
-                    "born": r["born"], "last_seen": r["last_seen"], "status": r["status"]})
+        out.append(
+            {
+                "story": sid,
+                "name": r["name"],
+                "similarity": round(float(unit @ mean) / norm, 4),
+                "mean_cosine": round(float(unit @ mean), 4),
+                "members": int(r["members"]),
+                "born": r["born"],
+                "last_seen": r["last_seen"],
+                "status": r["status"],
+            }
+        )
     return sorted(out, key=lambda h: (-h["similarity"], h["story"]))[:limit]
 
 

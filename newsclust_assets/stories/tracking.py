@@ -64,18 +64,18 @@ EVENTS = ("born", "continued", "returned", "split", "merged", "ended")
 
 @dataclass(frozen=True)
 class TrackSettings:
-    overlap_share: float = 0.5          # share of shared articles that makes two clusters the same story
-    similarity_threshold: float = 0.3   # mean cross-pair cosine for matching by content (as average linkage)
-    end_after_days: int = 7             # unseen this many days: status ended (dormant before)
-    return_days: int = 30               # a story unseen at most this long can return
-    rename_share: float = 1 / 3         # rename when more than this share of its articles is new since naming
-    join_clusters: bool = False         # rule 0: today's clusters of one subject (mean cosine >= threshold) are one story
+    overlap_share: float = 0.5  # share of shared articles that makes two clusters the same story
+    similarity_threshold: float = 0.3  # mean cross-pair cosine for matching by content (as average linkage)
+    end_after_days: int = 7  # unseen this many days: status ended (dormant before)
+    return_days: int = 30  # a story unseen at most this long can return
+    rename_share: float = 1 / 3  # rename when more than this share of its articles is new since naming
+    join_clusters: bool = False  # rule 0: today's clusters of one subject (mean cosine >= threshold) are one story
     # the clustering's time rule (ClusterSettings), so that "one story" means the same in a
     # window and across days
     time_weight: float = ClusterSettings.time_weight
     time_scale: float = ClusterSettings.time_scale
     day_cap: float = ClusterSettings.day_cap
-    gate_new: bool = True               # new articles continue a story only when they match its whole history
+    gate_new: bool = True  # new articles continue a story only when they match its whole history
 
     def __post_init__(self):
         if not 0 < self.overlap_share <= 1:
@@ -94,15 +94,15 @@ class Story:
     last_seen: str
     status: str = "active"
     merged_into: str = ""
-    parents: list[str] = field(default_factory=list)    # split from / merged in
-    children: list[str] = field(default_factory=list)   # split off / merged into
-    articles: int = 0                                   # in its cluster on last_seen's window
-    total: int = 0                                      # articles that ever got this story first
-    vector_sum: np.ndarray | None = None                # sum of its members' unit vectors (last window seen)
+    parents: list[str] = field(default_factory=list)  # split from / merged in
+    children: list[str] = field(default_factory=list)  # split off / merged into
+    articles: int = 0  # in its cluster on last_seen's window
+    total: int = 0  # articles that ever got this story first
+    vector_sum: np.ndarray | None = None  # sum of its members' unit vectors (last window seen)
     name_members: frozenset = frozenset()
-    history_sum: np.ndarray | None = None               # sum of the unit vectors of every article first given it
-    history_n: int = 0                                  # how many articles that is (= total)
-    position_sum: float = 0.0                           # their positions in the stream's news time, summed
+    history_sum: np.ndarray | None = None  # sum of the unit vectors of every article first given it
+    history_n: int = 0  # how many articles that is (= total)
+    position_sum: float = 0.0  # their positions in the stream's news time, summed
 
 
 @dataclass
@@ -112,25 +112,40 @@ class StoryState:
 
     day: str | None = None
     stories: dict[str, Story] = field(default_factory=dict)
-    current: dict[str, str] = field(default_factory=dict)   # article -> story id on ``day``
+    current: dict[str, str] = field(default_factory=dict)  # article -> story id on ``day``
     first: dict[str, tuple[str, str]] = field(default_factory=dict)  # article -> (first story, day)
-    volume: dict[str, int] = field(default_factory=dict)   # day -> articles published that day (news time)
+    volume: dict[str, int] = field(default_factory=dict)  # day -> articles published that day (news time)
 
 
 @dataclass
 class DayReport:
     day: str
-    events: list[dict]          # {"event", "story", "other"}: other = parent / survivor
-    counts: dict[str, int]      # per event, plus active, grown, stories_live
-    stories: pd.DataFrame       # one row per story touched or live today
-    articles: pd.DataFrame      # id, story, story_name, first_story, first_seen, date (clustered articles)
-    changed_ids: int            # articles clustered yesterday and today whose id changed outside merges/splits
-    compared_ids: int           # articles clustered yesterday and today
-    named: dict = field(default_factory=dict)  # story -> members, central headlines, words, offline name: (re)named today
+    events: list[dict]  # {"event", "story", "other"}: other = parent / survivor
+    counts: dict[str, int]  # per event, plus active, grown, stories_live
+    stories: pd.DataFrame  # one row per story touched or live today
+    articles: pd.DataFrame  # id, story, story_name, first_story, first_seen, date (clustered articles)
+    changed_ids: int  # articles clustered yesterday and today whose id changed outside merges/splits
+    compared_ids: int  # articles clustered yesterday and today
+    named: dict = field(
+        default_factory=dict
+    )  # story -> members, central headlines, words, offline name: (re)named today
 
 
-STORY_COLUMNS = ["story", "name", "status", "event", "other", "articles", "new_articles", "total", "born", "last_seen",
-                 "parents", "children", "merged_into"]
+STORY_COLUMNS = [
+    "story",
+    "name",
+    "status",
+    "event",
+    "other",
+    "articles",
+    "new_articles",
+    "total",
+    "born",
+    "last_seen",
+    "parents",
+    "children",
+    "merged_into",
+]
 ARTICLE_COLUMNS = ["id", "story", "story_name", "first_story", "first_seen", "story_born", "date", "headline"]
 
 
@@ -150,13 +165,12 @@ def news_positions(volume: dict[str, int], day_cap: float = 0.0) -> dict[str, fl
     return out
 
 
-def story_similarity(vector_sum: np.ndarray, n: int, position: float, story: Story,
-                     settings: TrackSettings) -> float:
+def story_similarity(vector_sum: np.ndarray, n: int, position: float, story: Story, settings: TrackSettings) -> float:
     """What average linkage would see between a group of ``n`` articles (the sum of their
     unit vectors, their mean position in news time) and a story: the mean cosine over all
     cross pairs with every article the story ever got, less the time rule's loss for the
     news-time gap."""
-    if story.history_sum is None:   # a state written before stories kept their history
+    if story.history_sum is None:  # a state written before stories kept their history
         return _mean_cross(vector_sum, n, story.vector_sum, story.articles) if story.articles else -1.0
     value = _mean_cross(vector_sum, n, story.history_sum, story.history_n)
     if settings.time_weight > 0:
@@ -223,8 +237,14 @@ def _assign(score: np.ndarray) -> list[tuple[int, int]]:
     return [(int(r), int(c)) for r, c in zip(rows, cols) if score[r, c] > 0]
 
 
-def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors: np.ndarray,
-            settings: TrackSettings | None = None, archive=None) -> tuple[StoryState, DayReport]:
+def advance(
+    state: StoryState | None,
+    day: str,
+    clusters: pd.DataFrame,
+    vectors: np.ndarray,
+    settings: TrackSettings | None = None,
+    archive=None,
+) -> tuple[StoryState, DayReport]:
     """One day. ``clusters``: the window's articles (id, label, cluster_name, date, headline;
     label -1 = noise), row i for row i of ``vectors`` (unit rows). ``state``: the previous
     day's (None on the first day)."""
@@ -245,12 +265,15 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     if "date" in clusters and len(clusters):
         volume.update(Counter(clusters["date"].astype(str).str[:10]))
     position = news_positions(volume, settings.day_cap)
-    place = (np.array([position.get(d, 0.0) for d in clusters["date"].astype(str).str[:10]])
-             if "date" in clusters else np.zeros(len(ids)))
+    place = (
+        np.array([position.get(d, 0.0) for d in clusters["date"].astype(str).str[:10]])
+        if "date" in clusters
+        else np.zeros(len(ids))
+    )
     fresh = np.array([a not in first_seen for a in ids], bool)
     live = {sid: s for sid, s in state.stories.items() if s.status != "merged"}
     members = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels) if c >= 0}
-    order = sorted(members, key=lambda c: (-members[c].size, c))   # largest cluster first: stable id order
+    order = sorted(members, key=lambda c: (-members[c].size, c))  # largest cluster first: stable id order
     sums = {c: vectors[members[c]].sum(0) for c in order}
 
     probes: dict[int, tuple[np.ndarray, int, float]] = {}
@@ -268,8 +291,12 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
 
     # 1. shared articles
     survivors = Counter(state.current[a] for a in ids if a in state.current and state.current[a] in live)
-    votes = {c: Counter(state.current[ids[i]] for i in members[c]
-                        if ids[i] in state.current and state.current[ids[i]] in live) for c in order}
+    votes = {
+        c: Counter(
+            state.current[ids[i]] for i in members[c] if ids[i] in state.current and state.current[ids[i]] in live
+        )
+        for c in order
+    }
     prev = sorted(survivors)
     col = {sid: j for j, sid in enumerate(prev)}
     jaccard = np.zeros((len(order), len(prev)))
@@ -278,8 +305,8 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
             if inter >= settings.overlap_share * survivors[sid] or inter >= settings.overlap_share * members[c].size:
                 jaccard[r, col[sid]] = inter / (members[c].size + survivors[sid] - inter)
     story_of: dict[int, str] = {}
-    how: dict[int, tuple[str, str]] = {}    # cluster -> (event, other)
-    split_off: dict[int, int] = {}   # cluster of new articles -> the cluster whose story they did not match
+    how: dict[int, tuple[str, str]] = {}  # cluster -> (event, other)
+    split_off: dict[int, int] = {}  # cluster of new articles -> the cluster whose story they did not match
     for r, j in _assign(jaccard):
         c = order[r]
         new_rows = members[c][fresh[members[c]]]
@@ -310,8 +337,13 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     # 3. continue / return by similarity
     horizon = (today - dt.timedelta(days=settings.return_days)).isoformat()
     open_clusters = [c for c in order if c not in how]
-    pool = {sid: s for sid, s in live.items() if sid not in matched and s.last_seen >= horizon
-            and (s.history_sum is not None or (s.vector_sum is not None and s.articles > 0))}
+    pool = {
+        sid: s
+        for sid, s in live.items()
+        if sid not in matched
+        and s.last_seen >= horizon
+        and (s.history_sum is not None or (s.vector_sum is not None and s.articles > 0))
+    }
     if archive is not None and open_clusters:
         found = archive.nearest(np.stack([probe(c)[0] for c in open_clusters]), day, exclude=set(state.stories))
         pool.update({sid: s for sid, s in found.items() if sid not in pool})
@@ -328,7 +360,7 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
         story_of[c] = sid
         how[c] = ("continued", "") if pool[sid].last_seen == yesterday else ("returned", "")
         matched.add(sid)
-        if sid not in live:   # back from the archive
+        if sid not in live:  # back from the archive
             live[sid] = unarchived[sid] = pool[sid]
 
     # 4. splits by similarity: like a story another cluster continued
@@ -356,7 +388,7 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
             continue
         born_today += 1
         sid = f"{today:%Y%m%d}-{born_today}"
-        stories[sid] = Story(sid, sid, day, day, parents=[other] if other else [])   # named below
+        stories[sid] = Story(sid, sid, day, day, parents=[other] if other else [])  # named below
         if other:
             stories[other] = _copy(stories[other])
             stories[other].children.append(sid)
@@ -402,8 +434,11 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
             if "cluster_name" in clusters:
                 s.name = _LABEL_PREFIX.sub("", str(clusters["cluster_name"].iloc[order_rows[0]]))
             s.name_members = member_ids
-            heads = list(dict.fromkeys(str(clusters["headline"].iloc[i]) for i in order_rows[:20])) \
-                if "headline" in clusters else []
+            heads = (
+                list(dict.fromkeys(str(clusters["headline"].iloc[i]) for i in order_rows[:20]))
+                if "headline" in clusters
+                else []
+            )
             words = s.name.split(" [", 1)[1].rstrip("]").split(" / ") if " [" in s.name else []
             named[sid] = {"members": sorted(member_ids), "headlines": heads[:8], "words": words, "offline": s.name}
         stories[sid] = s
@@ -454,13 +489,16 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     counts = {name: int(counts.get(name, 0)) for name in EVENTS}
     counts["active"] = len(order)
     counts["joined"] = joined
-    counts["grown"] = sum(1 for c in order if how[c][0] in ("continued", "returned")
-                          and members[c].size > (state.stories[story_of[c]].articles if story_of[c] in state.stories else 0))
+    counts["grown"] = sum(
+        1
+        for c in order
+        if how[c][0] in ("continued", "returned")
+        and members[c].size > (state.stories[story_of[c]].articles if story_of[c] in state.stories else 0)
+    )
     event_of = {e["story"]: e for e in events}
     horizon_keep = (today - dt.timedelta(days=settings.return_days)).isoformat()
-    kept = {sid: s for sid, s in stories.items()
-            if s.status != "merged" and s.last_seen >= horizon_keep}
-    if archive is not None:   # every story changed today, as it stands tonight: stories that leave the
+    kept = {sid: s for sid, s in stories.items() if s.status != "merged" and s.last_seen >= horizon_keep}
+    if archive is not None:  # every story changed today, as it stands tonight: stories that leave the
         # state stay findable there, and can still return
         touched = set(story_of.values()) | set(merged) | {e["story"] for e in events} | (set(stories) - set(kept))
         archive.put(day, [stories[sid] for sid in sorted(touched) if stories[sid].history_sum is not None])
@@ -469,26 +507,50 @@ def advance(state: StoryState | None, day: str, clusters: pd.DataFrame, vectors:
     for sid in list(story_of.values()) + list(merged) + [e["story"] for e in events if e["event"] == "ended"]:
         s = stories[sid]
         e = event_of.get(sid, {})
-        table_rows.append({
-            "story": sid, "name": s.name, "status": s.status, "event": e.get("event", ""), "other": e.get("other", ""),
-            "articles": s.articles if s.last_seen == day else 0, "new_articles": int(new_first.get(sid, 0)),
-            "total": s.total, "born": s.born, "last_seen": s.last_seen, "parents": " ".join(s.parents),
-            "children": " ".join(s.children), "merged_into": s.merged_into,
-        })
+        table_rows.append(
+            {
+                "story": sid,
+                "name": s.name,
+                "status": s.status,
+                "event": e.get("event", ""),
+                "other": e.get("other", ""),
+                "articles": s.articles if s.last_seen == day else 0,
+                "new_articles": int(new_first.get(sid, 0)),
+                "total": s.total,
+                "born": s.born,
+                "last_seen": s.last_seen,
+                "parents": " ".join(s.parents),
+                "children": " ".join(s.children),
+                "merged_into": s.merged_into,
+            }
+        )
     table = pd.DataFrame(table_rows, columns=STORY_COLUMNS)
     art = []
     for c in order:
         sid = story_of[c]
         for i in members[c]:
             a = ids[i]
-            art.append({"id": a, "story": sid, "story_name": stories[sid].name, "first_story": first_seen[a][0],
-                        "first_seen": first_seen[a][1], "story_born": stories[sid].born,
-                        "date": str(clusters["date"].iloc[i]) if "date" in clusters else "",
-                        "headline": str(clusters["headline"].iloc[i]) if "headline" in clusters else ""})
+            art.append(
+                {
+                    "id": a,
+                    "story": sid,
+                    "story_name": stories[sid].name,
+                    "first_story": first_seen[a][0],
+                    "first_seen": first_seen[a][1],
+                    "story_born": stories[sid].born,
+                    "date": str(clusters["date"].iloc[i]) if "date" in clusters else "",
+                    "headline": str(clusters["headline"].iloc[i]) if "headline" in clusters else "",
+                }
+            )
     articles = pd.DataFrame(art, columns=ARTICLE_COLUMNS)
     window = set(ids)
-    new_state = StoryState(day=day, stories=kept, current=new_current,
-                           first={a: v for a, v in first_seen.items() if a in window}, volume=volume)
+    new_state = StoryState(
+        day=day,
+        stories=kept,
+        current=new_current,
+        first={a: v for a, v in first_seen.items() if a in window},
+        volume=volume,
+    )
     return new_state, DayReport(day, events, counts, table, articles, changed, compared, named)
 
 
@@ -503,8 +565,9 @@ def apply_names(state: StoryState, report: DayReport, names: dict[str, str]) -> 
             state.stories[sid] = replace(state.stories[sid], name=name)
     if names:
         report.stories["name"] = [names.get(sid, n) for sid, n in zip(report.stories["story"], report.stories["name"])]
-        report.articles["story_name"] = [names.get(sid, n) for sid, n in
-                                         zip(report.articles["story"], report.articles["story_name"])]
+        report.articles["story_name"] = [
+            names.get(sid, n) for sid, n in zip(report.articles["story"], report.articles["story_name"])
+        ]
 
 
 def _copy(story: Story) -> Story:

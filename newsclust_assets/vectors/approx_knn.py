@@ -19,9 +19,15 @@ from .milvus_store import similarity_to_distance
 APPROX_ABOVE = 30_000  # vectors in a window from which "auto" picks this path on Lite
 
 
-def hnsw_neighbours(vectors: np.ndarray, k: int, metric: str = "COSINE", m: int = 32,
-                    ef_construction: int = 80, ef_search: int | None = None,
-                    threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hnsw_neighbours(
+    vectors: np.ndarray,
+    k: int,
+    metric: str = "COSINE",
+    m: int = 32,
+    ef_construction: int = 80,
+    ef_search: int | None = None,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (approximately) k nearest other rows of every row of ``vectors``."""
     import faiss
 
@@ -60,5 +66,5 @@ def recall_at_k(exact_cols: np.ndarray, approx_rows: np.ndarray, approx_cols: np
     rows, cols = approx_rows[order], approx_cols[order]
     bounds = np.searchsorted(rows, np.arange(n + 1))
     for i in range(n):
-        found += len(set(exact[i].tolist()) & set(cols[bounds[i]:bounds[i + 1]].tolist()))
+        found += len(set(exact[i].tolist()) & set(cols[bounds[i] : bounds[i + 1]].tolist()))
     return found / float(n * k) if n else 1.0

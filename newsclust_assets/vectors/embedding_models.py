@@ -92,8 +92,7 @@ def load_sentence_transformer(path: str, device: str = "cpu"):
 class LocalSentenceTransformer:
     """Batched CPU encoding with a local sentence-transformers model."""
 
-    def __init__(self, model_path: str | None = None, batch_size: int = 32, device: str = "cpu",
-                 max_chars: int = 2000):
+    def __init__(self, model_path: str | None = None, batch_size: int = 32, device: str = "cpu", max_chars: int = 2000):
         self.model_path = model_path or bundled_model_path()
         self.batch_size = batch_size
         self.device = device
@@ -116,8 +115,13 @@ class LocalSentenceTransformer:
         texts, truncated = truncate_texts(texts, self.max_chars)
         model = load_sentence_transformer(self.model_path, self.device)
         start = time.perf_counter()
-        vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                               normalize_embeddings=False, show_progress_bar=False)
+        vectors = model.encode(
+            texts,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=False,
+            show_progress_bar=False,
+        )
         seconds = time.perf_counter() - start
         requests = -(-len(texts) // self.batch_size)
         return EmbeddingRun(l2_normalise(vectors), self.model_name, seconds, requests, truncated)

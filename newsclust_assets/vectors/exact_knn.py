@@ -23,8 +23,9 @@ from .milvus_store import similarity_to_distance
 DUPLICATE_EPS = 1e-6
 
 
-def exact_neighbours(vectors: np.ndarray, k: int, metric: str = "COSINE",
-                     block: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def exact_neighbours(
+    vectors: np.ndarray, k: int, metric: str = "COSINE", block: int = 512
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The k nearest other rows of every row of ``vectors`` (unit rows for COSINE/IP)."""
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n = x.shape[0]
@@ -34,10 +35,10 @@ def exact_neighbours(vectors: np.ndarray, k: int, metric: str = "COSINE",
     sq = (x * x).sum(axis=1) if metric == "L2" else None
     rows, cols, dists = [], [], []
     for start in range(0, n, block):
-        q = x[start:start + block]
+        q = x[start : start + block]
         sims = q @ x.T  # (b, n)
         if metric == "L2":
-            scores = sq[start:start + block, None] + sq[None, :] - 2.0 * sims  # squared, as Milvus returns
+            scores = sq[start : start + block, None] + sq[None, :] - 2.0 * sims  # squared, as Milvus returns
         else:
             scores = sims
         local = np.arange(q.shape[0])
@@ -55,5 +56,8 @@ def exact_neighbours(vectors: np.ndarray, k: int, metric: str = "COSINE",
         rows.append(np.repeat(start + local, k))
         cols.append(np.take_along_axis(cand, best, axis=1).ravel())
         dists.append(np.take_along_axis(d, best, axis=1).ravel())
-    return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
-            np.concatenate(dists).astype(np.float64))
+    return (
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(cols).astype(np.int64),
+        np.concatenate(dists).astype(np.float64),
+    )

@@ -60,8 +60,8 @@ def knn_arrays(graph: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
             continue
         order = np.lexsort((cols[lo:hi], data[lo:hi]))[:k]
         m = order.size
-        indices[i, 1:1 + m] = cols[lo:hi][order]
-        distances[i, 1:1 + m] = data[lo:hi][order]
+        indices[i, 1 : 1 + m] = cols[lo:hi][order]
+        distances[i, 1 : 1 + m] = data[lo:hi][order]
     return indices, distances
 
 

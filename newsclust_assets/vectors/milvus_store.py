@@ -92,11 +92,13 @@ def _lite_os_error(path: str, exc: OSError) -> MilvusStoreError:
     if exc.errno == errno.ENOSPC:
         return MilvusStoreError(
             f"Milvus Lite directory {path}: no space left on device. Free space (or point NEWSCLUST_DATA_DIR "
-            "elsewhere) and re-run: writes are upserts by id, so a re-run stores every article once.")
+            "elsewhere) and re-run: writes are upserts by id, so a re-run stores every article once."
+        )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return MilvusStoreError(
             f"Milvus Lite directory {path} is read-only ({exc.strerror}): make it writable or point "
-            "NEWSCLUST_DATA_DIR or NEWSCLUST_MILVUS_URI at a writable place; nothing was written.")
+            "NEWSCLUST_DATA_DIR or NEWSCLUST_MILVUS_URI at a writable place; nothing was written."
+        )
     return MilvusStoreError(f"Milvus Lite directory {path}: {exc.strerror or exc} ({exc.filename or path})")
 
 
@@ -148,8 +150,9 @@ def _lock_holder(lock: str) -> str:
 
 
 @contextlib.contextmanager
-def open_client(uri: str, token: str = "", db_name: str = "", lock_timeout_s: float = 600.0,
-                timeout_s: float = 10.0) -> Iterator[MilvusClient]:  # noqa: F821
+def open_client(
+    uri: str, token: str = "", db_name: str = "", lock_timeout_s: float = 600.0, timeout_s: float = 10.0
+) -> Iterator[MilvusClient]:  # noqa: F821
     """A MilvusClient for the duration of the block; Lite's lock is released on exit."""
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
@@ -266,8 +269,7 @@ def check_compatible(existing: dict, spec: CollectionSpec) -> None:
         )
     if existing["metric"] and existing["metric"] != spec.metric:
         raise CollectionMismatchError(
-            f"collection {spec.name!r} is indexed with metric {existing['metric']} but {spec.metric} "
-            "is configured."
+            f"collection {spec.name!r} is indexed with metric {existing['metric']} but {spec.metric} is configured."
         )
     if spec.model and existing["model"] and existing["model"] != spec.model:
         raise CollectionMismatchError(
@@ -278,8 +280,12 @@ def check_compatible(existing: dict, spec: CollectionSpec) -> None:
 
 # Build parameters an index type needs (a server refuses HNSW or IVF_* without them); the
 # search side is index_search_params.
-INDEX_BUILD_PARAMS = {"HNSW": {"M": 16, "efConstruction": 200}, "IVF_FLAT": {"nlist": 128},
-                      "IVF_SQ8": {"nlist": 128}, "IVF_PQ": {"nlist": 128, "m": 8, "nbits": 8}}
+INDEX_BUILD_PARAMS = {
+    "HNSW": {"M": 16, "efConstruction": 200},
+    "IVF_FLAT": {"nlist": 128},
+    "IVF_SQ8": {"nlist": 128},
+    "IVF_PQ": {"nlist": 128, "m": 8, "nbits": 8},
+}
 # The day field's index, tried in order: Milvus Lite and servers from 2.4 build INVERTED;
 # 2.3 servers only STL_SORT. Without either, day filters still work (a scan).
 DAY_INDEX_TYPES = ("INVERTED", "STL_SORT")
@@ -321,8 +327,9 @@ def ensure_collection(client, spec: CollectionSpec) -> bool:
     for fname, limit in TEXT_LIMITS.items():
         schema.add_field(fname, DataType.VARCHAR, max_length=limit)
     try:
-        client.create_collection(spec.name, schema=schema, **STRONG,
-                                 properties={MODEL_PROPERTY: spec.model} if spec.model else None)
+        client.create_collection(
+            spec.name, schema=schema, **STRONG, properties={MODEL_PROPERTY: spec.model} if spec.model else None
+        )
         _add_index(client, spec.name, "vector", spec.index_type, spec.metric)
         for index_type in DAY_INDEX_TYPES:
             try:
@@ -335,9 +342,11 @@ def ensure_collection(client, spec: CollectionSpec) -> bool:
         with contextlib.suppress(Exception):
             client.drop_collection(spec.name)
         if isinstance(exc, Exception) and not isinstance(exc, MilvusStoreError):
-            raise MilvusStoreError(f"could not create collection {spec.name!r} with a {spec.index_type} "
-                                   f"{spec.metric} index: {getattr(exc, 'message', exc)}; nothing was left "
-                                   "behind (the half-made collection was dropped)") from None
+            raise MilvusStoreError(
+                f"could not create collection {spec.name!r} with a {spec.index_type} "
+                f"{spec.metric} index: {getattr(exc, 'message', exc)}; nothing was left "
+                "behind (the half-made collection was dropped)"
+            ) from None
         raise
     return True
 
@@ -345,8 +354,9 @@ def ensure_collection(client, spec: CollectionSpec) -> bool:
 def _add_index(client, name: str, field: str, index_type: str, metric: str = "") -> None:
     index = client.prepare_index_params()
     if metric:
-        index.add_index(field_name=field, index_type=index_type, metric_type=metric,
-                        params=index_build_params(index_type))
+        index.add_index(
+            field_name=field, index_type=index_type, metric_type=metric, params=index_build_params(index_type)
+        )
     else:
         index.add_index(field_name=field, index_type=index_type)
     client.create_index(name, index)
@@ -378,8 +388,13 @@ def ids_for_days(client, name: str, first_day: int, last_day: int) -> list[str]:
     return sorted(pid for ids in ids_by_day(client, name, first_day, last_day).values() for pid in ids)
 
 
-def write_days(client, spec: CollectionSpec, days: dict[dt.date, tuple[pd.DataFrame, np.ndarray]],
-               chunk: int = 1000, flush: bool = False) -> dict[dt.date, dict]:
+def write_days(
+    client,
+    spec: CollectionSpec,
+    days: dict[dt.date, tuple[pd.DataFrame, np.ndarray]],
+    chunk: int = 1000,
+    flush: bool = False,
+) -> dict[dt.date, dict]:
     """Make the collection's rows for each day exactly that day's articles: upsert them by
     primary key (in bulk, ``chunk`` rows a call), then delete rows of those days whose id is
     no longer in the source. Returns per-day counts.
@@ -399,24 +414,35 @@ def write_days(client, spec: CollectionSpec, days: dict[dt.date, tuple[pd.DataFr
     before = ids_by_day(client, spec.name, min(numbers.values()), max(numbers.values()))
     rows = [row for articles, vectors in days.values() for row in _rows(articles, vectors)]
     for i in range(0, len(rows), chunk):
-        client.upsert(spec.name, rows[i:i + chunk])
+        client.upsert(spec.name, rows[i : i + chunk])
     counts, stale_all = {}, []
     for day, (articles, _) in days.items():
         old = set(before.get(numbers[day], ()))
         current = set(articles["id"])
         stale = sorted(old - current)
         stale_all.extend(stale)
-        counts[day] = {"upserted": len(current), "new": len(current - old), "replaced": len(current & old),
-                       "deleted_stale": len(stale)}
+        counts[day] = {
+            "upserted": len(current),
+            "new": len(current - old),
+            "replaced": len(current & old),
+            "deleted_stale": len(stale),
+        }
     for i in range(0, len(stale_all), chunk):
-        client.delete(spec.name, ids=stale_all[i:i + chunk])
+        client.delete(spec.name, ids=stale_all[i : i + chunk])
     if flush and (rows or stale_all):
         client.flush(spec.name)
     return counts
 
 
-def write_day(client, spec: CollectionSpec, day: dt.date, articles: pd.DataFrame,
-              vectors: np.ndarray, chunk: int = 1000, flush: bool = False) -> dict:
+def write_day(
+    client,
+    spec: CollectionSpec,
+    day: dt.date,
+    articles: pd.DataFrame,
+    vectors: np.ndarray,
+    chunk: int = 1000,
+    flush: bool = False,
+) -> dict:
     """write_days for one day."""
     return write_days(client, spec, {day: (articles, vectors)}, chunk, flush)[day]
 
@@ -446,8 +472,9 @@ def query_rows(client, name: str, flt: str, fields: list[str], batch_size: int =
     return rows
 
 
-def query_window(client, name: str, first_day: int, last_day: int, fields: list[str],
-                 batch_size: int = 4096) -> pd.DataFrame:
+def query_window(
+    client, name: str, first_day: int, last_day: int, fields: list[str], batch_size: int = 4096
+) -> pd.DataFrame:
     """Every row with first_day <= day <= last_day, sorted by id."""
     out = query_rows(client, name, window_filter(first_day, last_day), fields, batch_size)
     frame = pd.DataFrame(out, columns=list(dict.fromkeys(["id", *fields])))
@@ -509,10 +536,19 @@ def index_search_params(index_type: str, limit: int) -> dict:
     return {}
 
 
-def search_neighbours(client, name: str, ids: list[str], vectors: np.ndarray, k: int,
-                      first_day: int, last_day: int, metric: str,
-                      queries_per_call: int = 16384, index_type: str = "FLAT",
-                      consistency: dict = STRONG) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def search_neighbours(
+    client,
+    name: str,
+    ids: list[str],
+    vectors: np.ndarray,
+    k: int,
+    first_day: int,
+    last_day: int,
+    metric: str,
+    queries_per_call: int = 16384,
+    index_type: str = "FLAT",
+    consistency: dict = STRONG,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """k nearest neighbours of every vector among the window's rows, self-matches dropped.
 
     Many query vectors go in one search call (``queries_per_call``; Milvus servers accept
@@ -527,10 +563,16 @@ def search_neighbours(client, name: str, ids: list[str], vectors: np.ndarray, k:
     if len(ids) < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
     for start in range(0, len(ids), queries_per_call):
-        block = vectors[start:start + queries_per_call]
-        results = client.search(name, data=block.tolist(), limit=limit, filter=flt, **consistency,
-                                anns_field="vector", search_params={"metric_type": metric,
-                                               "params": index_search_params(index_type, limit)})
+        block = vectors[start : start + queries_per_call]
+        results = client.search(
+            name,
+            data=block.tolist(),
+            limit=limit,
+            filter=flt,
+            **consistency,
+            anns_field="vector",
+            search_params={"metric_type": metric, "params": index_search_params(index_type, limit)},
+        )
         for offset, hits in enumerate(results):
             qi = start + offset
             found = []

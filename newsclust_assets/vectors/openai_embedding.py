@@ -61,10 +61,21 @@ def _retry_after(response) -> float | None:
 class OpenAICompatibleEmbedder:
     """Batched, concurrent, retrying client for one model behind an OpenAI-compatible API."""
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", dimensions: int = 0,
-                 batch_size: int = 256, max_in_flight: int = 4, max_chars: int = 8000,
-                 max_retries: int = 5, backoff_s: float = 1.0, max_backoff_s: float = 30.0,
-                 max_retry_s: float = 300.0, timeout_s: float = 60.0):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        dimensions: int = 0,
+        batch_size: int = 256,
+        max_in_flight: int = 4,
+        max_chars: int = 8000,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+        max_retry_s: float = 300.0,
+        timeout_s: float = 60.0,
+    ):
         if not base_url:
             raise EmbeddingError("base_url of the embedding endpoint is empty")
         if not model:
@@ -102,8 +113,9 @@ class OpenAICompatibleEmbedder:
         import openai
 
         # retries are done here (counted, bounded, with clear messages), not by the client
-        return openai.OpenAI(base_url=self.base_url, api_key=self._api_key or "EMPTY", max_retries=0,
-                             timeout=self.timeout_s)
+        return openai.OpenAI(
+            base_url=self.base_url, api_key=self._api_key or "EMPTY", max_retries=0, timeout=self.timeout_s
+        )
 
     def _request(self, client, batch: list[str]) -> list[list[float]]:
         import openai
@@ -194,7 +206,7 @@ class OpenAICompatibleEmbedder:
         if not texts:
             return EmbeddingRun(np.zeros((0, self.dimension()), np.float32), self.model, 0.0)
         texts, truncated = truncate_texts(texts, self.max_chars)
-        batches = [texts[i:i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
         self._requests = self._retries = 0
         self._answered = False
         start = time.perf_counter()
@@ -206,8 +218,10 @@ class OpenAICompatibleEmbedder:
                 # the first batch alone: an absent endpoint fails fast, once, not max_in_flight times
                 parts = [self._batch_with_retries(client, batches[0], 1, len(batches))]
                 with ThreadPoolExecutor(self.max_in_flight) as pool:
-                    futures = [pool.submit(self._batch_with_retries, client, b, i + 2, len(batches))
-                               for i, b in enumerate(batches[1:])]
+                    futures = [
+                        pool.submit(self._batch_with_retries, client, b, i + 2, len(batches))
+                        for i, b in enumerate(batches[1:])
+                    ]
                     try:
                         parts.extend(f.result() for f in futures)
                     except BaseException:

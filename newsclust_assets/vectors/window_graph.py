@@ -43,8 +43,15 @@ def window_graph(milvus, first: dt.date, last: dt.date, k: int, method: str) -> 
     return window_graphs(milvus, [last], days, k, method)[last]
 
 
-def window_graphs(milvus, last_days: list[dt.date], window_days: int, k: int, method: str,
-                  approx_above: int = APPROX_ABOVE, on_window=None) -> dict[dt.date, WindowGraph]:
+def window_graphs(
+    milvus,
+    last_days: list[dt.date],
+    window_days: int,
+    k: int,
+    method: str,
+    approx_above: int = APPROX_ABOVE,
+    on_window=None,
+) -> dict[dt.date, WindowGraph]:
     """{D: graph of the rows with D - window_days + 1 <= day <= D} for each D in ``last_days``.
 
     ``milvus`` is anything with the MilvusResource attributes used here (``client()``,
@@ -68,8 +75,7 @@ def window_graphs(milvus, last_days: list[dt.date], window_days: int, k: int, me
             )
         client.load_collection(name)
         rows = query_window(client, name, lo, hi, fields=[*QUERY_FIELDS, "vector"])
-        all_vectors = (np.asarray(rows["vector"].tolist(), np.float32) if len(rows)
-                       else np.zeros((0, 0), np.float32))
+        all_vectors = np.asarray(rows["vector"].tolist(), np.float32) if len(rows) else np.zeros((0, 0), np.float32)
         day_numbers = rows["day"].to_numpy(np.int64) if len(rows) else np.zeros(0, np.int64)
         windows = {}
         for last in last_days:
@@ -79,14 +85,27 @@ def window_graphs(milvus, last_days: list[dt.date], window_days: int, k: int, me
             if methods[last] == "milvus":
                 idx = windows[last]
                 ids = list(rows["id"].iloc[idx])
-                searched[last] = search_neighbours(client, name, ids, all_vectors[idx], k, a, b, milvus.metric,
-                                                   milvus.queries_per_search, milvus.index_type,
-                                                   consistency=AFTER_STRONG_READ)  # query_window read them
+                searched[last] = search_neighbours(
+                    client,
+                    name,
+                    ids,
+                    all_vectors[idx],
+                    k,
+                    a,
+                    b,
+                    milvus.metric,
+                    milvus.queries_per_search,
+                    milvus.index_type,
+                    consistency=AFTER_STRONG_READ,
+                )  # query_window read them
     articles_all = rows.drop(columns=["vector", "day"]).reset_index(drop=True)
     for i, last in enumerate(last_days):
         idx = windows[last]
-        vectors = all_vectors[idx] if len(idx) else np.zeros((0, all_vectors.shape[1] if all_vectors.ndim == 2 else 0),
-                                                               np.float32)
+        vectors = (
+            all_vectors[idx]
+            if len(idx)
+            else np.zeros((0, all_vectors.shape[1] if all_vectors.ndim == 2 else 0), np.float32)
+        )
         if methods[last] == "milvus":
             r, c, d = searched[last]
         elif methods[last] == "approx":
@@ -96,8 +115,9 @@ def window_graphs(milvus, last_days: list[dt.date], window_days: int, k: int, me
         graph = symmetric_graph(len(idx), r, c, d)
         articles = articles_all.iloc[idx].reset_index(drop=True)
         first = last - span
-        out[last] = WindowGraph(articles, vectors, graph, k, milvus.metric, first.isoformat(), last.isoformat(),
-                                methods[last])
+        out[last] = WindowGraph(
+            articles, vectors, graph, k, milvus.metric, first.isoformat(), last.isoformat(), methods[last]
+        )
         if on_window:
             on_window(i + 1, len(last_days))
     return out

@@ -23,7 +23,9 @@ OUT = Path(__file__).with_name("sample_news.jsonl")
 # story: (category, first day offset, last day offset, headlines, descriptions, fillers)
 STORIES = {
     "transit_strike": (
-        "U.S. NEWS", 0, 9,
+        "U.S. NEWS",
+        0,
+        9,
         [
             "Harbor City Transit Workers Walk Off The Job Over {issue}",
             "Subway Strike In Harbor City Enters Day {n} As Talks Stall",
@@ -40,10 +42,16 @@ STORIES = {
             "City officials said emergency shuttle buses would run on the busiest routes during the strike.",
             "Negotiators for the transit authority and the union met for {hours} hours without a deal.",
         ],
-        {"issue": ["Wages", "Pensions", "Overtime Rules", "Safety Staffing"], "count": ["38,000", "41,000"], "hours": ["six", "eleven", "fourteen"]},
+        {
+            "issue": ["Wages", "Pensions", "Overtime Rules", "Safety Staffing"],
+            "count": ["38,000", "41,000"],
+            "hours": ["six", "eleven", "fourteen"],
+        },
     ),
     "bank_merger": (
-        "BUSINESS", 1, 12,
+        "BUSINESS",
+        1,
+        12,
         [
             "Meridian Bank Agrees To Buy Crestline Financial In ${amount} Billion Deal",
             "Regulators Open Review Of Meridian-Crestline Bank Merger",
@@ -61,7 +69,9 @@ STORIES = {
         {"amount": ["14.2", "14.5"], "pct": ["18", "22", "24"]},
     ),
     "wildfire": (
-        "ENVIRONMENT", 2, 8,
+        "ENVIRONMENT",
+        2,
+        8,
         [
             "Wildfire Forces Evacuations Near Pine Valley",
             "Pine Valley Fire Grows To {acres} Acres As Winds Pick Up",
@@ -78,7 +88,9 @@ STORIES = {
         {"acres": ["12,000", "18,500", "23,000"], "pct": ["35", "60", "85"], "homes": ["2,000", "3,400"]},
     ),
     "mars_lander": (
-        "SCIENCE", 3, 13,
+        "SCIENCE",
+        3,
+        13,
         [
             "Aurora Lander Touches Down Safely On Mars",
             "Aurora Mars Lander Sends Back First Color Panorama",
@@ -95,7 +107,9 @@ STORIES = {
         {"miles": ["140", "150"]},
     ),
     "election": (
-        "POLITICS", 0, 13,
+        "POLITICS",
+        0,
+        13,
         [
             "Governor Ellen Ward Leads Rival In New {state} Poll",
             "Ward And Castillo Clash Over Taxes In First Governor Debate",
@@ -113,7 +127,9 @@ STORIES = {
         {"state": ["Westmarch", "Westmarch"], "pts": ["3", "5", "2"]},
     ),
     "chip_exports": (
-        "TECH", 4, 12,
+        "TECH",
+        4,
+        12,
         [
             "Commerce Department Tightens Rules On AI Chip Exports",
             "Chipmakers Warn New Export Limits Will Cost Billions",
@@ -129,7 +145,9 @@ STORIES = {
         {"bn": ["$6", "$9"]},
     ),
     "cup_final": (
-        "SPORTS", 5, 11,
+        "SPORTS",
+        5,
+        11,
         [
             "Riverside Rovers Reach National Cup Final",
             "Rovers Striker Amara Diallo Fit For Cup Final",
@@ -146,7 +164,9 @@ STORIES = {
         {"score": ["4-3", "5-4"]},
     ),
     "measles": (
-        "WELLNESS", 2, 13,
+        "WELLNESS",
+        2,
+        13,
         [
             "Measles Outbreak Spreads To {n} Counties",
             "Health Officials Urge Vaccination As Measles Cases Climb",
@@ -162,7 +182,9 @@ STORIES = {
         {"n": ["four", "six", "seven"], "cases": ["80", "120", "150"]},
     ),
     "hurricane": (
-        "WEATHER", 6, 12,
+        "WEATHER",
+        6,
+        12,
         [
             "Hurricane Delia Strengthens To Category {cat} In Gulf",
             "Coastal Towns Order Evacuations Ahead Of Hurricane Delia",
@@ -178,7 +200,9 @@ STORIES = {
         {"cat": ["3", "4"], "mph": ["130", "140"], "surge": ["10", "12"]},
     ),
     "rate_decision": (
-        "BUSINESS", 7, 10,
+        "BUSINESS",
+        7,
+        10,
         [
             "Central Bank Holds Interest Rates Steady, Signals Cut Later This Year",
             "Markets Rally After Central Bank Hints At Rate Cuts",
@@ -193,7 +217,9 @@ STORIES = {
         {"rate": ["5.25", "5.25"]},
     ),
     "film_festival": (
-        "ENTERTAINMENT", 8, 13,
+        "ENTERTAINMENT",
+        8,
+        13,
         [
             "Lakeshore Film Festival Opens With Star-Studded Premiere",
             "Director Nadia Okafor's Drama Wins Top Prize At Lakeshore Festival",
@@ -208,7 +234,9 @@ STORIES = {
         {"mins": ["eight", "twelve"], "films": ["220", "240"]},
     ),
     "bridge_collapse": (
-        "U.S. NEWS", 9, 13,
+        "U.S. NEWS",
+        9,
+        13,
         [
             "Old Mill Bridge Collapses Into Carver River, {n} Injured",
             "Investigators Probe Cause Of Old Mill Bridge Collapse",
@@ -225,24 +253,92 @@ STORIES = {
 }
 
 ONE_OFFS = [
-    ("FOOD & DRINK", "The Secret To Fluffier Pancakes Is In Your Fridge", "A splash of seltzer makes a lighter batter, cooks say."),
-    ("TRAVEL", "The Best Small Towns For A Spring Road Trip", "From lakeside villages to desert outposts, here are our picks."),
-    ("STYLE", "Wide-Leg Jeans Are Back, And Here's How To Wear Them", "Stylists share tips for pairing the return of a 90s staple."),
+    (
+        "FOOD & DRINK",
+        "The Secret To Fluffier Pancakes Is In Your Fridge",
+        "A splash of seltzer makes a lighter batter, cooks say.",
+    ),
+    (
+        "TRAVEL",
+        "The Best Small Towns For A Spring Road Trip",
+        "From lakeside villages to desert outposts, here are our picks.",
+    ),
+    (
+        "STYLE",
+        "Wide-Leg Jeans Are Back, And Here's How To Wear Them",
+        "Stylists share tips for pairing the return of a 90s staple.",
+    ),
     ("PARENTING", "What To Do When Your Toddler Refuses To Nap", "Sleep experts offer strategies for tired parents."),
-    ("HOME & LIVING", "Houseplants That Thrive In Low Light", "These leafy picks survive even the darkest apartment corners."),
-    ("COMEDY", "Late-Night Hosts Roast The Week's Strangest Headlines", "The monologues took aim at a runaway llama and a lost wedding ring."),
-    ("WEIRD NEWS", "Runaway Llama Leads Police On Slow-Speed Chase", "The llama was returned to its farm unharmed after a two-hour pursuit."),
-    ("GREEN", "City Plants 10,000 Trees To Cool Hot Neighborhoods", "The urban forestry program targets blocks with the least shade."),
-    ("ARTS & CULTURE", "Museum Unveils Restored Renaissance Altarpiece", "Conservators spent six years removing centuries of grime."),
-    ("HEALTHY LIVING", "Why A 10-Minute Walk After Dinner Helps Your Blood Sugar", "Researchers found short walks blunt glucose spikes."),
-    ("EDUCATION", "School District Adds Coding Classes For Every Grade", "The curriculum starts with block-based games in kindergarten."),
-    ("RELIGION", "Interfaith Group Opens Food Pantry In Former Church", "Volunteers from five congregations staff the pantry."),
-    ("FOOD & DRINK", "Five Easy Weeknight Soups For Chilly Evenings", "Each recipe takes under 30 minutes and uses pantry staples."),
-    ("TRAVEL", "Airlines Add Direct Flights To Island Destinations", "New routes launch in June with introductory fares."),
-    ("MONEY", "How To Build An Emergency Fund On A Tight Budget", "Financial planners suggest starting with $500 and automating savings."),
-    ("QUEER VOICES", "Community Center Celebrates 30 Years Of Support", "The center began as a weekly meeting in a bookstore basement."),
-    ("IMPACT", "Teen Raises $50,000 For Classmate's Cancer Treatment", "The fundraiser began with a lemonade stand and went viral."),
-    ("TASTE", "Bakery's Sourdough Starter Turns 100 Years Old", "Owners fed the starter daily through four generations."),
+    (
+        "HOME & LIVING",
+        "Houseplants That Thrive In Low Light",
+        "These leafy picks survive even the darkest apartment corners.",
+    ),
+    (
+        "COMEDY",
+        "Late-Night Hosts Roast The Week's Strangest Headlines",
+        "The monologues took aim at a runaway llama and a lost wedding ring.",
+    ),
+    (
+        "WEIRD NEWS",
+        "Runaway Llama Leads Police On Slow-Speed Chase",
+        "The llama was returned to its farm unharmed after a two-hour pursuit.",
+    ),
+    (
+        "GREEN",
+        "City Plants 10,000 Trees To Cool Hot Neighborhoods",
+        "The urban forestry program targets blocks with the least shade.",
+    ),
+    (
+        "ARTS & CULTURE",
+        "Museum Unveils Restored Renaissance Altarpiece",
+        "Conservators spent six years removing centuries of grime.",
+    ),
+    (
+        "HEALTHY LIVING",
+        "Why A 10-Minute Walk After Dinner Helps Your Blood Sugar",
+        "Researchers found short walks blunt glucose spikes.",
+    ),
+    (
+        "EDUCATION",
+        "School District Adds Coding Classes For Every Grade",
+        "The curriculum starts with block-based games in kindergarten.",
+    ),
+    (
+        "RELIGION",
+        "Interfaith Group Opens Food Pantry In Former Church",
+        "Volunteers from five congregations staff the pantry.",
+    ),
+    (
+        "FOOD & DRINK",
+        "Five Easy Weeknight Soups For Chilly Evenings",
+        "Each recipe takes under 30 minutes and uses pantry staples.",
+    ),
+    (
+        "TRAVEL",
+        "Airlines Add Direct Flights To Island Destinations",
+        "New routes launch in June with introductory fares.",
+    ),
+    (
+        "MONEY",
+        "How To Build An Emergency Fund On A Tight Budget",
+        "Financial planners suggest starting with $500 and automating savings.",
+    ),
+    (
+        "QUEER VOICES",
+        "Community Center Celebrates 30 Years Of Support",
+        "The center began as a weekly meeting in a bookstore basement.",
+    ),
+    (
+        "IMPACT",
+        "Teen Raises $50,000 For Classmate's Cancer Treatment",
+        "The fundraiser began with a lemonade stand and went viral.",
+    ),
+    (
+        "TASTE",
+        "Bakery's Sourdough Starter Turns 100 Years Old",
+        "Owners fed the starter daily through four generations.",
+    ),
 ]
 
 
@@ -264,26 +360,30 @@ def generate(seed: int = 20240301) -> list[dict]:
                 head = _fill(rng.choice(heads), fillers, rng, day - first + 1)
                 desc = _fill(rng.choice(descs), fillers, rng, day - first + 1)
                 slug = "-".join(head.lower().replace("'", "").replace("$", "").split()[:8])
-                rows.append({
-                    "link": f"https://news.example.com/{date}/{name}/{slug}-{len(rows)}",
+                rows.append(
+                    {
+                        "link": f"https://news.example.com/{date}/{name}/{slug}-{len(rows)}",
+                        "headline": head,
+                        "short_description": desc,
+                        "category": category,
+                        "authors": rng.choice(["Dana Reyes", "Sam Whitfield", "Priya Nair", "Tom Okoro", "Staff"]),
+                        "date": date,
+                        "story": name,
+                    }
+                )
+        for category, head, desc in rng.sample(ONE_OFFS, 3):
+            rows.append(
+                {
+                    "link": f"https://news.example.com/{date}/features/{len(rows)}",
                     "headline": head,
                     "short_description": desc,
                     "category": category,
-                    "authors": rng.choice(["Dana Reyes", "Sam Whitfield", "Priya Nair", "Tom Okoro", "Staff"]),
+                    "authors": "Features Desk",
                     "date": date,
-                    "story": name,
-                })
-        for category, head, desc in rng.sample(ONE_OFFS, 3):
-            rows.append({
-                "link": f"https://news.example.com/{date}/features/{len(rows)}",
-                "headline": head,
-                "short_description": desc,
-                "category": category,
-                "authors": "Features Desk",
-                "date": date,
-                # a one-off feature is a story of its own; a feature re-run on another day is the same story
-                "story": "feature-" + "-".join(head.lower().split()[:6]),
-            })
+                    # a one-off feature is a story of its own; a feature re-run on another day is the same story
+                    "story": "feature-" + "-".join(head.lower().split()[:6]),
+                }
+            )
     rows.sort(key=lambda r: r["date"], reverse=True)  # newest first, like real feeds
     return rows
 
