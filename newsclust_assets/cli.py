@@ -20,7 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .runs.asset_config import load_asset_config
+from .runs.asset_config import CLUSTER_OPTIONS, load_asset_config
 from .runs.engine import format_summary, log_dir, run
 from .runs.failures import Interrupted, StepFailed, disk_full, first_line_of
 from .runs.maintenance import NoStoryStore, prune, search_stories
@@ -58,51 +58,13 @@ def _add_cluster_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", help="JSON or YAML file of asset settings, e.g. {cluster_labels: {similarity_threshold: 0.35}}"
     )
-    p.add_argument("--algorithm", choices=["average_linkage", "umap_hdbscan"], help="clustering algorithm")
-    p.add_argument(
-        "--similarity-threshold",
-        type=float,
-        dest="similarity_threshold",
-        help="mean cosine similarity at which two groups of articles still merge (default 0.3)",
-    )
-    p.add_argument(
-        "--lexical-weight",
-        type=float,
-        dest="lexical_weight",
-        help="weight of TF-IDF cosine blended into the similarity, 0..1 (default 0)",
-    )
-    p.add_argument(
-        "--time-weight",
-        type=float,
-        dest="time_weight",
-        help="similarity two groups lose when far apart in news time, 0..1; 0 = off (default 0.4)",
-    )
-    p.add_argument(
-        "--time-scale",
-        type=float,
-        dest="time_scale",
-        help="news-time gap of the full loss, in articles published between (default 300)",
-    )
-    p.add_argument(
-        "--day-cap",
-        type=float,
-        dest="day_cap",
-        help="a day counts as at most this many articles of news time, so that a dense stream's "
-        "stories may run over days; 0 = no cap (default 60)",
-    )
-    p.add_argument(
-        "--word-veto",
-        type=float,
-        dest="word_veto",
-        help="groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge; 0 = off (default 0.1)",
-    )
-    p.add_argument("--min-cluster-size", type=int, dest="min_cluster_size", help="smaller groups are noise (default 2)")
-    p.add_argument(
-        "--attach-similarity",
-        type=float,
-        dest="attach_similarity",
-        help="centroid cosine at which a noise article joins a cluster; 0 = off (default 0.5)",
-    )
+    for name, k in CLUSTER_OPTIONS.items():  # declared once, in ClusterSettings
+        p.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            help=k.describe(),
+            **({"choices": k.choices} if k.choices else {"type": k.type}),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 import time
 
 import dagster as dg
+import pydantic
 
 from ..artifacts import WindowGraph
 from ..clustering.average_linkage import VETO_MIN_SIZE
@@ -11,6 +12,7 @@ from ..ingest.news_source import read_labels
 from ..ranges import by_day, config_digest, day_asset_args, days_of, output
 from ..resources import LabelExportResource, MilvusResource, NewsSourceResource
 from ..vectors.milvus_store import day_number, ids_by_day
+from .declared import declared, settings_from
 
 LABELLED_CHECK = "every_article_labelled"
 NOISE_CHECK = "noise_share_below_bound"
@@ -18,38 +20,27 @@ EXPORT_COLUMNS = ["id", "date", "label", "cluster_name", "probability", "central
 
 
 class ClusterConfig(dg.Config):
-    algorithm: str = "average_linkage"  # or "umap_hdbscan" (v1)
-    similarity_threshold: float = 0.3  # mean cosine similarity at which two groups of articles still merge
-    lexical_weight: float = 0.0  # weight of TF-IDF cosine blended into the similarity (0..1)
-    time_weight: float = 0.4  # similarity two groups lose when far apart in news time (0..1)
-    time_scale: float = 300.0  # news-time gap, in articles published between, of the full loss
-    word_veto: float = 0.1  # groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge
-    day_cap: float = ClusterSettings.day_cap  # a day counts as at most this many articles of news time (0 = no cap)
-    min_cluster_size: int = 2  # smaller groups are noise
-    attach_similarity: float = 0.5  # a noise article joins a neighbouring cluster at this centroid cosine
-    n_components: int = 5  # umap_hdbscan only: UMAP dimensions that HDBSCAN clusters in
-    min_samples: int = 3  # umap_hdbscan only
-    seed: int = 42  # umap_hdbscan only
-    max_noise_share: float = 0.6  # above this the noise check warns
-    top_words: int = 5
-    story_field: str = "story"  # source field with labelled stories, scored when present
+    """``cluster_labels``' settings: those of ``ClusterSettings`` (declared there, with their
+    ranges), then the asset's own."""
+
+    algorithm: str = declared(ClusterSettings, "algorithm")
+    similarity_threshold: float = declared(ClusterSettings, "similarity_threshold")
+    lexical_weight: float = declared(ClusterSettings, "lexical_weight")
+    time_weight: float = declared(ClusterSettings, "time_weight")
+    time_scale: float = declared(ClusterSettings, "time_scale")
+    word_veto: float = declared(ClusterSettings, "word_veto")
+    day_cap: float = declared(ClusterSettings, "day_cap")
+    min_cluster_size: int = declared(ClusterSettings, "min_cluster_size")
+    attach_similarity: float = declared(ClusterSettings, "attach_similarity")
+    n_components: int = declared(ClusterSettings, "n_components")
+    min_samples: int = declared(ClusterSettings, "min_samples")
+    seed: int = declared(ClusterSettings, "seed")
+    top_words: int = declared(ClusterSettings, "top_words")
+    max_noise_share: float = pydantic.Field(0.6, description="above this noise share the noise check warns")
+    story_field: str = pydantic.Field("story", description="source field with labelled stories, scored when present")
 
     def settings(self) -> ClusterSettings:
-        return ClusterSettings(
-            algorithm=self.algorithm,
-            similarity_threshold=self.similarity_threshold,
-            lexical_weight=self.lexical_weight,
-            time_weight=self.time_weight,
-            time_scale=self.time_scale,
-            word_veto=self.word_veto,
-            day_cap=self.day_cap,
-            min_cluster_size=self.min_cluster_size,
-            attach_similarity=self.attach_similarity,
-            n_components=self.n_components,
-            min_samples=self.min_samples,
-            seed=self.seed,
-            top_words=self.top_words,
-        )
+        return settings_from(self, ClusterSettings)
 
 
 def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, export, stories: dict, digest: str) -> dict:

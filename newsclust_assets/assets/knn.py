@@ -2,6 +2,7 @@ import time
 
 import dagster as dg
 import numpy as np
+import pydantic
 
 from ..artifacts import WindowGraph
 from ..partitions import WINDOW_DAYS, window_bounds, window_mapping
@@ -13,9 +14,14 @@ from ..vectors.window_graph import window_graphs
 
 
 class KnnConfig(dg.Config):
-    k: int = 15  # neighbours per article (UMAP's n_neighbors is k + 1, counting the article itself)
-    method: str = "auto"  # one of KNN_METHODS; "auto": milvus on a server, exact on Lite, approx above approx_above
-    approx_above: int = APPROX_ABOVE  # on Lite, windows with more vectors use the HNSW index (0: never)
+    k: int = pydantic.Field(15, description="neighbours per article (UMAP's n_neighbors is k + 1, counting itself)")
+    method: str = pydantic.Field(
+        "auto",
+        description="auto, milvus, exact or approx; auto: milvus on a server, exact on Lite, approx above approx_above",
+    )
+    approx_above: int = pydantic.Field(
+        APPROX_ABOVE, description="on Lite, windows with more vectors use an in-process HNSW index (0: never)"
+    )
 
 
 def graph_metadata(value: WindowGraph) -> dict:

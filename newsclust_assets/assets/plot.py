@@ -2,6 +2,7 @@ import time
 
 import dagster as dg
 import pandas as pd
+import pydantic
 
 from ..artifacts import WindowGraph
 from ..clustering.umap_reduction import reduce_with_knn
@@ -11,8 +12,8 @@ from ..resources import MapStorageResource
 
 
 class PlotConfig(dg.Config):
-    seed: int = 42
-    min_dist: float = 0.1
+    seed: int = pydantic.Field(42, description="UMAP's random_state for the map's layout")
+    min_dist: float = pydantic.Field(0.1, description="UMAP's min_dist: how tightly a story's points pack")
 
 
 def draw_window(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
+import pydantic
 
 from ..partitions import FIRST_DAY
 from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
@@ -20,6 +21,7 @@ from ..resources import MilvusResource, StoryNamerResource, StoryStoreResource
 from ..stories import story_memory
 from ..stories.timeline import write_timeline
 from ..stories.tracking import DayReport, StoryState, TrackSettings, advance, apply_names
+from .declared import declared, settings_from
 
 STABILITY_CHECK = "story_ids_stable"
 
@@ -35,30 +37,25 @@ class StoryDay:
 
 
 class StoriesConfig(dg.Config):
-    overlap_share: float = 0.5  # share of shared articles that makes a cluster continue a story
-    similarity_threshold: float = 0.3  # mean cross-pair cosine for continuing / returning by content
-    end_after_days: int = 7  # unseen this long: status "ended" ("dormant" before)
-    return_days: int = 30  # a story unseen at most this long can return
-    max_changed_share: float = 0.2  # stability check: share of carried articles whose id changed (warn)
-    join_clusters: bool = False  # today's clusters of one subject (mean cosine >= 0.3, no time) are one story
-    # the clustering's time rule (newsclust run / evaluate set both from --time-weight, --time-scale, --day-cap)
-    time_weight: float = TrackSettings.time_weight
-    time_scale: float = TrackSettings.time_scale
-    day_cap: float = TrackSettings.day_cap
-    gate_new: bool = TrackSettings.gate_new  # new articles continue a story only if they match its whole history
+    """``stories``' settings: those of ``TrackSettings`` (declared there, with their ranges;
+    ``newsclust run`` / ``evaluate`` set the time rule from --time-weight, --time-scale,
+    --day-cap), then the asset's own."""
+
+    overlap_share: float = declared(TrackSettings, "overlap_share")
+    similarity_threshold: float = declared(TrackSettings, "similarity_threshold")
+    end_after_days: int = declared(TrackSettings, "end_after_days")
+    return_days: int = declared(TrackSettings, "return_days")
+    join_clusters: bool = declared(TrackSettings, "join_clusters")
+    time_weight: float = declared(TrackSettings, "time_weight")
+    time_scale: float = declared(TrackSettings, "time_scale")
+    day_cap: float = declared(TrackSettings, "day_cap")
+    gate_new: bool = declared(TrackSettings, "gate_new")
+    max_changed_share: float = pydantic.Field(
+        0.2, description="stability check: share of carried articles whose story id changed (warns above)"
+    )
 
     def settings(self) -> TrackSettings:
-        return TrackSettings(
-            overlap_share=self.overlap_share,
-            similarity_threshold=self.similarity_threshold,
-            end_after_days=self.end_after_days,
-            return_days=self.return_days,
-            join_clusters=self.join_clusters,
-            time_weight=self.time_weight,
-            time_scale=self.time_scale,
-            day_cap=self.day_cap,
-            gate_new=self.gate_new,
-        )
+        return settings_from(self, TrackSettings)
 
 
 def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: int = 15) -> str:
@@ -221,8 +218,8 @@ def _track_days(
 
 
 class TimelineConfig(dg.Config):
-    days: int = 60  # the timeline shows the last this many days up to the partition
-    top: int = 20  # stories drawn as lines; the rest are one grey line
+    days: int = pydantic.Field(60, description="the timeline shows the last this many days up to the partition")
+    top: int = pydantic.Field(20, description="stories drawn as lines; the rest are one grey line")
 
     def check_values(self) -> None:
         if self.days < 1:

@@ -148,19 +148,20 @@ class _Groups:
 def average_linkage(
     vectors: np.ndarray,
     graph: sp.csr_matrix,
-    similarity_threshold: float = 0.3,
+    similarity_threshold: float,
     texts: list[str] | None = None,
     lexical_weight: float = 0.0,
     min_cluster_size: int = 2,
     attach_similarity: float = 0.0,
     positions: np.ndarray | None = None,
     time_weight: float = 0.0,
-    time_scale: float = 300.0,
+    time_scale: float = 1.0,
     word_veto: float = 0.0,
 ) -> LinkageResult:
     """Cluster unit-length ``vectors`` (n x d) along the edges of ``graph`` (n x n, any
     weights: only its pattern is used). ``positions``: each article's news time
-    (``news_time``), needed when ``time_weight`` > 0."""
+    (``news_time``), needed when ``time_weight`` > 0. The defaults switch every optional
+    rule off; the product's settings are declared once, in ``ClusterSettings``."""
     n = vectors.shape[0]
     if graph.shape != (n, n):
         raise ValueError(f"graph is {graph.shape} but there are {n} vectors")

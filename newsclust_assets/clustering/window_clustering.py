@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import WindowGraph
+from ..knobs import check, knob
 from .average_linkage import average_linkage, centroid_strength, news_time
 from .hdbscan_clustering import cluster_embedding
 from .topic_words import cluster_top_words, story_names
@@ -33,35 +34,49 @@ ALGORITHMS = ("average_linkage", "umap_hdbscan")
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    algorithm: str = "average_linkage"
-    similarity_threshold: float = 0.3  # average_linkage: mean cosine at which two groups still merge
-    lexical_weight: float = 0.0  # average_linkage: weight of TF-IDF cosine in the similarity
-    time_weight: float = 0.4  # average_linkage: similarity lost by groups far apart in news time
-    time_scale: float = 300.0  # average_linkage: news-time gap (in articles) of the full loss
-    word_veto: float = 0.1  # average_linkage: groups of 5+ whose TF-IDF centroids' cosine is below never merge
-    day_cap: float = 60.0  # average_linkage: a day counts as at most this many articles of news time; 0 = no cap
-    min_cluster_size: int = 2  # smaller groups are noise (both algorithms)
-    attach_similarity: float = 0.5  # noise joins a neighbouring cluster at this centroid cosine; 0 = off
-    n_components: int = 5  # umap_hdbscan: UMAP dimensions
-    min_samples: int = 3  # umap_hdbscan
-    seed: int = 42  # umap_hdbscan: UMAP's random_state
-    top_words: int = 5
+    """How one window is clustered: each field is the declaration of one ``cluster_labels``
+    setting (its Dagster config, ``--`` option and docs/settings.md row come from here)."""
+
+    algorithm: str = knob(
+        "average_linkage", "clustering algorithm: average_linkage, or umap_hdbscan (v1)", choices=ALGORITHMS
+    )
+    similarity_threshold: float = knob(
+        0.3, "mean cosine similarity at which two groups of articles still merge", lo=-1, hi=1, what="a cosine"
+    )
+    lexical_weight: float = knob(0.0, "weight of TF-IDF cosine blended into the similarity, 0..1", lo=0, hi=1)
+    time_weight: float = knob(0.4, "similarity two groups lose when far apart in news time, 0..1; 0 = off", lo=0, hi=1)
+    time_scale: float = knob(
+        300.0,
+        "news-time gap of the full loss, in articles published between",
+        lo=0,
+        lo_open=True,
+        what="a number of articles",
+    )
+    word_veto: float = knob(
+        0.1,
+        "groups of 5+ articles whose TF-IDF centroids' cosine is below this never merge; 0 = off",
+        lo=0,
+        hi=1,
+        what="a cosine",
+    )
+    day_cap: float = knob(
+        60.0,
+        "a day counts as at most this many articles of news time, so that a dense "
+        "stream's stories may run over days; 0 = no cap",
+        lo=0,
+        what="a number of articles",
+    )
+    min_cluster_size: int = knob(2, "smaller groups are noise (both algorithms)", lo=2)
+    attach_similarity: float = knob(
+        0.5, "centroid cosine at which a noise article joins a neighbouring cluster; 0 = off", lo=0, hi=1
+    )
+    n_components: int = knob(5, "umap_hdbscan only: UMAP dimensions that HDBSCAN clusters in", lo=1)
+    min_samples: int = knob(3, "umap_hdbscan only: HDBSCAN's min_samples", lo=1)
+    seed: int = knob(42, "umap_hdbscan only: UMAP's random_state")
+    top_words: int = knob(5, "top c-TF-IDF words in a story's name", lo=0)
 
     def __post_init__(self):
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
-        if not -1.0 <= self.similarity_threshold <= 1.0:
-            raise ValueError(f"similarity_threshold is a cosine in [-1, 1], got {self.similarity_threshold}")
-        if not 0.0 <= self.time_weight <= 1.0:
-            raise ValueError(f"time_weight must be in [0, 1], got {self.time_weight}")
-        if not 0.0 <= self.word_veto <= 1.0:
-            raise ValueError(f"word_veto is a cosine in [0, 1], got {self.word_veto}")
-        if self.day_cap < 0:
-            raise ValueError(f"day_cap is a number of articles >= 0 (0 = no cap), got {self.day_cap}")
-        if self.time_scale <= 0:
-            raise ValueError(f"time_scale is a number of articles > 0, got {self.time_scale}")
-        if self.min_cluster_size < 2:
-            raise ValueError(f"min_cluster_size must be at least 2, got {self.min_cluster_size}")
+        check(self)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -6,18 +6,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..clustering.window_clustering import ClusterSettings
+from ..knobs import knobs, shown
+from ..stories.tracking import TrackSettings
 from .planning import STORIES, WINDOWED
 
-CLUSTER_OPTIONS = {  # CLI option -> cluster_labels config field
-    "algorithm": str,
-    "similarity_threshold": float,
-    "lexical_weight": float,
-    "time_weight": float,
-    "time_scale": float,
-    "day_cap": float,
-    "word_veto": float,
-    "min_cluster_size": int,
-    "attach_similarity": float,
+# the cluster_labels settings that are also options of newsclust run / evaluate (their type,
+# default and help come from ClusterSettings' declarations)
+CLUSTER_OPTIONS = {
+    name: knobs(ClusterSettings)[name]
+    for name in (
+        "algorithm",
+        "similarity_threshold",
+        "lexical_weight",
+        "time_weight",
+        "time_scale",
+        "day_cap",
+        "word_veto",
+        "min_cluster_size",
+        "attach_similarity",
+    )
 }
 TIME_OPTIONS = ("time_weight", "time_scale", "day_cap")  # the time rule: the clustering's and the tracker's
 
@@ -61,7 +69,7 @@ def load_asset_config(path: str | None, options: dict, validate: bool = True) ->
     return config
 
 
-def _config_classes() -> dict:
+def config_classes() -> dict:
     from ..assets.clusters import ClusterConfig
     from ..assets.knn import KnnConfig
     from ..assets.plot import PlotConfig
@@ -82,7 +90,7 @@ def validate_asset_config(config: dict) -> None:
     import pydantic
 
     for asset, values in config.items():
-        cls = _config_classes()[asset]
+        cls = config_classes()[asset]
         if not isinstance(values, dict):
             raise SystemExit(f"newsclust: the settings of {asset} must be a mapping of field: value")
         unknown = sorted(set(values) - set(cls.model_fields))
@@ -105,3 +113,42 @@ def validate_asset_config(config: dict) -> None:
                 check()
             except ValueError as exc:
                 raise SystemExit(f"newsclust: {asset}: {exc}") from None
+
+
+SETTINGS_SOURCES = {"cluster_labels": ClusterSettings, "stories": TrackSettings}
+
+
+def settings_markdown() -> str:
+    """docs/settings.md: every asset setting with its default, range and help, made from the
+    declarations (``python -m newsclust_assets.runs.asset_config > docs/settings.md``; a test
+    keeps the file equal to this)."""
+    lines = [
+        "# Asset settings",
+        "",
+        "Made from the declarations in the code (`python -m newsclust_assets.runs.asset_config > "
+        "docs/settings.md`); a test keeps this file equal to them. Set them in the Dagster launchpad, in "
+        "`newsclust run --config FILE` / `newsclust evaluate --config FILE` (JSON or YAML, asset names as "
+        "keys: `{cluster_labels: {similarity_threshold: 0.35}}`), or through the options below.",
+        "",
+    ]
+    for asset, cls in config_classes().items():
+        declared = knobs(SETTINGS_SOURCES[asset]) if asset in SETTINGS_SOURCES else {}
+        lines += [f"## `{asset}`", "", "| setting | default | range | option | what it does |", "|---|---|---|---|---|"]
+        for name, info in cls.model_fields.items():
+            k = declared.get(name)
+            option = f"`--{name.replace('_', '-')}`" if asset == "cluster_labels" and name in CLUSTER_OPTIONS else ""
+            help_text = (info.description or "").replace("|", "\\|")
+            lines.append(
+                f"| `{name}` | {shown(info.default)} | {k.range_text() if k else ''} | {option} | {help_text} |"
+            )
+        lines.append("")
+    lines += [
+        "`newsclust run` and `evaluate` pass `--time-weight`, `--time-scale` and `--day-cap` to `stories` as "
+        "well, so the tracker and the clustering share one time rule unless the file sets the tracker's own.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(settings_markdown(), end="")

@@ -57,6 +57,7 @@ import pandas as pd
 
 from ..clustering.average_linkage import join_groups
 from ..clustering.window_clustering import ClusterSettings
+from ..knobs import check, knob
 
 STATUSES = ("active", "dormant", "ended", "merged")
 EVENTS = ("born", "continued", "returned", "split", "merged", "ended")
@@ -64,26 +65,45 @@ EVENTS = ("born", "continued", "returned", "split", "merged", "ended")
 
 @dataclass(frozen=True)
 class TrackSettings:
-    overlap_share: float = 0.5  # share of shared articles that makes two clusters the same story
-    similarity_threshold: float = 0.3  # mean cross-pair cosine for matching by content (as average linkage)
-    end_after_days: int = 7  # unseen this many days: status ended (dormant before)
-    return_days: int = 30  # a story unseen at most this long can return
-    rename_share: float = 1 / 3  # rename when more than this share of its articles is new since naming
-    join_clusters: bool = False  # rule 0: today's clusters of one subject (mean cosine >= threshold) are one story
-    # the clustering's time rule (ClusterSettings), so that "one story" means the same in a
-    # window and across days
-    time_weight: float = ClusterSettings.time_weight
-    time_scale: float = ClusterSettings.time_scale
-    day_cap: float = ClusterSettings.day_cap
-    gate_new: bool = True  # new articles continue a story only when they match its whole history
+    """How stories are carried from day to day: each field is the declaration of one
+    ``stories`` setting. The time rule's fields default to the clustering's, so that "one
+    story" means the same in a window and across days."""
+
+    overlap_share: float = knob(
+        0.5, "share of shared articles that makes a cluster continue a story", lo=0, hi=1, lo_open=True
+    )
+    similarity_threshold: float = knob(
+        ClusterSettings.similarity_threshold,
+        "mean cross-pair cosine for continuing / returning by content (as average linkage merges)",
+        lo=-1,
+        hi=1,
+        what="a cosine",
+    )
+    end_after_days: int = knob(7, "unseen this many days: status ended (dormant before)", lo=1)
+    return_days: int = knob(30, "a story unseen at most this long can return", lo=1)
+    rename_share: float = knob(
+        1 / 3, "a story is renamed when more than this share of its articles is new since it was named", lo=0, hi=1
+    )
+    join_clusters: bool = knob(
+        False, "today's clusters of one subject (mean cosine >= similarity_threshold, no time) are one story"
+    )
+    time_weight: float = knob(
+        ClusterSettings.time_weight, "the clustering's time_weight, for matching across days", lo=0, hi=1
+    )
+    time_scale: float = knob(
+        ClusterSettings.time_scale,
+        "the clustering's time_scale, for matching across days",
+        lo=0,
+        lo_open=True,
+        what="a number of articles",
+    )
+    day_cap: float = knob(
+        ClusterSettings.day_cap, "the clustering's day_cap, for matching across days", lo=0, what="a number of articles"
+    )
+    gate_new: bool = knob(True, "new articles continue a story only when they match its whole history")
 
     def __post_init__(self):
-        if not 0 < self.overlap_share <= 1:
-            raise ValueError(f"overlap_share must be in (0, 1], got {self.overlap_share}")
-        if not -1 <= self.similarity_threshold <= 1:
-            raise ValueError(f"similarity_threshold is a cosine in [-1, 1], got {self.similarity_threshold}")
-        if self.end_after_days < 1 or self.return_days < 1:
-            raise ValueError("end_after_days and return_days must be at least 1")
+        check(self)
 
 
 @dataclass
