@@ -224,9 +224,13 @@ class StoryStoreResource(dg.ConfigurableResource):
                 frame.insert(0, "day", day)
                 frames.append(frame)
         if not frames:
-            return pd.DataFrame(columns=["day", "story", "name", "articles", "event", "merged_into", "parents"])
+            return pd.DataFrame(
+                columns=["day", "story", "name", "articles", "new_articles", "event", "merged_into", "parents"]
+            )
         out = pd.concat(frames, ignore_index=True)
-        out["articles"] = out["articles"].astype(int)
+        for counted in ("articles", "new_articles", "total"):  # older files may lack a column
+            if counted in out:
+                out[counted] = pd.to_numeric(out[counted], errors="coerce").fillna(0).astype(int)
         return out
 
 

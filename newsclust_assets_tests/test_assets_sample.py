@@ -13,6 +13,7 @@ import pytest
 from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.maps.map_plot import LEGEND_CHARS
+from newsclust_assets.maps.page_parts import shorten
 from newsclust_assets.partitions import daily_partitions
 from newsclust_assets.stories.timeline import story_colour
 from newsclust_assets.vectors.milvus_store import open_client
@@ -138,8 +139,9 @@ def test_map_file_contents(sample_run):
     stories = sample_run["window"].output_for_node("stories").articles
     for _, group in stories.groupby("story"):
         name = group["story_name"].iloc[0]
-        shown = name if len(name) <= LEGEND_CHARS else name[: LEGEND_CHARS - 1].rstrip() + "\u2026"
-        assert f"{shown} ({len(group)})" in names  # one legend entry per story, long names cut
+        shown = shorten(name, LEGEND_CHARS)  # long names cut at a word, with "…"
+        assert len(shown) <= LEGEND_CHARS and (shown == name or shown.endswith("\u2026"))
+        assert f"{shown} ({len(group)})" in names  # one legend entry per story
     assert f"noise ({(labels['label'] < 0).sum()})" in names
     assert len(names) == stories["story"].nunique() + 1
     assert meta["url"].startswith("file://") and meta["path"].endswith(f"newsclust_map_{LAST}.html")
@@ -253,5 +255,11 @@ def test_stories_asset_on_the_sample(sample_run):
     html = Path(plot["path"]).read_text()
     sid = min(articles["story"])  # placed first, so it keeps its own colour (no neighbour took it)
     assert f"story {sid}, first seen" in html and story_colour(sid) in html
+    assert "<title>newsclust: the stories of 2024-03-" in html and "new articles," in html and "new stories" in html
     timeline = md(window, "story_timeline")
     assert timeline["path"].endswith(".html") and timeline["born_in_period"] == meta["born"]
+    # one copy of plotly.js in the data directory: the timeline loads the maps' own
+    page = Path(timeline["path"]).read_text()
+    assert "<title>newsclust stories to 2024-03-14</title>" in page and 'src="../maps/plotly-' in page
+    assert list(Path(timeline["path"]).parent.glob("plotly-*.js")) == []
+    assert len(list(Path(plot["path"]).parent.glob("plotly-*.min.js"))) == 1

@@ -10,7 +10,8 @@ import pytest
 
 from newsclust_assets.evaluation import story_stream
 from newsclust_assets.evaluation.stream import read_first_ids, stream_scores
-from newsclust_assets.stories.timeline import story_colour, write_timeline
+from newsclust_assets.maps.page_parts import shorten
+from newsclust_assets.stories.timeline import LEGEND_CHARS, build_timeline, story_colour, write_timeline
 from newsclust_assets.stories.tracking import TrackSettings, advance
 
 
@@ -212,3 +213,38 @@ def test_evaluate_reads_the_stream_files(tmp_path):
     (tmp_path / "stories_2024-05-02.csv").write_text("story,merged_into\n1,\n2,1\n")
     first, merged = read_first_ids(tmp_path)
     assert first == {"a": "1", "b": "1", "c": "2"} and merged == {"2": "1"}
+
+
+def test_timeline_draws_articles_per_day_over_exactly_the_days_shown(tmp_path):
+    rows = [
+        ("2024-05-01", "s1", "A long story name about the harbour bridge reopening after repairs", 40, 12, "born"),
+        ("2024-05-02", "s1", "A long story name about the harbour bridge reopening after repairs", 46, 6, "continued"),
+        ("2024-05-04", "s1", "A long story name about the harbour bridge reopening after repairs", 47, 1, "continued"),
+        ("2024-05-02", "s2", "Storm warning", 3, 3, "born"),
+        ("2024-05-04", "s2", "Storm warning", 0, 0, "ended"),
+    ]
+    days = pd.DataFrame(rows, columns=["day", "story", "name", "articles", "new_articles", "event"]).assign(other="")
+    path = write_timeline(days, tmp_path / "timeline.html", top=5, title="stories to 2024-05-05", last_day="2024-05-05")
+    html = path.read_text()
+    traces = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, re.S).group(1))
+    lines = {t["name"]: t for t in traces if t.get("mode") == "lines"}
+    bridge = next(t for n, t in lines.items() if n.endswith("(s1)"))
+    # the articles each day brought, not the window's running count (40, 46, 47)
+    assert bridge["x"] == ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04", "2024-05-05"]
+    assert bridge["y"] == [12, 6, 0, 1, 0]
+    # a long name is cut at a word with "…", the legend has every story, the page a <title>
+    name = bridge["name"].rsplit(" (", 1)[0]
+    assert name.endswith("\u2026") and len(name) <= LEGEND_CHARS and name[:-1] in rows[0][2]
+    assert not name[:-1].endswith(("harbo", "bri", "reo"))  # not mid-word
+    assert {n.rsplit(" (", 1)[1] for n in lines} == {"s1)", "s2)"}
+    assert "<title>stories to 2024-05-05</title>" in html
+    layout = build_timeline(days, 5, "stories to 2024-05-05", "2024-05-05").layout
+    assert tuple(layout.xaxis.range) == ("2024-05-01", "2024-05-05")
+    assert "2024-05-01 to 2024-05-05 (5 days)" in layout.title.text
+    assert layout.height >= 170 + 21 * 2
+
+
+def test_shorten_cuts_at_a_word_with_an_ellipsis():
+    assert shorten("short", 10) == "short"
+    assert shorten("Fifth-Largest Lottery Jackpot Won In Ohio", 16) == "Fifth-Largest\u2026"
+    assert shorten("abcdefghijklmnop", 8) == "abcdefg\u2026"  # one word: cut it, still marked

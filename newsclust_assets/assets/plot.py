@@ -31,11 +31,16 @@ def draw_window(
     n_clusters = int(frame["label"].max() + 1) if len(frame) else 0
     n_stories = int(frame.loc[frame["label"] >= 0, "story"].nunique()) if "story" in frame else n_clusters
     noise = float((frame["label"] < 0).mean()) if len(frame) else 0.0
-    title = f"newsclust: the stories of {graph.first_day} to {graph.last_day}"
+    dates = frame["date"].astype(str).str[:10] if len(frame) else pd.Series(dtype=str)
+    first = min(dates) if len(dates) else str(graph.first_day)  # the window's first day with news
+    title = f"newsclust: the stories of {first} to {graph.last_day}"
     subtitle = f"{len(frame)} articles, {n_stories} stories, {noise:.0%} noise"
+    arrived = int((dates == str(graph.last_day)).sum())
     if "story_born" in frame:
         new = int(frame.loc[frame["label"] >= 0].drop_duplicates("story")["story_born"].eq(graph.last_day).sum())
-        subtitle += f", {new} new on {graph.last_day}"
+        subtitle += f"; on {graph.last_day}: {arrived} new articles, {new} new stories"
+    else:
+        subtitle += f"; on {graph.last_day}: {arrived} new articles"
     path = write_map(frame, coords, path, title, subtitle=subtitle)
     return {
         "path": dg.MetadataValue.path(str(path)),

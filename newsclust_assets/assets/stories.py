@@ -17,7 +17,7 @@ import pydantic
 
 from ..partitions import FIRST_DAY
 from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
-from ..resources import MilvusResource, StoryNamerResource, StoryStoreResource
+from ..resources import MapStorageResource, MilvusResource, StoryNamerResource, StoryStoreResource
 from ..stories import story_memory
 from ..stories.timeline import write_timeline
 from ..stories.tracking import DayReport, StoryState, TrackSettings, advance, apply_names
@@ -236,7 +236,7 @@ class TimelineConfig(dg.Config):
     "day, with births, returns, splits and merges marked.",
 )
 def story_timeline(
-    context: dg.AssetExecutionContext, config: TimelineConfig, story_store: StoryStoreResource
+    context: dg.AssetExecutionContext, config: TimelineConfig, story_store: StoryStoreResource, maps: MapStorageResource
 ) -> dg.MaterializeResult:
     config.check_values()
     for key in days_of(context):
@@ -245,8 +245,8 @@ def story_timeline(
         days = story_store.read_days(span)
         if days.empty and not story_store.stories_path(key).exists():
             raise ValueError(f"no stories for {key}: materialize stories for that day first")
-        path = write_timeline(
-            days, story_store.timeline_path(key), config.top, f"newsclust stories, {config.days} days to {key}"
+        path = write_timeline(  # plotly.js: the one copy beside the maps
+            days, story_store.timeline_path(key), config.top, f"newsclust stories to {key}", key, maps.directory
         )
         events = days.groupby("event").size() if len(days) else pd.Series(dtype=int)
         context.add_asset_metadata(

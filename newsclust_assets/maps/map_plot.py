@@ -19,7 +19,7 @@ import pandas as pd
 
 from .page_parts import esc as _esc
 from .page_parts import headline_part as _headline_part
-from .page_parts import plotly_js, story_colour
+from .page_parts import shorten, story_colour, write_page
 
 NOISE_COLOUR = "rgba(150,150,150,0.45)"
 
@@ -41,11 +41,6 @@ def _hover(frame: pd.DataFrame) -> list[str]:
 LABELLED = 12  # the largest stories are named on the map itself
 HIGHLIGHT = 40  # stories in the "highlight" dropdown
 LEGEND_CHARS = 70  # legend entries are cut here (the hover has the whole name)
-
-
-def _short(text: str, n: int) -> str:
-    text = str(text)
-    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
 
 
 def assign_colours(groups: list, centres: dict, preferred: dict, palette: list, min_distance: float) -> dict:
@@ -98,7 +93,7 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
                 x=part["x"].round(4).tolist(),
                 y=part["y"].round(4).tolist(),
                 mode="markers",
-                name=f"noise ({len(part)})" if noise else f"{_esc(_short(names[group], LEGEND_CHARS))} ({len(part)})",
+                name=f"noise ({len(part)})" if noise else f"{_esc(shorten(names[group], LEGEND_CHARS))} ({len(part)})",
                 marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colours[group], "opacity": 0.85},
                 text=_hover(part),
                 hoverinfo="text",
@@ -110,7 +105,7 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
             x=float(centres[group][0]),
             y=float(centres[group][1]),
             showarrow=False,
-            text=_esc(_short(_headline_part(names[group]), 42)),
+            text=_esc(shorten(_headline_part(names[group]), 42)),
             font={"size": 11, "color": "#222"},
             bgcolor="rgba(255,255,255,0.75)",
             bordercolor=colours[group],
@@ -122,7 +117,7 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     for k, group in enumerate(groups[:HIGHLIGHT]):
         buttons.append(
             {
-                "label": _esc(_short(_headline_part(names[group]), 48)) + f" ({sizes[group]})",
+                "label": _esc(shorten(_headline_part(names[group]), 48)) + f" ({sizes[group]})",
                 "method": "restyle",
                 "args": [{"marker.opacity": [1.0 if i == k else 0.07 for i in range(n)]}],
             }
@@ -174,11 +169,5 @@ def write_map(
     """Write the map as an HTML file that works offline: plotly.js is written once beside it
     (``plotly-<version>.min.js``, shared by every map of the directory, so a map of a few
     hundred points is tens of kilobytes), or inlined with ``inline_js`` (one 4.8 MB file
-    that can be mailed on its own)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = build_figure(frame, coords, title, subtitle)
-    tmp = path.with_suffix(".tmp")
-    fig.write_html(tmp, include_plotlyjs=True if inline_js else plotly_js(path.parent), full_html=True)
-    tmp.replace(path)
-    return path
+    that can be mailed on its own). The page's ``<title>`` is ``title``."""
+    return write_page(build_figure(frame, coords, title, subtitle), path, title, inline_js=inline_js)

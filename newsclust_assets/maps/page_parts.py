@@ -40,3 +40,34 @@ def plotly_js(directory: Path) -> str:
         tmp.write_text(get_plotlyjs(), encoding="utf-8")
         tmp.replace(target)  # concurrent writers each write whole files; the last rename wins
     return name
+
+
+def shorten(text, n: int) -> str:
+    """``text`` cut to at most ``n`` characters at a word boundary, ending in "…" when cut."""
+    text = str(text)
+    if len(text) <= n:
+        return text
+    cut = text[: n - 1]
+    if " " in cut and not text[n - 1].isspace():
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "\u2026"
+
+
+def write_page(fig, path: str | Path, title: str, inline_js: bool = False, js_dir: str | Path | None = None) -> Path:
+    """Write ``fig`` as one HTML page titled ``title`` (the browser tab's ``<title>``) that
+    works offline: plotly.js is the one file in ``js_dir`` (default: beside the page) that
+    every page of the data directory shares, or inlined with ``inline_js``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if inline_js:
+        js = True
+    else:
+        where = Path(js_dir) if js_dir is not None else path.parent
+        where.mkdir(parents=True, exist_ok=True)
+        js = os.path.relpath(where / plotly_js(where), path.parent)
+    page = fig.to_html(include_plotlyjs=js, full_html=True)
+    page = page.replace("<head>", f"<head><title>{esc(title)}</title>", 1)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
