@@ -62,10 +62,13 @@ PYTEST = $(VENV)/bin/python -m pytest -q -n $(WORKERS) --dist loadgroup
 test: setup lint browser milvus-standalone
 	$(PYTEST) newsclust_assets_tests
 
-# ruff (pinned in the dev extras; configured in pyproject.toml): lint and format
+# ruff (pinned in the dev extras; configured in pyproject.toml): lint and format; then dg
+# loads the code location as Dagster's own tooling would
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@d=$$(mktemp -d); VIRTUAL_ENV=$(CURDIR)/$(VENV) NEWSCLUST_DATA_DIR=$$d $(VENV)/bin/dg check defs; \
+	  rc=$$?; rm -rf $$d; exit $$rc
 
 # rewrite the code in ruff's format and apply its safe fixes
 format: setup

@@ -33,9 +33,9 @@ MANAGED = "# written by newsclust: delete this line to keep your own edits\n"
 POSTGRES_STORAGE = "storage:\n  postgres:\n    postgres_url:\n      env: NEWSCLUST_DAGSTER_PG_URL\n"
 
 
-def dagster_home_yaml(home: str, postgres: bool = False) -> str:
+def dagster_home_yaml(home: str, postgres: bool = False, max_runs: int = 2) -> str:
     """The dagster.yaml newsclust writes into a Dagster home it creates: no telemetry, at most
-    two runs at once, and either this module's SQLite event log storage (the default) or
+    ``max_runs`` runs at once (NEWSCLUST_MAX_CONCURRENT_RUNS), and either this module's SQLite event log storage (the default) or
     Dagster's PostgreSQL storage for runs, events and schedules, its URL read by Dagster from
     $NEWSCLUST_DAGSTER_PG_URL (``postgres``)."""
     common = (
@@ -44,9 +44,9 @@ def dagster_home_yaml(home: str, postgres: bool = False) -> str:
         # a watcher process per stream and step, which print tracebacks when Ctrl-C reaches them
         "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n"
         "  class: NoOpComputeLogManager\n"
-        # a UI backfill of years queues one run per 62 days: two at a time (each loads the
-        # model; on Milvus Lite they take turns on its lock anyway), not Dagster's default 10
-        "concurrency:\n  runs:\n    max_concurrent_runs: 2\n"
+        # a UI backfill of years queues one run per 62 days: two at a time by default (each
+        # loads the model; on Milvus Lite they take turns on its lock anyway), not Dagster's 10
+        f"concurrency:\n  runs:\n    max_concurrent_runs: {int(max_runs)}\n"
     )
     if postgres:
         return common + POSTGRES_STORAGE

@@ -12,6 +12,8 @@ come from the environment:
 - ``NEWSCLUST_DAGSTER_PG_URL``: a PostgreSQL URL (``postgresql://user:password@host:5432/db``)
   for Dagster's runs, events and schedules; unset: SQLite files in the Dagster home. Dagster
   reads it from the environment itself (the dagster.yaml names the variable, never the URL).
+- ``NEWSCLUST_MAX_CONCURRENT_RUNS``: how many runs Dagster's queue starts at once (a UI
+  backfill, the sensor); default 2. Written into the dagster.yaml newsclust manages.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ DAGSTER_PG_URL_VAR = "NEWSCLUST_DAGSTER_PG_URL"
 def dagster_pg_url() -> str | None:
     """The PostgreSQL URL for Dagster's storage, or None (SQLite in the Dagster home)."""
     return os.environ.get(DAGSTER_PG_URL_VAR, "").strip() or None
+
+
+DEFAULT_MAX_CONCURRENT_RUNS = 2  # each run loads the model; on Milvus Lite runs take turns on its lock anyway
+
+
+def max_concurrent_runs() -> int:
+    raw = os.environ.get("NEWSCLUST_MAX_CONCURRENT_RUNS", "").strip() or str(DEFAULT_MAX_CONCURRENT_RUNS)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"NEWSCLUST_MAX_CONCURRENT_RUNS must be a whole number of runs, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"NEWSCLUST_MAX_CONCURRENT_RUNS must be at least 1, got {value}")
+    return value
 
 
 def pg_where(url: str) -> str:

@@ -1,4 +1,5 @@
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -113,3 +114,53 @@ def test_production_resources_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("NEWSCLUST_EMBEDDING_DIMENSIONS", "lots")
     with pytest.raises(ValueError, match="NEWSCLUST_EMBEDDING_DIMENSIONS must be a whole number, got 'lots'"):
         embedder_from_env()
+
+
+def test_max_concurrent_runs_is_configurable_and_checked(tmp_path, monkeypatch):
+    """NEWSCLUST_MAX_CONCURRENT_RUNS reaches Dagster's run queue through the dagster.yaml
+    newsclust manages; a changed value rewrites newsclust's own file, never a user's."""
+    import dagster as dg
+
+    from newsclust_assets.runs.instance import dagster_home
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv("NEWSCLUST_DAGSTER_PG_URL", raising=False)
+
+    def queue_limit() -> int:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            return instance.get_concurrency_config().run_queue_config.max_concurrent_runs
+
+    monkeypatch.delenv("NEWSCLUST_MAX_CONCURRENT_RUNS", raising=False)
+    dagster_home()
+    assert queue_limit() == 2
+    monkeypatch.setenv("NEWSCLUST_MAX_CONCURRENT_RUNS", "4")
+    dagster_home()
+    assert queue_limit() == 4
+    own = (home / "dagster.yaml").read_text().split("\n", 1)[1]  # without the managed line: the user's now
+    (home / "dagster.yaml").write_text(own)
+    monkeypatch.setenv("NEWSCLUST_MAX_CONCURRENT_RUNS", "1")
+    dagster_home()
+    assert queue_limit() == 4 and (home / "dagster.yaml").read_text() == own
+    for bad, said in (("0", "must be at least 1, got 0"), ("two", "must be a whole number of runs, got 'two'")):
+        monkeypatch.setenv("NEWSCLUST_MAX_CONCURRENT_RUNS", bad)
+        with pytest.raises(ValueError, match=f"NEWSCLUST_MAX_CONCURRENT_RUNS {said}"):
+            dagster_home()
+
+
+def test_dg_check_defs_loads_the_code_location(tmp_path):
+    """The project is a dg project ([tool.dg] in pyproject.toml): `dg check defs` loads it."""
+    dg_cli = pathlib.Path(sys.executable).parent / "dg"
+    env = {
+        **os.environ,
+        "NEWSCLUST_DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "VIRTUAL_ENV": str(dg_cli.parent.parent),
+    }
+    (tmp_path / "home").mkdir()
+    proc = subprocess.run(
+        [str(dg_cli), "check", "defs"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "All definitions loaded successfully." in proc.stdout + proc.stderr
+    assert "does not match" not in proc.stdout + proc.stderr  # run in the project's own venv

@@ -29,7 +29,11 @@ class DagsterDev:
     def __enter__(self) -> DagsterDev:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "dagster.yaml").write_text(  # as `newsclust run` writes it
-            dagster_home_yaml(str(self.home), postgres="NEWSCLUST_DAGSTER_PG_URL" in self.env)
+            dagster_home_yaml(
+                str(self.home),
+                postgres="NEWSCLUST_DAGSTER_PG_URL" in self.env,
+                max_runs=int(self.env.get("NEWSCLUST_MAX_CONCURRENT_RUNS", "2")),
+            )
         )
         env = {**os.environ, "DAGSTER_HOME": str(self.home), "PYTHONWARNINGS": "ignore", **self.env}
         dagster = Path(sys.executable).parent / "dagster"

@@ -14,7 +14,7 @@ def dagster_home() -> Path:
     """$DAGSTER_HOME, or NEWSCLUST_DATA_DIR/dagster_home (then set as $DAGSTER_HOME), with
     newsclust's dagster.yaml written if it has none (see event_storage.py)."""
     from ..event_storage import MANAGED, POSTGRES_STORAGE, dagster_home_yaml
-    from ..settings import DAGSTER_PG_URL_VAR, dagster_pg_url, data_dir
+    from ..settings import DAGSTER_PG_URL_VAR, dagster_pg_url, data_dir, max_concurrent_runs
 
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(data_dir() / "dagster_home")
@@ -28,9 +28,10 @@ def dagster_home() -> Path:
             f"the Dagster home {home} keeps its runs in PostgreSQL, but {DAGSTER_PG_URL_VAR} is not "
             f"set: set it, or use another NEWSCLUST_DATA_DIR or DAGSTER_HOME for SQLite"
         )
+    wanted = dagster_home_yaml(str(home), postgres, max_concurrent_runs())
     earlier = written is not None and "CachedEngineSqliteEventLogStorage" in written and "compute_logs:" not in written
-    if written is None or earlier or (written.startswith(MANAGED) and postgres and POSTGRES_STORAGE not in written):
-        config.write_text(dagster_home_yaml(str(home), postgres))  # new, earlier newsclust's, or now on Postgres
+    if written is None or earlier or (written.startswith(MANAGED) and written != wanted):
+        config.write_text(wanted)  # new, earlier newsclust's, or newsclust's own with other settings now
     return home
 
 
