@@ -38,15 +38,20 @@ def dagster_pg_url() -> str | None:
 DEFAULT_MAX_CONCURRENT_RUNS = 2  # each run loads the model; on Milvus Lite runs take turns on its lock anyway
 
 
-def max_concurrent_runs() -> int:
-    raw = os.environ.get("NEWSCLUST_MAX_CONCURRENT_RUNS", "").strip() or str(DEFAULT_MAX_CONCURRENT_RUNS)
+def _at_least_one(name: str, raw: str, unit: str) -> int:
+    """``raw`` (the value of variable ``name``) as a whole number >= 1, or a one-line error."""
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"NEWSCLUST_MAX_CONCURRENT_RUNS must be a whole number of runs, got {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number of {unit}, got {raw!r}") from None
     if value < 1:
-        raise ValueError(f"NEWSCLUST_MAX_CONCURRENT_RUNS must be at least 1, got {value}")
+        raise ValueError(f"{name} must be at least 1, got {value}")
     return value
+
+
+def max_concurrent_runs() -> int:
+    raw = os.environ.get("NEWSCLUST_MAX_CONCURRENT_RUNS", "").strip() or str(DEFAULT_MAX_CONCURRENT_RUNS)
+    return _at_least_one("NEWSCLUST_MAX_CONCURRENT_RUNS", raw, "runs")
 
 
 def pg_where(url: str) -> str:
@@ -66,14 +71,9 @@ def data_dir() -> Path:
 
 
 def window_days() -> int:
-    raw = os.environ.get("NEWSCLUST_WINDOW_DAYS", str(DEFAULT_WINDOW_DAYS))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"NEWSCLUST_WINDOW_DAYS must be a whole number of days, got {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"NEWSCLUST_WINDOW_DAYS must be at least 1, got {value}")
-    return value
+    return _at_least_one(
+        "NEWSCLUST_WINDOW_DAYS", os.environ.get("NEWSCLUST_WINDOW_DAYS", str(DEFAULT_WINDOW_DAYS)), "days"
+    )
 
 
 def end_is_today() -> bool:

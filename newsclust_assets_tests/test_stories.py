@@ -199,9 +199,9 @@ def test_timeline_page_has_top_stories_escaped_and_colours_stable(tmp_path):
     path = write_timeline(days, tmp_path / "t" / "timeline.html", top=2)
     html = path.read_text()
     traces = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, re.S).group(1))
-    lines = [t for t in traces if t.get("mode") == "lines"]
+    lines = [t for t in traces if t.get("type") == "bar"]
     assert [t["name"] for t in lines] == ["&lt;b&gt;Big&lt;/b&gt; story (s1)", "Small (s2)", "other stories (1)"]
-    assert lines[0]["y"] == [5, 9] and lines[0]["line"]["color"] == story_colour("s1")
+    assert lines[0]["y"] == [5, 9] and lines[0]["marker"]["color"] == story_colour("s1")
     assert "<b>Big</b>" not in html  # the name reaches the page escaped (the parsed names above)
     assert len(list((tmp_path / "t").glob("plotly-*.min.js"))) == 1  # offline: plotly.js beside the page
     assert story_colour("s1") == story_colour("s1") and story_colour("s1") != story_colour("s2")
@@ -227,7 +227,7 @@ def test_timeline_draws_articles_per_day_over_exactly_the_days_shown(tmp_path):
     path = write_timeline(days, tmp_path / "timeline.html", top=5, title="stories to 2024-05-05", last_day="2024-05-05")
     html = path.read_text()
     traces = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, re.S).group(1))
-    lines = {t["name"]: t for t in traces if t.get("mode") == "lines"}
+    lines = {t["name"]: t for t in traces if t.get("type") == "bar"}
     bridge = next(t for n, t in lines.items() if n.endswith("(s1)"))
     # the articles each day brought, not the window's running count (40, 46, 47)
     assert bridge["x"] == ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04", "2024-05-05"]
@@ -239,9 +239,12 @@ def test_timeline_draws_articles_per_day_over_exactly_the_days_shown(tmp_path):
     assert {n.rsplit(" (", 1)[1] for n in lines} == {"s1)", "s2)"}
     assert "<title>stories to 2024-05-05</title>" in html
     layout = build_timeline(days, 5, "stories to 2024-05-05", "2024-05-05").layout
-    assert tuple(layout.xaxis.range) == ("2024-05-01", "2024-05-05")
+    assert tuple(layout.xaxis.range) == ("2024-04-30 12:00", "2024-05-05 12:00")  # whole first and last bars
     assert "2024-05-01 to 2024-05-05 (5 days)" in layout.title.text
-    assert layout.height >= 170 + 21 * 2
+    assert layout.height >= 190 + 30 * 2 and layout.barmode == "stack"
+    # the birth of s2 on 05-02 is marked on top of its block, above s1's 6 of that day
+    events = next(t for t in traces if t.get("mode") == "markers")
+    assert ("2024-05-02", 6 + 3) in list(zip(events["x"], events["y"]))
 
 
 def test_shorten_cuts_at_a_word_with_an_ellipsis():

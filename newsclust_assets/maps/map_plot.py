@@ -117,7 +117,7 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     for k, group in enumerate(groups[:HIGHLIGHT]):
         buttons.append(
             {
-                "label": _esc(shorten(_headline_part(names[group]), 48)) + f" ({sizes[group]})",
+                "label": _esc(shorten(_headline_part(names[group]), 36)) + f" ({sizes[group]})",
                 "method": "restyle",
                 "args": [{"marker.opacity": [1.0 if i == k else 0.07 for i in range(n)]}],
             }

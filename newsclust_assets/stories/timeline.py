@@ -1,10 +1,11 @@
 """The story timeline: one offline plotly HTML page of stories over days. No Dagster imports.
 
 x is the day, y the articles a story got that day (those first given its id that day, not
-the running count of its day's window); one line per story for the ``top`` stories by
-articles in the period, coloured as on the map (``story_colour``). Births, returns,
-splits and merges are marked on the day they happen and named in the hover; everything
-else is summed in a grey "other stories" line. The x axis covers exactly the days shown.
+the running count of its day's window), stacked: one bar block per story for the ``top``
+stories by articles in the period, coloured as on the map (``story_colour``), so a day's
+bar is its news and each block a story's share. Births, returns, splits and merges are
+marked on top of the story's block on the day they happen and named in the hover;
+everything else is one grey "other stories" block. The x axis covers exactly the days shown.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def _calendar(first: str, last: str) -> list[str]:
     return [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
 
 
+def _shift(day: str, days: int) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+
+
 def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust stories", last_day: str | None = None):
     """``days``: one row per (day, story) with day, story, name, new_articles (articles first
     given the story that day; without the column, ``articles`` is drawn), event, other.
@@ -44,11 +49,12 @@ def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust st
     total = seen.groupby("story")[per_day].sum()
     chosen = sorted(total.index, key=lambda s: (-int(total[s]), str(s)))[:top]
     all_days = _calendar(str(days["day"].min()), last_day or str(days["day"].max()))
+    below = dict.fromkeys(all_days, 0)  # the stack's height under the next story, per day
+    marks_x, marks_y, marks_symbol, marks_colour, marks_text = [], [], [], [], []
     for sid in chosen:
         rows = days[days["story"] == sid].set_index("day")
         name = str(rows["name"].iloc[-1])
-        first = rows.index.min()  # no line before the story's first day
-        y = [None if d < first else int(rows[per_day].get(d, 0)) if d in rows.index else 0 for d in all_days]
+        y = [int(rows[per_day].get(d, 0)) if d in rows.index else 0 for d in all_days]
         hover = [
             f"<b>{_esc(name)}</b><br>{sid} · {d}<br>{n} new articles"
             + (
@@ -59,62 +65,72 @@ def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust st
             for d, n in zip(all_days, y)
         ]
         fig.add_trace(
-            go.Scatter(
+            go.Bar(
                 x=all_days,
                 y=y,
-                mode="lines",
                 name=_esc(f"{shorten(_headline_part(name), LEGEND_CHARS)} ({sid})"),
-                line={"color": story_colour(sid), "width": 2},
-                text=hover,
+                marker={"color": story_colour(sid), "line": {"width": 0}},
+                hovertext=hover,
                 hoverinfo="text",
                 legendgroup=sid,
             )
         )
-        marks = rows[rows["event"].isin(list(MARKERS))]
-        if len(marks):
-            fig.add_trace(
-                go.Scatter(
-                    x=list(marks.index),
-                    y=[int(v) if v else 0 for v in marks[per_day]],
-                    mode="markers",
-                    marker={
-                        "symbol": [MARKERS[e] for e in marks["event"]],
-                        "size": 11,
-                        "color": story_colour(sid),
-                        "line": {"width": 1, "color": "black"},
-                    },
-                    name=_esc(f"{sid} events"),
-                    legendgroup=sid,
-                    showlegend=False,
-                    hoverinfo="text",
-                    text=[
-                        f"{_esc(name)}: {e}" + (f" ({_esc(o)})" if o else "")
-                        for e, o in zip(marks["event"], marks["other"])
-                    ],
-                )
-            )
+        for d, event in rows["event"].items():
+            if event in MARKERS and d in below:
+                marks_x.append(d)
+                marks_y.append(below[d] + int(rows.loc[d, per_day]))  # on top of the story's own block
+                marks_symbol.append(MARKERS[event])
+                marks_colour.append(story_colour(sid))
+                other = rows.loc[d, "other"]
+                marks_text.append(f"{_esc(name)}: {event}" + (f" ({_esc(other)})" if other else ""))
+        for d, n in zip(all_days, y):
+            below[d] += n
     rest = seen[~seen["story"].isin(chosen)].groupby("day")[per_day].sum()
     entries = len(chosen)
     if len(rest):
         entries += 1
         fig.add_trace(
-            go.Scatter(
+            go.Bar(
                 x=all_days,
                 y=[int(rest.get(d, 0)) for d in all_days],
-                mode="lines",
                 name=f"other stories ({seen['story'].nunique() - len(chosen)})",
-                line={"color": "rgba(150,150,150,0.6)", "dash": "dot"},
+                marker={"color": "rgba(170,170,170,0.7)"},
+            )
+        )
+        for d in all_days:
+            below[d] += int(rest.get(d, 0))
+    if marks_x:
+        fig.add_trace(
+            go.Scatter(
+                x=marks_x,
+                y=marks_y,
+                mode="markers",
+                marker={
+                    "symbol": marks_symbol,
+                    "size": 11,
+                    "color": marks_colour,
+                    "line": {"width": 1, "color": "black"},
+                },
+                name="events",
+                showlegend=False,
+                hoverinfo="text",
+                hovertext=marks_text,
             )
         )
     counts = days.groupby("event").size()
     subtitle = ", ".join(f"{counts.get(e, 0)} {e}" for e in ("born", "merged", "split", "returned", "ended"))
     span = f"{all_days[0]} to {all_days[-1]} ({len(all_days)} day{'s' if len(all_days) != 1 else ''})"
+    tallest = max(below.values()) if below else 1
     fig.update_layout(
         title={"text": f"{_esc(title)}<br><sup>{span}: {subtitle}; ★ born, ▲ returned, ◆ split, ✕ merged</sup>"},
         template="plotly_white",
-        xaxis={"title": "day", "range": [all_days[0], all_days[-1]], "type": "date"},
-        yaxis_title="new articles that day",
-        height=max(480, 170 + 21 * entries),  # the whole legend fits: it never scrolls
+        barmode="stack",
+        bargap=0.15,
+        # exactly the days shown: from half a day before the first bar to half a day after the last
+        xaxis={"title": "day", "range": [f"{_shift(all_days[0], -1)} 12:00", f"{all_days[-1]} 12:00"], "type": "date"},
+        # whole articles: integer ticks, about eight of them
+        yaxis={"title": "new articles that day", "dtick": max(1, -(-tallest // 8)), "rangemode": "tozero"},
+        height=max(480, 190 + 30 * entries),  # the whole legend fits: it never scrolls
         margin={"t": 90, "b": 50},
         hovermode="closest",
         legend={"title": {"text": f"top {len(chosen)} stories by articles in the period"}, "font": {"size": 11}},
