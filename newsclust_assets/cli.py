@@ -1,5 +1,5 @@
 """``newsclust``: the command line. It parses arguments and prints; the work is done by the
-run engine (``newsclust_assets.runs``) and ``evaluation.evaluate``. Nothing imports this module.
+run engine (``newsclust_assets.runs``) (``runs.evaluate`` for ``newsclust evaluate``). Nothing imports this module.
 
 ``newsclust run`` materializes the whole graph over a range of day partitions against a
 persistent Dagster instance (``$DAGSTER_HOME``, or ``NEWSCLUST_DATA_DIR/dagster_home``), so
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "json", None):
         _check_writable(parser, args.json)
     if args.command == "evaluate":
-        from .evaluation.evaluate import evaluate
+        from .runs.evaluate import evaluate
 
         try:
             return evaluate(
@@ -339,7 +339,7 @@ def _check_writable(parser: argparse.ArgumentParser, path: str) -> None:
 
 
 def evaluate_doc() -> str:
-    from .evaluation.evaluate import __doc__ as doc
+    from .runs.evaluate import __doc__ as doc
 
     return doc
 

@@ -85,3 +85,22 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         if v not in index:
             visit(v)
     return sorted(found)
+
+
+def folder_of(module: str, package: str) -> str:
+    """The layout unit a module belongs to: its folder below the package, or the module itself
+    for the package's top-level modules (``cli``, ``definitions``, ``settings``...)."""
+    parts = module.split(".")[1:]
+    return parts[0] if parts else package
+
+
+def mermaid(graph: dict[str, set[str]], package: str = "newsclust_assets") -> str:
+    """The import graph between folders and top-level modules as a Mermaid flowchart, top to
+    bottom: an edge A --> B when some module of A imports one of B."""
+    edges = sorted(
+        {(folder_of(m, package), folder_of(t, package)) for m, deps in graph.items() for t in deps}
+        - {(a, a) for a in map(lambda m: folder_of(m, package), graph)}
+    )
+    nodes = sorted({folder_of(m, package) for m in graph} - {package})
+    lines = ["flowchart TD"] + [f"    {n}" for n in nodes] + [f"    {a} --> {b}" for a, b in edges if a != b]
+    return "\n".join(lines) + "\n"

@@ -9,4 +9,5 @@ printing of its own (``log`` is passed in); the command line (``cli.py``) is on 
 - ``failures``: the exceptions and one-line messages of a failed or interrupted command.
 - ``asset_config``: the asset settings of ``--config`` and the options, checked before any work.
 - ``maintenance``: ``prune`` and the story search, outside any run.
+- ``evaluate``: ``newsclust evaluate``: the whole graph on a labelled file, scored.
 """

@@ -184,8 +184,8 @@ def evaluate(
         os.environ.pop(var, None)
     config = dict(asset_config or {})
     config["cluster_labels"] = {**config.get("cluster_labels", {}), "story_field": label_field}
-    from ..runs.asset_config import validate_asset_config
-    from ..runs.engine import run
+    from .asset_config import validate_asset_config
+    from .engine import run
 
     validate_asset_config(config)
     started = time.perf_counter()
@@ -202,8 +202,8 @@ def evaluate(
             raise SystemExit("newsclust evaluate: no window held labelled articles")
         mean = weighted_mean(rows)
         total = time.perf_counter() - started
+        from ..evaluation.stream import format_stream, read_first_ids, stream_scores
         from ..ingest.news_source import read_labels
-        from .stream import format_stream, read_first_ids, stream_scores
 
         stream = stream_scores(read_labels(str(source), label_field), *read_first_ids(work / "stories"))
     finally:
