@@ -24,7 +24,6 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from newsclust_assets.artifacts import WindowGraph
 from newsclust_assets.clustering.window_clustering import label_window
@@ -33,10 +32,9 @@ from newsclust_assets.evaluation.stream import stream_scores
 from newsclust_assets.ingest.news_source import read_articles, read_labels
 from newsclust_assets.stories.tracking import MemoryArchive, advance
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
-from newsclust_assets.vectors.exact_knn import exact_neighbours
-from newsclust_assets.vectors.knn_graph import symmetric_graph
 
 from .data import first_articles
+from .story_quality import window_of
 
 RESULTS = Path(__file__).resolve().parent / "results"
 UCI = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "uci_stories_dev.jsonl"
@@ -45,17 +43,7 @@ K = 15
 
 def window(articles: list[dict], vectors: np.ndarray) -> tuple[WindowGraph, float]:
     started = time.perf_counter()
-    rows, cols, dists = exact_neighbours(vectors, K)
-    frame = pd.DataFrame(
-        {
-            "id": [a["id"] for a in articles],
-            "headline": [a["headline"] for a in articles],
-            "text": [a["text"] for a in articles],
-            "date": [str(a["date"]) for a in articles],
-            "category": [a["category"] for a in articles],
-        }
-    )
-    graph = WindowGraph(frame, vectors, symmetric_graph(len(articles), rows, cols, dists), K, "COSINE", "", "")
+    graph = window_of(articles, vectors)
     return graph, time.perf_counter() - started
 
 

@@ -10,6 +10,7 @@ from it. No Dagster imports.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass
 
@@ -83,8 +84,10 @@ def knob(
     )
 
 
+@functools.cache
 def knobs(cls) -> dict[str, Knob]:
-    """{name: Knob} of every field of the settings dataclass ``cls``, in declaration order."""
+    """{name: Knob} of every field of the settings dataclass ``cls``, in declaration order (read
+    once per class: every settings object checks its ranges against them). Do not mutate."""
     hints = typing.get_type_hints(cls)
     out = {}
     for f in dataclasses.fields(cls):
