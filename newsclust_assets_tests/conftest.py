@@ -105,24 +105,6 @@ def quiet_instance(path):
     return dg.instance_for_test(temp_dir=str(path), overrides=NO_COMPUTE_LOGS)
 
 
-@pytest.fixture(autouse=True)
-def _no_stale_defs_state_storage():
-    """Each test starts without a dead Dagster defs-state storage. ``with instance:`` puts the
-    instance's defs-state storage in a context variable, which every in-process
-    ``dg.materialize`` reads while loading definitions; when an earlier test's instance left
-    it set (an exit that never ran or ran out of order) and that instance is gone, the next
-    materialize fails with "Attempted to resolve undefined DagsterInstance weakref" (seen once
-    in CI on test_an_end_date_in_the_future_is_stated, 2026-12-06). A process of the product
-    has one instance and never meets this."""
-    from dagster._core.storage.defs_state.base import _current_storage
-
-    stale = _current_storage.get()
-    ref = getattr(stale, "_instance_weakref", None) if stale is not None else None
-    if stale is not None and (ref is None or ref() is None):
-        _current_storage.set(None)
-    yield
-
-
 @pytest.fixture
 def instance(tmp_path):
     (tmp_path / "home").mkdir(exist_ok=True)
