@@ -16,7 +16,7 @@ from newsclust_assets.resources import (
     StoryNamerResource,
     StoryStoreResource,
 )
-from newsclust_assets.runs.planning import DAILY, STORIES, WINDOWED  # noqa: F401 - DAILY: the tests take it from here
+from newsclust_assets.runs.planning import DAILY, STORIES, WINDOWED, resolved  # noqa: F401 - DAILY: the tests take it from here
 from newsclust_assets.settings import SAMPLE_PATH
 from newsclust_assets.vectors.milvus_store import open_client, query_window
 
@@ -75,8 +75,8 @@ def md(result, asset: str) -> dict:
 
 def stored_rows(milvus: MilvusResource, fields=("id", "day")) -> pd.DataFrame:
     """Every row of the collection (empty frame if it does not exist yet)."""
-    milvus = milvus.process_config_and_initialize()  # a token given as dagster.EnvVar, resolved
-    with open_client(milvus.uri, milvus.token, milvus.db_name) as c:
+    # a token given as dagster.EnvVar, resolved
+    with resolved(milvus) as milvus, open_client(milvus.uri, milvus.token, milvus.db_name) as c:
         if not c.has_collection(milvus.collection_name):
             return pd.DataFrame(columns=list(fields))
         c.load_collection(milvus.collection_name)

@@ -164,3 +164,36 @@ def test_dg_check_defs_loads_the_code_location(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "All definitions loaded successfully." in proc.stdout + proc.stderr
     assert "does not match" not in proc.stdout + proc.stderr  # run in the project's own venv
+
+
+def test_resolving_a_resource_outside_a_run_leaves_no_dead_instance_behind(tmp_path):
+    """Planning and story-search resolve the Milvus resource (its EnvVar token) outside a run.
+    Dagster does that inside an ephemeral instance that it enters; left to ``__del__``, its exit
+    ran whenever the garbage collector reached it and restored the "current defs-state storage"
+    to that of an instance already gone, so a later in-process ``dagster.materialize`` failed with
+    "Attempted to resolve undefined DagsterInstance weakref" (1 suite run in 8, 2026-12-06)."""
+    import gc
+
+    from dagster._core.storage.defs_state.base import DefsStateStorage
+
+    from newsclust_assets.runs.planning import resolved
+
+    from .conftest import make_resources, quiet_instance
+
+    (tmp_path / "home").mkdir()
+    milvus = make_resources(tmp_path)["milvus"]
+    before = DefsStateStorage.get()
+
+    def plan():
+        with resolved(milvus) as ready:
+            cycle = [ready]
+            cycle.append(cycle)  # held by a cycle, as a kept traceback holds a failed planner's frame
+            raise RuntimeError(ready.uri)
+
+    with quiet_instance(tmp_path / "home") as instance:
+        with pytest.raises(RuntimeError, match="milvus.db"):
+            plan()
+        assert DefsStateStorage.get() is instance.defs_state_storage
+    del instance
+    gc.collect()
+    assert DefsStateStorage.get() is before

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from newsclust_assets.assets import ALL_ASSETS
+from newsclust_assets.runs.planning import resolved
 from newsclust_assets.stories import story_memory
 from newsclust_assets.stories.tracking import MemoryArchive, TrackSettings, advance, news_positions
 from newsclust_assets.vectors.milvus_store import open_client
@@ -137,10 +138,11 @@ def _materialize_stories(resources, instance):
 
 def _check_store(resources, instance):
     _materialize_stories(resources, instance)
-    milvus = resources["milvus"].process_config_and_initialize()  # a token as dagster.EnvVar, resolved
-    name = story_memory.collection_for(milvus.collection_name)
+    with resolved(resources["milvus"]) as milvus:  # a token as dagster.EnvVar, resolved
+        where = (milvus.uri, milvus.token, milvus.db_name)
+        name = story_memory.collection_for(milvus.collection_name)
     articles = pd.read_csv(resources["story_store"].articles_path(STORY_DAYS[-1]), dtype=str)
-    with open_client(milvus.uri, milvus.token, milvus.db_name) as client:
+    with open_client(*where) as client:
         client.load_collection(name)
         latest = story_memory.latest_before(client, name, "2024-03-03")
         assert set(articles["story"]) <= set(latest)  # every story of the last day is stored
@@ -156,7 +158,7 @@ def _check_store(resources, instance):
         ALL_ASSETS, selection=["stories"], partition_key=STORY_DAYS[-1], instance=instance, resources=resources
     )
     assert again.success
-    with open_client(milvus.uri, milvus.token, milvus.db_name) as client:
+    with open_client(*where) as client:
         client.load_collection(name)
         after = client.query(name, filter="day >= 0", output_fields=["id"], limit=16384)
     assert sorted(r["id"] for r in after) == sorted(r["id"] for r in before)

@@ -17,8 +17,7 @@ def prune(apply: bool) -> str:
 
     keys = daily_partitions.get_partition_keys()
     first, last = day_number(keys[0]), day_number(keys[-1])
-    milvus = resolved(default_resources()["milvus"])
-    with milvus.client() as client:
+    with resolved(default_resources()["milvus"]) as milvus, milvus.client() as client:
         name = milvus.collection_name
         if not client.has_collection(name):
             return f"nothing stored in {milvus.display_uri} yet"
@@ -53,10 +52,10 @@ def search_stories(text: str, top: int = 5) -> list[dict]:
     from ..stories import story_memory
 
     resources = default_resources()
-    milvus = resolved(resources["milvus"])
-    vector = resolved(resources["embedder"]).embed([text]).vectors[0]
-    name = story_memory.collection_for(milvus.collection_name)
-    with milvus.client() as client:
+    with resolved(resources["embedder"]) as embedder:
+        vector = embedder.embed([text]).vectors[0]
+    with resolved(resources["milvus"]) as milvus, milvus.client() as client:
+        name = story_memory.collection_for(milvus.collection_name)
         if not client.has_collection(name):
             raise NoStoryStore(
                 f"no story store in {milvus.display_uri} yet (collection {name}): run newsclust run first"
