@@ -144,10 +144,15 @@ def main(argv: list[str] | None = None) -> int:
         "days. Without --yes it only says what it would delete.",
     )
     x.add_argument("--yes", action="store_true", help="delete them (default: only say how many)")
-    args = parser.parse_args(argv)
+    # a subcommand's own mistakes are answered with its own usage: argparse leaves unknown
+    # options of a subcommand to the top-level parser, which would show the top-level usage
+    args, unknown = parser.parse_known_args(argv)
+    own = sub.choices[args.command]
+    if unknown:
+        own.error(f"unrecognized arguments: {' '.join(unknown)}")
     asset_config = load_asset_config(getattr(args, "config", None), vars(args), validate=args.command != "evaluate")
     if getattr(args, "json", None):
-        _check_writable(parser, args.json)
+        _check_writable(own, args.json)
     if args.command == "evaluate":
         from .runs.evaluate import evaluate
 

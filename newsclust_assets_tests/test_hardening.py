@@ -668,11 +668,12 @@ def _one_line(tmp_path, *args, env=None):
     [
         (["--first", "2024-13-01"], "newsclust run: error: argument --first: '2024-13-01' is not a date as YYYY-MM-DD"),
         (["--last", "2024-02-30"], "newsclust run: error: argument --last: '2024-02-30' is not a date as YYYY-MM-DD"),
-        (["--json", "."], "newsclust: error: --json . is a directory: give a file name"),
+        (["--json", "."], "newsclust run: error: --json . is a directory: give a file name"),
         (
             ["--json", "/missing/dir/out.json"],
-            "newsclust: error: --json /missing/dir/out.json: the directory /missing/dir does not exist",
+            "newsclust run: error: --json /missing/dir/out.json: the directory /missing/dir does not exist",
         ),
+        (["--frist", "2024-03-01"], "newsclust run: error: unrecognized arguments: --frist 2024-03-01"),
     ],
 )
 def test_bad_arguments_are_refused_when_parsed(tmp_path, capsys, args, line):
