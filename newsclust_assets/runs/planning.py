@@ -11,7 +11,6 @@ to the end, because each day continues the day before.
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 DAILY = ["raw_news", "embeddings", "milvus_collection"]
 WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
@@ -71,20 +70,18 @@ def latest_records(instance, asset: str, partitions: set[str] | None = None) -> 
     return out
 
 
-@contextmanager
 def resolved(resource):
     """A resource with its ``dagster.EnvVar`` fields (tokens, keys) resolved, for use outside a
     run (planning, story-search): Dagster resolves them only when it initialises a resource.
 
-    A context manager on purpose: Dagster initialises the resource inside an ephemeral instance
-    that it enters, which sets the "current defs-state storage" context variable. The plain
+    A context manager (Dagster's own), on purpose: Dagster initialises the resource inside an
+    ephemeral instance that it enters, which sets the "current defs-state storage" context variable. The plain
     ``process_config_and_initialize()`` leaves that instance to be exited by ``__del__``, i.e.
     whenever the garbage collector gets to it; the exit then restores the variable to whatever
     it held back then, possibly the storage of an instance that is gone, and the next in-process
     ``dagster.materialize`` fails with "Attempted to resolve undefined DagsterInstance weakref"
     (the suite's 1-in-8 flake of 2026-12-06). Exiting here, in order, leaves nothing behind."""
-    with resource.process_config_and_initialize_cm() as ready:
-        yield ready
+    return resource.process_config_and_initialize_cm()
 
 
 def plan_days(
