@@ -115,8 +115,10 @@ def methods(window: WindowGraph, stories: list[str]) -> dict:
     t = time.perf_counter()
     out["newsclust"] = score(stories, label_window(window).frame["label"])
     out["newsclust"]["seconds"] = round(time.perf_counter() - t, 2)
-    before = ClusterSettings(time_weight=0.0, word_veto=0.0)
-    out["newsclust before (no time, no veto)"] = score(stories, label_window(window, before).frame["label"])
+    earlier = ClusterSettings(similarity_threshold=0.3, day_cap=60)
+    out["newsclust 2026-12-04 (0.3, cap 60)"] = score(stories, label_window(window, earlier).frame["label"])
+    before = ClusterSettings(similarity_threshold=0.3, time_weight=0.0, word_veto=0.0)
+    out["newsclust before (0.3, no time, no veto)"] = score(stories, label_window(window, before).frame["label"])
     v1 = [
         score(
             stories,
@@ -165,7 +167,16 @@ def versions() -> dict:
 STREAM_RULES = {  # name -> (clustering settings, tracking settings, archive of every story)
     "newsclust": (ClusterSettings(), TrackSettings(), True),
     "no day cap": (ClusterSettings(day_cap=0), TrackSettings(day_cap=0), True),
-    "before (2026-12-01)": (ClusterSettings(day_cap=0), TrackSettings(day_cap=0, time_weight=0, gate_new=False), False),
+    "before (2026-12-07)": (
+        ClusterSettings(similarity_threshold=0.3, day_cap=60),
+        TrackSettings(similarity_threshold=0.3, day_cap=60, gate_new=True),
+        True,
+    ),
+    "before (2026-12-01)": (
+        ClusterSettings(similarity_threshold=0.3, day_cap=0),
+        TrackSettings(similarity_threshold=0.3, day_cap=0, time_weight=0, gate_new=False),
+        False,
+    ),
 }
 
 
@@ -262,9 +273,10 @@ def write_streams(rows: list[dict]) -> str:
 def main() -> int:
     import sys
 
-    if "--streams" in sys.argv[1:]:
+    if "--streams" in sys.argv[1:]:  # only the streams (benchmarks/results/story_streams.*)
         print(write_streams(stream_rows()))
         return 0
+    windows_only = "--windows" in sys.argv[1:]  # only one window per set (story_quality.*)
     model = LocalSentenceTransformer()
     embed = lambda arts: model.embed([a["text"] for a in arts]).vectors  # noqa: E731
     sets = []
@@ -325,7 +337,8 @@ def main() -> int:
     md = to_markdown(result)
     (RESULTS / "story_quality.md").write_text(md)
     print(md)
-    print(write_streams(stream_rows()))
+    if not windows_only:
+        print(write_streams(stream_rows()))
     return 0
 
 

@@ -66,24 +66,26 @@ def test_news_positions_count_a_dense_day_as_at_most_the_cap():
     }
 
 
-def test_new_articles_that_do_not_match_the_story_are_not_given_its_id():
+def test_the_history_gate_keeps_new_articles_that_do_not_match_the_story_apart():
     """The window put five new articles with story A's five, but they are another subject
-    (cosine 0.2 to A): they get a story of their own, recorded as split from A."""
+    (cosine 0.2 to A): with the history gate on they get a story of their own, recorded as
+    split from A; off (the default since 2026-12-07: it cost recall on every stream with
+    overlapping windows) the window's decision stands and they take A's id."""
+    gate = TrackSettings(gate_new=True)
     a = [f"a{i}" for i in range(5)]
     b = [f"b{i}" for i in range(5)]
     va, vb = _around(_axis(0), 5, 1), _around(_tilted(0.2), 5, 2)
-    state, day1 = advance(None, "2024-05-01", *_window("2024-05-01", [(a, va, "2024-05-01")]))
+    state, day1 = advance(None, "2024-05-01", *_window("2024-05-01", [(a, va, "2024-05-01")]), gate)
     story_a = _first(day1)["a0"]
     frame, vectors = _window("2024-05-02", [(a + b, np.vstack([va, vb]), "2024-05-01")])
     frame.loc[frame["id"].isin(b), "date"] = "2024-05-02"
-    _, day2 = advance(state, "2024-05-02", frame, vectors)
+    _, day2 = advance(state, "2024-05-02", frame, vectors, gate)
     first = _first(day2)
     assert {first[x] for x in a} == {story_a}
     assert len({first[x] for x in b}) == 1 and first["b0"] != story_a
     assert ("split", first["b0"], story_a) in {(e["event"], e["story"], e["other"]) for e in day2.events}
-    # without the gate (the rule before 2026-12-04) they took A's id
-    _, old = advance(state, "2024-05-02", frame, vectors, TrackSettings(gate_new=False))
-    assert _first(old)["b0"] == story_a
+    _, default = advance(state, "2024-05-02", frame, vectors)
+    assert not TrackSettings().gate_new and _first(default)["b0"] == story_a
 
 
 @pytest.mark.parametrize(("days_apart", "continues"), [(1, True), (9, False)])

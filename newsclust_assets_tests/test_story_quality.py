@@ -302,9 +302,10 @@ def test_evaluate_command_scores_the_sample_through_the_whole_graph(tmp_path):
     assert last["articles"] == 211 and last["stories"] == 28
     assert last["pairwise_f1"] >= 0.95 and last["ari"] >= 0.95 and last["bcubed_f1"] >= 0.95
     # every setting in force is recorded, defaults included
-    assert scores["settings"]["cluster_labels"]["similarity_threshold"] == 0.3
-    assert scores["settings"]["cluster_labels"]["day_cap"] == 60.0
-    assert scores["settings"]["stories"]["gate_new"] is True and scores["settings"]["stories"]["day_cap"] == 60.0
+    assert scores["settings"]["cluster_labels"]["similarity_threshold"] == 0.3  # the file's
+    assert scores["settings"]["cluster_labels"]["day_cap"] == 75.0  # the default
+    assert scores["settings"]["stories"]["similarity_threshold"] == 0.3
+    assert scores["settings"]["stories"]["gate_new"] is False and scores["settings"]["stories"]["day_cap"] == 60.0
     lines = proc.stdout.splitlines()
     scored = next(i for i, line in enumerate(lines) if line.startswith("scored "))
     assert lines[scored + 1].startswith("stream (211 labelled articles")  # the stream line leads the scores

@@ -41,7 +41,7 @@ class ClusterSettings:
         "average_linkage", "clustering algorithm: average_linkage, or umap_hdbscan (v1)", choices=ALGORITHMS
     )
     similarity_threshold: float = knob(
-        0.3, "mean cosine similarity at which two groups of articles still merge", lo=-1, hi=1, what="a cosine"
+        0.27, "mean cosine similarity at which two groups of articles still merge", lo=-1, hi=1, what="a cosine"
     )
     lexical_weight: float = knob(0.0, "weight of TF-IDF cosine blended into the similarity, 0..1", lo=0, hi=1)
     time_weight: float = knob(0.4, "similarity two groups lose when far apart in news time, 0..1; 0 = off", lo=0, hi=1)
@@ -60,7 +60,7 @@ class ClusterSettings:
         what="a cosine",
     )
     day_cap: float = knob(
-        60.0,
+        75.0,
         "a day counts as at most this many articles of news time, so that a dense "
         "stream's stories may run over days; 0 = no cap",
         lo=0,

@@ -144,7 +144,14 @@ def settings_markdown() -> str:
         lines.append("")
     lines += [
         "`newsclust run` and `evaluate` pass `--time-weight`, `--time-scale` and `--day-cap` to `stories` as "
-        "well, so the tracker and the clustering share one time rule unless the file sets the tracker's own.",
+        "well, so the tracker and the clustering share one time rule unless the file sets the tracker's own. "
+        "Without them the tracker's defaults ask more than the clustering's ("
+        + ", ".join(
+            f"`{name}` {shown(knobs(TrackSettings)[name].default)} against {shown(knobs(ClusterSettings)[name].default)}"
+            for name in ("similarity_threshold", "day_cap")
+        )
+        + "): a window merges loosely so that an event is not cut in two, and the tracker keeps one subject's "
+        "different events on different days apart.",
         "",
     ]
     return "\n".join(lines)

@@ -66,15 +66,20 @@ EVENTS = ("born", "continued", "returned", "split", "merged", "ended")
 @dataclass(frozen=True)
 class TrackSettings:
     """How stories are carried from day to day: each field is the declaration of one
-    ``stories`` setting. The time rule's fields default to the clustering's, so that "one
-    story" means the same in a window and across days."""
+    ``stories`` setting. The time rule's weight and scale default to the clustering's, so that
+    news time means the same in a window and across days. The bar for joining across days is
+    deliberately higher than within a window (0.3 against 0.27, a day counting as at most 60
+    articles against 75): a window merges loosely so that one event is not cut in two, and the
+    tracker keeps different events of one subject on different days apart. Measured on every
+    stream variant of ``make bench-quality``: docs/story_quality.md, 2026-12-07."""
 
     overlap_share: float = knob(
         0.5, "share of shared articles that makes a cluster continue a story", lo=0, hi=1, lo_open=True
     )
     similarity_threshold: float = knob(
-        ClusterSettings.similarity_threshold,
-        "mean cross-pair cosine for continuing / returning by content (as average linkage merges)",
+        0.3,
+        "mean cross-pair cosine for continuing / returning by content (as average linkage merges; "
+        "stricter than the clustering's by default)",
         lo=-1,
         hi=1,
         what="a cosine",
@@ -98,9 +103,16 @@ class TrackSettings:
         what="a number of articles",
     )
     day_cap: float = knob(
-        ClusterSettings.day_cap, "the clustering's day_cap, for matching across days", lo=0, what="a number of articles"
+        60.0,
+        "a day counts as at most this many articles of news time when matching across days; 0 = no cap",
+        lo=0,
+        what="a number of articles",
     )
-    gate_new: bool = knob(True, "new articles continue a story only when they match its whole history")
+    gate_new: bool = knob(
+        False,
+        "new articles continue a story by shared articles only when they also match its whole history "
+        "(off: the window's decision stands)",
+    )
 
     def __post_init__(self):
         check(self)
