@@ -42,7 +42,7 @@ Where things come from and go (environment variables):
   NEWSCLUST_MILVUS_URI, _TOKEN                     a Milvus server or Zilliz Cloud
   NEWSCLUST_DAGSTER_PG_URL                         Dagster's runs and events in PostgreSQL
   NEWSCLUST_LLM_BASE_URL, _MODEL, _API_KEY         story names from a chat model
-The full list and every asset setting: README.md and docs/ in the repository.
+Every variable and every asset setting: docs/settings.md in the repository.
 """
 
 
@@ -278,24 +278,28 @@ def story_search(text: str, top: int = 5) -> int:
 
 def ui_command() -> str:
     """The ``dagster dev`` command that shows this command's data from any directory: absolute
-    paths, the code location by module name, and the same NEWSCLUST_ settings (never a
-    secret: tokens, keys and URLs with credentials, such as NEWSCLUST_DAGSTER_PG_URL's, are
-    left for the user's own environment)."""
+    paths, the code location by module name, and the same NEWSCLUST_ settings (never a secret:
+    the variables ``settings.VARIABLES`` declares secret, such as tokens, keys and
+    NEWSCLUST_DAGSTER_PG_URL, and any URL with a user or password in it are left for the user's
+    own environment)."""
     import shlex
 
-    from .settings import data_dir
+    from .settings import VARIABLES, data_dir
+    from .settings import env as read
 
-    env = {"DAGSTER_HOME": os.environ.get("DAGSTER_HOME", ""), "NEWSCLUST_DATA_DIR": str(data_dir())}
+    env = {"DAGSTER_HOME": os.environ.get("DAGSTER_HOME", "")}
+    env["NEWSCLUST_DATA_DIR"] = str(data_dir())
     env.update(
         {
-            k: v
-            for k, v in sorted(os.environ.items())
-            if k.startswith("NEWSCLUST_")
-            and not any(s in k for s in ("TOKEN", "KEY", "SECRET", "PASSWORD"))
-            and k != "NEWSCLUST_DATA_DIR"
-            and not re.search(r"://[^/@\s]*@", v)
+            v.name: read(v.name)
+            for v in VARIABLES.values()
+            if read(v.name)
+            and not v.secret
+            and v.group != "tests"
+            and v.name != "NEWSCLUST_DATA_DIR"
+            and not re.search(r"://[^/@\s]*@", read(v.name))
         }
-    )  # nor a URL with a user or password in it
+    )
     for k in ("NEWSCLUST_SOURCE",):
         if env.get(k):
             env[k] = str(Path(env[k]).absolute())

@@ -1,6 +1,7 @@
 """The newsclust code location: eight assets, their checks, the sensor and the resources.
 
-The resources come from the environment (``environment.py`` lists every variable):
+The resources come from the environment (``settings.VARIABLES`` declares every variable,
+``environment.py`` builds the resources from them):
 defaults need no server and no key; production is configuration alone.
 """
 

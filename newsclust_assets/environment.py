@@ -1,26 +1,15 @@
-"""The resources as the environment configures them: every ``NEWSCLUST_`` variable that
-picks a resource (an embedding endpoint, a Milvus server, an LLM namer) is read here, and
-secrets go in as ``dagster.EnvVar`` so Dagster shows their names, never their values.
-``default_resources()`` is what the code location, ``newsclust run`` and the tests use.
+"""The resources as the environment configures them. Every ``NEWSCLUST_`` variable is
+declared in ``settings.VARIABLES`` (docs/settings.md lists them) and read through
+``settings.env``; the ones that pick a resource (an embedding endpoint, a Milvus server, an
+LLM namer) are turned into resources here. Secrets go in as ``dagster.EnvVar``, so Dagster
+shows their names, never their values; a variable left unset leaves the resource field's own
+default. ``default_resources()`` is what the code location, ``newsclust run`` and the tests use.
 
 Defaults need no server and no key: the news sample shipped in the package, the bundled
 all-MiniLM-L6-v2 on the CPU, Milvus Lite under NEWSCLUST_DATA_DIR (./newsclust_data).
-
-- ``NEWSCLUST_EMBEDDING_BASE_URL`` (e.g. ``http://gpu-box:8000/v1``) switches to an
-  OpenAI-compatible endpoint; with it ``NEWSCLUST_EMBEDDING_MODEL`` (required),
-  ``NEWSCLUST_EMBEDDING_DIMENSIONS``, ``NEWSCLUST_EMBEDDING_BATCH_SIZE``,
-  ``NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT`` and the key in ``NEWSCLUST_EMBEDDING_API_KEY``.
-- ``NEWSCLUST_MILVUS_URI`` (``http://host:19530``, a Zilliz Cloud endpoint, or a local
-  ``*.db`` path), ``NEWSCLUST_MILVUS_TOKEN`` (the secret), ``NEWSCLUST_MILVUS_DB_NAME``,
-  ``NEWSCLUST_MILVUS_COLLECTION``, ``NEWSCLUST_MILVUS_METRIC``, ``NEWSCLUST_MILVUS_INDEX_TYPE``.
-- ``NEWSCLUST_LLM_BASE_URL`` (optional) names stories with an OpenAI-compatible chat model:
-  ``NEWSCLUST_LLM_MODEL`` (required with it), ``NEWSCLUST_LLM_API_KEY`` (the secret),
-  ``NEWSCLUST_LLM_TIMEOUT_S``.
 """
 
 from __future__ import annotations
-
-import os
 
 import dagster as dg
 
@@ -36,31 +25,45 @@ from .resources import (
     StoryNamerResource,
     StoryStoreResource,
 )
-from .settings import data_dir, source_path
+from .settings import VARIABLES, data_dir, env, source_path
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
+def _number(name: str, kind: type) -> dict:
+    """{} when variable ``name`` is unset, else {field: its value as ``kind``} (a one-line
+    error naming the variable when it is not one); the field is the one it is declared for."""
+    raw = env(name)
     if not raw:
-        return default
+        return {}
     try:
-        return int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what}, got {raw!r}") from None
+    return {_field(name): value}
+
+
+def _text(name: str) -> dict:
+    """{} when variable ``name`` is unset, else {field: its value}."""
+    raw = env(name)
+    return {_field(name): raw} if raw else {}
+
+
+def _field(name: str) -> str:
+    return VARIABLES[name].field.split(".", 1)[1]
 
 
 def _secret(field: str, name: str) -> dict:
     """{field: dg.EnvVar(name)} when the variable is set: Dagster shows the name, never the value."""
-    return {field: dg.EnvVar(name)} if os.environ.get(name) else {}
+    return {field: dg.EnvVar(name)} if env(name) else {}
 
 
 def _endpoint(prefix: str, model_hint: str) -> tuple[str, str]:
     """(base URL, model) of an OpenAI-compatible endpoint from ``{prefix}_BASE_URL`` and
     ``{prefix}_MODEL``; ("", "") when no URL is set. The model is required with a URL."""
-    base_url = os.environ.get(f"{prefix}_BASE_URL", "")
+    base_url = env(f"{prefix}_BASE_URL")
     if not base_url:
         return "", ""
-    model = os.environ.get(f"{prefix}_MODEL", "")
+    model = env(f"{prefix}_MODEL")
     if not model:
         raise ValueError(f"{prefix}_BASE_URL is set but {prefix}_MODEL is not: {model_hint}")
     return base_url, model
@@ -75,25 +78,25 @@ def embedder_from_env() -> EmbeddingResource:
     return OpenAIEmbeddingResource(
         base_url=base_url,
         model=model,
-        dimensions=_env_int("NEWSCLUST_EMBEDDING_DIMENSIONS", 0),
-        batch_size=_env_int("NEWSCLUST_EMBEDDING_BATCH_SIZE", 256),
-        max_in_flight=_env_int("NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT", 4),
+        **_number("NEWSCLUST_EMBEDDING_DIMENSIONS", int),
+        **_number("NEWSCLUST_EMBEDDING_BATCH_SIZE", int),
+        **_number("NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT", int),
         **_secret("api_key", "NEWSCLUST_EMBEDDING_API_KEY"),
     )
 
 
 def milvus_from_env() -> MilvusResource:
     optional = {
-        field: os.environ[var]
-        for field, var in [
-            ("db_name", "NEWSCLUST_MILVUS_DB_NAME"),
-            ("collection_name", "NEWSCLUST_MILVUS_COLLECTION"),
-            ("metric", "NEWSCLUST_MILVUS_METRIC"),
-            ("index_type", "NEWSCLUST_MILVUS_INDEX_TYPE"),
-        ]
-        if os.environ.get(var)
+        k: v
+        for var in (
+            "NEWSCLUST_MILVUS_DB_NAME",
+            "NEWSCLUST_MILVUS_COLLECTION",
+            "NEWSCLUST_MILVUS_METRIC",
+            "NEWSCLUST_MILVUS_INDEX_TYPE",
+        )
+        for k, v in _text(var).items()
     }
-    uri = os.environ.get("NEWSCLUST_MILVUS_URI") or str(data_dir() / "milvus.db")
+    uri = env("NEWSCLUST_MILVUS_URI") or str(data_dir() / "milvus.db")
     return MilvusResource(uri=uri, **optional, **_secret("token", "NEWSCLUST_MILVUS_TOKEN"))
 
 
@@ -104,7 +107,7 @@ def namer_from_env() -> StoryNamerResource:
     return StoryNamerResource(
         base_url=base_url,
         model=model,
-        timeout_s=float(os.environ.get("NEWSCLUST_LLM_TIMEOUT_S") or 15),
+        **_number("NEWSCLUST_LLM_TIMEOUT_S", float),
         **_secret("api_key", "NEWSCLUST_LLM_API_KEY"),
     )
 

@@ -112,8 +112,10 @@ class MilvusResource(dg.ConfigurableResource):
 
     uri: str = Field(description="Local path ending in .db (Milvus Lite) or http(s)://host:port.")
     token: str = Field(default="", description="Server token; pass dg.EnvVar('MILVUS_TOKEN'), never a literal.")
-    db_name: str = ""
-    collection_name: str = "news"
+    db_name: str = Field(default="", description="Database on a server; empty: the server's default.")
+    collection_name: str = Field(
+        default="news", description="Collection of the articles; the story store is `<name>_stories` beside it."
+    )
     metric: str = Field(default="COSINE", description="COSINE, IP or L2 (distances are converted explicitly).")
     index_type: str = Field(default="FLAT", description="Vector index type; FLAT gives exact neighbours.")
     queries_per_search: int = Field(default=16384, description="Query vectors per search call (server max 16,384).")
@@ -243,8 +245,8 @@ class StoryNamerResource(dg.ConfigurableResource):
     base_url: str = ""
     model: str = ""
     api_key: str = Field(default="", description="secret: set through dg.EnvVar (NEWSCLUST_LLM_API_KEY)")
-    timeout_s: float = 15.0
-    max_per_day: int = 50
+    timeout_s: float = Field(default=15.0, description="Seconds to wait for one naming answer.")
+    max_per_day: int = Field(default=50, description="Stories named by the model per day; the rest keep offline names.")
 
     def namer(self, directory: str):
         if not self.base_url:

@@ -1,19 +1,10 @@
-"""Settings read once, when the code location loads. No Dagster imports.
+"""Every ``NEWSCLUST_`` environment variable, declared once (``VARIABLES``) and read only
+here, through ``env()``. No Dagster imports.
 
-Partitions must be known before any run starts, so the few settings that shape them
-come from the environment:
-
-- ``NEWSCLUST_SOURCE``: the news file (JSON lines or CSV); default the shipped sample.
-- ``NEWSCLUST_START_DATE`` / ``NEWSCLUST_END_DATE`` (YYYY-MM-DD, end inclusive): the day
-  partitions; default the first and last day found in the source file.
-- ``NEWSCLUST_WINDOW_DAYS``: how many days one kNN/cluster/map partition covers; default 30.
-- ``NEWSCLUST_DATA_DIR``: where Milvus Lite, the maps and the Dagster home live by
-  default; default ``./newsclust_data``.
-- ``NEWSCLUST_DAGSTER_PG_URL``: a PostgreSQL URL (``postgresql://user:password@host:5432/db``)
-  for Dagster's runs, events and schedules; unset: SQLite files in the Dagster home. Dagster
-  reads it from the environment itself (the dagster.yaml names the variable, never the URL).
-- ``NEWSCLUST_MAX_CONCURRENT_RUNS``: how many runs Dagster's queue starts at once (a UI
-  backfill, the sensor); default 2. Written into the dagster.yaml newsclust manages.
+Partitions must be known before any run starts, so the few settings that shape them come
+from the environment (the news file, the first and last day, the window length); the rest
+pick the resources (``environment.py`` builds them from ``env()``), where Dagster's own
+storage lives, and two test hooks. docs/settings.md lists them all, made from ``VARIABLES``.
 """
 
 from __future__ import annotations
@@ -21,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .ingest.news_source import NewsSourceError, read_articles_cached
@@ -28,14 +20,146 @@ from .ingest.news_source import NewsSourceError, read_articles_cached
 SAMPLE_PATH = Path(__file__).parent / "ingest" / "sample_data" / "sample_news.jsonl"
 DEFAULT_WINDOW_DAYS = 30
 DAGSTER_PG_URL_VAR = "NEWSCLUST_DAGSTER_PG_URL"
+DEFAULT_MAX_CONCURRENT_RUNS = 2  # each run loads the model; on Milvus Lite runs take turns on its lock anyway
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: its name, its default as users read it, what it does, and
+    whether it holds a secret (then only its presence is read here: the resource gets it as
+    ``dagster.EnvVar``, so Dagster shows the name, never the value)."""
+
+    name: str
+    default: str  # as users read it; "" when it is a resource field's default (``field``)
+    meaning: str
+    group: str
+    secret: bool = False
+    field: str = ""  # "ResourceClass.field" it sets, whose declared default applies when unset
+
+
+_E, _M, _L = "NEWSCLUST_EMBEDDING", "NEWSCLUST_MILVUS", "NEWSCLUST_LLM"
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable(
+            "NEWSCLUST_SOURCE",
+            "the shipped sample",
+            "news file: `.jsonl`/`.ndjson`/`.json` (one object a line) or `.csv`; fields headline/title, "
+            "short_description/description, date, optional link/url, category, authors",
+            "partitions",
+        ),
+        Variable("NEWSCLUST_START_DATE", "the source's first day", "first day partition (YYYY-MM-DD)", "partitions"),
+        Variable(
+            "NEWSCLUST_END_DATE",
+            "the source's last day",
+            "last day partition, inclusive (YYYY-MM-DD); `today`: a new partition every day (for the sensor)",
+            "partitions",
+        ),
+        Variable(
+            "NEWSCLUST_WINDOW_DAYS", str(DEFAULT_WINDOW_DAYS), "days per kNN / cluster / map window", "partitions"
+        ),
+        Variable(
+            "NEWSCLUST_DATA_DIR",
+            "`./newsclust_data`",
+            "Milvus Lite, maps, labels, stories and the Dagster home of `newsclust run`",
+            "storage",
+        ),
+        Variable(
+            DAGSTER_PG_URL_VAR,
+            "unset: SQLite in the Dagster home",
+            "PostgreSQL URL (`postgresql://user:password@host:5432/db`) for Dagster's runs, events and "
+            "schedules; the dagster.yaml names the variable, never the URL",
+            "storage",
+            secret=True,
+        ),
+        Variable(
+            "NEWSCLUST_MAX_CONCURRENT_RUNS",
+            str(DEFAULT_MAX_CONCURRENT_RUNS),
+            "runs Dagster's queue starts at once (UI backfills, the sensor), written into the dagster.yaml "
+            "newsclust manages",
+            "storage",
+        ),
+        Variable(
+            f"{_E}_BASE_URL",
+            "unset: all-MiniLM-L6-v2 on the CPU",
+            "an OpenAI-compatible `/v1/embeddings` endpoint (vLLM, OpenAI)",
+            "embedding",
+        ),
+        Variable(f"{_E}_MODEL", "required with a URL", "the model the endpoint serves", "embedding"),
+        Variable(f"{_E}_DIMENSIONS", "", "", "embedding", field="OpenAIEmbeddingResource.dimensions"),
+        Variable(f"{_E}_BATCH_SIZE", "", "", "embedding", field="OpenAIEmbeddingResource.batch_size"),
+        Variable(f"{_E}_MAX_IN_FLIGHT", "", "", "embedding", field="OpenAIEmbeddingResource.max_in_flight"),
+        Variable(f"{_E}_API_KEY", "none", "the endpoint's key", "embedding", secret=True),
+        Variable(
+            f"{_M}_URI",
+            "Milvus Lite in `NEWSCLUST_DATA_DIR/milvus.db`",
+            "`http://host:19530`, a Zilliz Cloud endpoint, or a local `*.db` path",
+            "milvus",
+        ),
+        Variable(f"{_M}_TOKEN", "none", "`user:password` or an API key", "milvus", secret=True),
+        Variable(f"{_M}_DB_NAME", "", "", "milvus", field="MilvusResource.db_name"),
+        Variable(f"{_M}_COLLECTION", "", "", "milvus", field="MilvusResource.collection_name"),
+        Variable(f"{_M}_METRIC", "", "", "milvus", field="MilvusResource.metric"),
+        Variable(f"{_M}_INDEX_TYPE", "", "", "milvus", field="MilvusResource.index_type"),
+        Variable(
+            f"{_L}_BASE_URL", "unset: offline names", "an OpenAI-compatible chat endpoint that names stories", "namer"
+        ),
+        Variable(f"{_L}_MODEL", "required with a URL", "the chat model it serves", "namer"),
+        Variable(f"{_L}_TIMEOUT_S", "", "", "namer", field="StoryNamerResource.timeout_s"),
+        Variable(f"{_L}_API_KEY", "none", "the chat endpoint's key", "namer", secret=True),
+        Variable(
+            "NEWSCLUST_PAUSE_AT",
+            "unset",
+            "test hook: the command waits at this point (`planned`, `run_created`, `between_runs`)",
+            "tests",
+        ),
+        Variable("NEWSCLUST_PAUSE_FILE", "unset", "test hook: written when the command reaches the point", "tests"),
+        Variable(
+            "NEWSCLUST_TEST_MILVUS_VENV",
+            "`.venv-milvus`",
+            "the virtual environment holding the Milvus 2.3.5 standalone for the server tests",
+            "tests",
+        ),
+    )
+}
+GROUPS = {
+    "partitions": "Partitions (read when the code location loads)",
+    "storage": "Data and Dagster's storage",
+    "embedding": "Embedding endpoint (default: the bundled model, no server)",
+    "milvus": "Milvus (default: Milvus Lite, no server)",
+    "namer": "Story names from a chat model (optional)",
+    "tests": "Tests only",
+}
+
+
+def env(name: str) -> str:
+    """The value of declared variable ``name``, stripped ("" when unset): the one place a
+    ``NEWSCLUST_`` variable is read. A name not in ``VARIABLES`` is a bug, refused."""
+    if name not in VARIABLES:
+        raise KeyError(f"{name} is not a declared newsclust variable (settings.VARIABLES)")
+    return os.environ.get(name, "").strip()
+
+
+def variables_markdown(fields: dict[str, tuple[str, str]]) -> str:
+    """The environment variables' section of docs/settings.md, made from ``VARIABLES``;
+    ``fields``: {"Resource.field": (default, description)} of the resource fields some set."""
+    lines = ["## Environment variables", ""]
+    for group, title in GROUPS.items():
+        lines += [f"**{title}**", "", "| variable | default | what it does |", "|---|---|---|"]
+        for v in VARIABLES.values():
+            if v.group == group:
+                default, meaning = fields[v.field] if v.field else (v.default, v.meaning)
+                if v.field:
+                    meaning = f"{meaning} (`{v.field}`)"
+                secret = "; a secret: never written to a file, log or metadata" if v.secret else ""
+                lines.append(f"| `{v.name}` | {default} | {meaning.rstrip('.')}{secret} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def dagster_pg_url() -> str | None:
     """The PostgreSQL URL for Dagster's storage, or None (SQLite in the Dagster home)."""
-    return os.environ.get(DAGSTER_PG_URL_VAR, "").strip() or None
-
-
-DEFAULT_MAX_CONCURRENT_RUNS = 2  # each run loads the model; on Milvus Lite runs take turns on its lock anyway
+    return env(DAGSTER_PG_URL_VAR) or None
 
 
 def _at_least_one(name: str, raw: str, unit: str) -> int:
@@ -50,7 +174,7 @@ def _at_least_one(name: str, raw: str, unit: str) -> int:
 
 
 def max_concurrent_runs() -> int:
-    raw = os.environ.get("NEWSCLUST_MAX_CONCURRENT_RUNS", "").strip() or str(DEFAULT_MAX_CONCURRENT_RUNS)
+    raw = env("NEWSCLUST_MAX_CONCURRENT_RUNS") or str(DEFAULT_MAX_CONCURRENT_RUNS)
     return _at_least_one("NEWSCLUST_MAX_CONCURRENT_RUNS", raw, "runs")
 
 
@@ -63,26 +187,24 @@ def pg_where(url: str) -> str:
 
 
 def source_path() -> str:
-    return os.environ.get("NEWSCLUST_SOURCE") or str(SAMPLE_PATH)
+    return env("NEWSCLUST_SOURCE") or str(SAMPLE_PATH)
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("NEWSCLUST_DATA_DIR") or "newsclust_data").absolute()
+    return Path(env("NEWSCLUST_DATA_DIR") or "newsclust_data").absolute()
 
 
 def window_days() -> int:
-    return _at_least_one(
-        "NEWSCLUST_WINDOW_DAYS", os.environ.get("NEWSCLUST_WINDOW_DAYS", str(DEFAULT_WINDOW_DAYS)), "days"
-    )
+    return _at_least_one("NEWSCLUST_WINDOW_DAYS", env("NEWSCLUST_WINDOW_DAYS") or str(DEFAULT_WINDOW_DAYS), "days")
 
 
 def end_is_today() -> bool:
     """NEWSCLUST_END_DATE=today: the partitions grow by one every day, up to today."""
-    return os.environ.get("NEWSCLUST_END_DATE", "").strip().lower() == "today"
+    return env("NEWSCLUST_END_DATE").lower() == "today"
 
 
 def _env_date(name: str) -> dt.date | None:
-    raw = os.environ.get(name)
+    raw = env(name)
     if not raw:
         return None
     if name == "NEWSCLUST_END_DATE" and end_is_today():

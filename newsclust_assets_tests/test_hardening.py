@@ -777,7 +777,11 @@ def test_ui_hint_works_from_any_directory_and_shows_no_secret(monkeypatch, tmp_p
     monkeypatch.setenv("NEWSCLUST_SOURCE", "news.jsonl")
     monkeypatch.setenv("NEWSCLUST_MILVUS_TOKEN", "s3cret-token")
     monkeypatch.setenv("NEWSCLUST_EMBEDDING_API_KEY", "s3cret-key")
+    monkeypatch.setenv("NEWSCLUST_DAGSTER_PG_URL", "postgresql://dagster:s3cret-pw@pg:5432/dagster")
+    monkeypatch.setenv("NEWSCLUST_MILVUS_URI", "https://user:s3cret-pass@milvus.example:443")
+    monkeypatch.setenv("NEWSCLUST_WINDOW_DAYS", "7")
     hint = ui_command()
+    assert "NEWSCLUST_WINDOW_DAYS=7" in hint
     assert f"NEWSCLUST_DATA_DIR={tmp_path / 'rel' / 'data'}" in hint
     assert f"NEWSCLUST_SOURCE={tmp_path / 'news.jsonl'}" in hint
     assert hint.endswith(" dev -m newsclust_assets.definitions") and "s3cret" not in hint

@@ -75,3 +75,52 @@ def test_a_range_is_checked_from_its_declaration():
             ClusterSettings(**kwargs)
     with pytest.raises(ValueError, match=r"overlap_share must be in \(0, 1\], got 0"):
         TrackSettings(overlap_share=0)
+
+
+def test_every_environment_variable_is_declared_once_and_read_only_through_settings_env():
+    """One declaration per NEWSCLUST_ variable (settings.VARIABLES, documented in
+    docs/settings.md from it); no module but settings.py reads os.environ for one, and every
+    name the package reads through env() is declared."""
+    import re
+
+    from newsclust_assets import settings
+
+    package = REPO / "newsclust_assets"
+    read = set()
+    for path in package.rglob("*.py"):
+        text = path.read_text()
+        read |= set(re.findall(r"""env\(f?["'](NEWSCLUST_[A-Z_]+)["']\)""", text))
+        if path.name == "settings.py":
+            continue
+        for line in text.splitlines():
+            reads = re.search(r"os\.environ\b|getenv\(", line) and "NEWSCLUST_" in line
+            assert not reads, f"{path.relative_to(REPO)}: {line.strip()}"
+    assert read <= set(settings.VARIABLES), read - set(settings.VARIABLES)
+    # the f-string reads of environment.py's endpoints: {prefix}_BASE_URL / _MODEL
+    for prefix in ("NEWSCLUST_EMBEDDING", "NEWSCLUST_LLM"):
+        assert {f"{prefix}_BASE_URL", f"{prefix}_MODEL", f"{prefix}_API_KEY"} <= set(settings.VARIABLES)
+    made = settings_markdown()
+    for name in settings.VARIABLES:
+        assert f"| `{name}` |" in made, name
+    assert "| `NEWSCLUST_EMBEDDING_BATCH_SIZE` | 256 |" in made  # the resource field's own default
+    with pytest.raises(KeyError, match="NEWSCLUST_WINDOWDAYS is not a declared newsclust variable"):
+        settings.env("NEWSCLUST_WINDOWDAYS")
+
+
+def test_an_unset_variable_leaves_the_resource_fields_default(monkeypatch):
+    from newsclust_assets.environment import embedder_from_env, namer_from_env
+    from newsclust_assets.resources import OpenAIEmbeddingResource
+
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_MODEL", "m")
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_BATCH_SIZE", "64")
+    made = embedder_from_env()
+    fields = OpenAIEmbeddingResource.model_fields
+    assert made.batch_size == 64 and made.max_in_flight == fields["max_in_flight"].default
+    monkeypatch.setenv("NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT", "many")
+    with pytest.raises(ValueError, match="NEWSCLUST_EMBEDDING_MAX_IN_FLIGHT must be a whole number, got 'many'"):
+        embedder_from_env()
+    monkeypatch.setenv("NEWSCLUST_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("NEWSCLUST_LLM_MODEL", "chat")
+    monkeypatch.setenv("NEWSCLUST_LLM_TIMEOUT_S", "2.5")
+    assert namer_from_env().timeout_s == 2.5

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..settings import env
 from . import ServerUnavailable
 
 
@@ -28,7 +29,7 @@ def free_port() -> int:
 # PyPI's milvus 2.3.5 (a real C++ Milvus standalone) lives in its own venv, made by
 # `make milvus-standalone`; NEWSCLUST_TEST_MILVUS_VENV points elsewhere.
 REPO = Path(__file__).resolve().parents[2]
-STANDALONE_VENV = Path(os.environ.get("NEWSCLUST_TEST_MILVUS_VENV", REPO / ".venv-milvus"))
+STANDALONE_VENV = Path(env("NEWSCLUST_TEST_MILVUS_VENV") or REPO / ".venv-milvus")
 LAUNCHER = Path(__file__).with_name("milvus_standalone_launch.py")
 ROOT_TOKEN = "root:Milvus"  # the standalone's built-in user when authorization is on
 

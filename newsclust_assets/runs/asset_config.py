@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..clustering.window_clustering import ClusterSettings
 from ..knobs import knobs, shown
+from ..settings import VARIABLES, variables_markdown
 from ..stories.tracking import TrackSettings
 from .planning import STORIES, WINDOWED
 
@@ -118,17 +119,32 @@ def validate_asset_config(config: dict) -> None:
 SETTINGS_SOURCES = {"cluster_labels": ClusterSettings, "stories": TrackSettings}
 
 
+def _resource_fields() -> dict[str, tuple[str, str]]:
+    """{"Resource.field": (default, description)} of every resource field an environment
+    variable sets (their defaults are declared once, on the resource)."""
+    from .. import resources
+
+    out = {}
+    for v in VARIABLES.values():
+        if v.field:
+            cls, name = v.field.split(".")
+            info = getattr(resources, cls).model_fields[name]
+            out[v.field] = (shown(info.default) if info.default not in ("", None) else "none", info.description or "")
+    return out
+
+
 def settings_markdown() -> str:
     """docs/settings.md: every asset setting with its default, range and help, made from the
     declarations (``python -m newsclust_assets.runs.asset_config > docs/settings.md``; a test
     keeps the file equal to this)."""
     lines = [
-        "# Asset settings",
+        "# Settings",
         "",
         "Made from the declarations in the code (`python -m newsclust_assets.runs.asset_config > "
         "docs/settings.md`); a test keeps this file equal to them. Set them in the Dagster launchpad, in "
         "`newsclust run --config FILE` / `newsclust evaluate --config FILE` (JSON or YAML, asset names as "
-        "keys: `{cluster_labels: {similarity_threshold: 0.35}}`), or through the options below.",
+        "keys: `{cluster_labels: {similarity_threshold: 0.35}}`), or through the options below. The environment "
+        "variables come last.",
         "",
     ]
     for asset, cls in config_classes().items():
@@ -153,6 +169,7 @@ def settings_markdown() -> str:
         + "): a window merges loosely so that an event is not cut in two, and the tracker keeps one subject's "
         "different events on different days apart.",
         "",
+        variables_markdown(_resource_fields()),
     ]
     return "\n".join(lines)
 

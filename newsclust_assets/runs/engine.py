@@ -22,6 +22,7 @@ import socket
 import time
 from pathlib import Path
 
+from ..settings import env
 from .failures import Interrupted, StepFailed, error_line
 from .instance import open_instance
 from .planning import (
@@ -203,7 +204,7 @@ def run(
     moment (planning, a run created, a step, between runs) raises ``Interrupted`` after every
     run this process left unfinished is marked canceled."""
     instance = instance or open_instance()
-    if os.environ.get("NEWSCLUST_PAUSE_AT") == "run_created":  # the test hook (pause_point)
+    if env("NEWSCLUST_PAUSE_AT") == "run_created":  # the test hook (pause_point)
         create_run = instance.create_run_for_job
 
         def created_then_paused(*args, **kwargs):

@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..settings import env
+
 SCORE_KEYS = [
     "pairwise_precision",
     "pairwise_recall",
@@ -103,8 +105,8 @@ def _work_dir(source: Path, data_dir: str | None) -> tuple[Path, bool]:
     """(directory, remove at the end)."""
     if data_dir:
         work = Path(data_dir).absolute()
-    elif os.environ.get("NEWSCLUST_DATA_DIR"):
-        work = Path(os.environ["NEWSCLUST_DATA_DIR"]).absolute() / "evaluate" / source.stem
+    elif env("NEWSCLUST_DATA_DIR"):
+        work = Path(env("NEWSCLUST_DATA_DIR")).absolute() / "evaluate" / source.stem
     else:
         return Path(tempfile.mkdtemp(prefix="newsclust-evaluate-")), True
     if work.exists() and not work.is_dir():

@@ -7,6 +7,8 @@ import signal
 import time
 from pathlib import Path
 
+from ..settings import env
+
 
 def pause_point(name: str) -> None:
     """A test hook: with ``NEWSCLUST_PAUSE_AT=name`` and ``NEWSCLUST_PAUSE_FILE=path`` set, the
@@ -14,9 +16,9 @@ def pause_point(name: str) -> None:
     a test can interrupt it at exactly that moment instead of guessing with a sleep. Points:
     ``planned`` (before the first run exists), ``run_created`` (a run is created, not started),
     ``between_runs`` (after a run finished, before the next one)."""
-    if os.environ.get("NEWSCLUST_PAUSE_AT") != name or not os.environ.get("NEWSCLUST_PAUSE_FILE"):
+    if env("NEWSCLUST_PAUSE_AT") != name or not env("NEWSCLUST_PAUSE_FILE"):
         return
-    marker = Path(os.environ["NEWSCLUST_PAUSE_FILE"])
+    marker = Path(env("NEWSCLUST_PAUSE_FILE"))
     if marker.exists():
         return  # once per command
     marker.write_text(name)
