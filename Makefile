@@ -67,6 +67,7 @@ test: setup lint browser milvus-standalone
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	@d=$$(mktemp -d); VIRTUAL_ENV=$(CURDIR)/$(VENV) NEWSCLUST_DATA_DIR=$$d $(VENV)/bin/dg check defs; \
 	  rc=$$?; rm -rf $$d; exit $$rc
 

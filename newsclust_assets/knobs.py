@@ -85,7 +85,7 @@ def knob(
 
 
 @functools.cache
-def knobs(cls) -> dict[str, Knob]:
+def knobs(cls: type) -> dict[str, Knob]:
     """{name: Knob} of every field of the settings dataclass ``cls``, in declaration order (read
     once per class: every settings object checks its ranges against them). Do not mutate."""
     hints = typing.get_type_hints(cls)
@@ -98,7 +98,7 @@ def knobs(cls) -> dict[str, Knob]:
 
 def check(settings) -> None:
     """ValueError naming the first field of ``settings`` out of its declared range."""
-    for k in knobs(type(settings)).values():
+    for k in knobs(settings.__class__).values():
         why = k.problem(getattr(settings, k.name))
         if why:
             raise ValueError(why)

@@ -124,7 +124,12 @@ class _Groups:
         if self.position is not None:
             gap = np.abs(self.position[others] / self.size[others] - self.position[a] / self.size[a])
             sims = sims - self.time_weight * np.minimum(gap / self.time_scale, 1.0)
-        if self.lexical_norm is not None and self.size[a] >= VETO_MIN_SIZE and self.lexical_norm[a] > 0:
+        if (
+            self.lexical is not None
+            and self.lexical_norm is not None
+            and self.size[a] >= VETO_MIN_SIZE
+            and self.lexical_norm[a] > 0
+        ):
             for k in np.flatnonzero((sims >= self.floor) & (self.size[others] >= VETO_MIN_SIZE)).tolist():
                 o = int(others[k])
                 if self.lexical_norm[o] > 0:
@@ -182,7 +187,7 @@ def average_linkage(
     empty = np.zeros(0)
     if n == 0:
         return LinkageResult(np.zeros(0, np.int64), empty, np.zeros(0, bool), 0)
-    lexical = tfidf_rows(texts) if lexical_weight > 0 or word_veto > 0 else None
+    lexical = tfidf_rows(texts) if texts is not None and (lexical_weight > 0 or word_veto > 0) else None
     groups = _Groups(
         vectors,
         lexical,

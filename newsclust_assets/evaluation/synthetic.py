@@ -266,7 +266,7 @@ def _story_sizes(rng: random.Random, total: int) -> list[int]:
     """Heavy-tailed sizes (Pareto, 2 to 400) summing to about ``total``; the scale grows with
     the day's volume, so a 3,000-article day holds tens of stories, not hundreds."""
     scale = max(2.0, total / (3 * PER_EVENT_PER_DAY * len(EVENTS)))
-    sizes = []
+    sizes: list[int] = []
     while sum(sizes) < total:
         sizes.append(int(min(400, max(2, round(scale * rng.paretovariate(1.5))))))
     sizes[-1] = max(2, sizes[-1] - (sum(sizes) - total))

@@ -247,7 +247,7 @@ def csv_delimiter(header: str) -> str:
     most often outside quotes (',' when none)."""
     bare = re.sub(r'"[^"]*"', "", header)
     counts = {d: bare.count(d) for d in CSV_DELIMITERS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
 
@@ -398,8 +398,8 @@ def articles_for_days(path: str | Path, days: list[dt.date]) -> dict[dt.date, Da
     wanted = set(days)
     kept: dict[dt.date, list[dict]] = {d: [] for d in wanted}
     seen: dict[dt.date, set] = {d: set() for d in wanted}
-    in_day = Counter()
-    cross_day = Counter()
+    in_day: Counter[dt.date] = Counter()
+    cross_day: Counter[dt.date] = Counter()
     for a in articles:
         day = a["date"]
         if day not in wanted:

@@ -59,6 +59,7 @@ def write_page(fig, path: str | Path, title: str, inline_js: bool = False, js_di
     every page of the data directory shares, or inlined with ``inline_js``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    js: bool | str
     if inline_js:
         js = True
     else:

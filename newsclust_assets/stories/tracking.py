@@ -203,7 +203,9 @@ def story_similarity(vector_sum: np.ndarray, n: int, position: float, story: Sto
     cross pairs with every article the story ever got, less the time rule's loss for the
     news-time gap."""
     if story.history_sum is None:  # a state written before stories kept their history
-        return _mean_cross(vector_sum, n, story.vector_sum, story.articles) if story.articles else -1.0
+        if story.vector_sum is None or not story.articles:
+            return -1.0
+        return _mean_cross(vector_sum, n, story.vector_sum, story.articles)
     value = _mean_cross(vector_sum, n, story.history_sum, story.history_n)
     if settings.time_weight > 0:
         at = story.position_sum / story.history_n
@@ -229,7 +231,8 @@ class MemoryArchive:
         unit vectors), by cosine to the mean of every article they got."""
         if self._matrix is None:
             ids = sorted(i for i, s in self.stories.items() if s.status != "merged" and s.history_sum is not None)
-            cents = np.stack([self.stories[i].history_sum for i in ids]) if ids else np.zeros((0, probes.shape[1]))
+            sums = [self.stories[i].history_sum for i in ids]
+            cents = np.stack([v for v in sums if v is not None]) if ids else np.zeros((0, probes.shape[1]))
             cents = cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
             self._matrix = (ids, cents)
         ids, cents = self._matrix
@@ -399,16 +402,16 @@ def advance(
     for c in order:
         if c in how:
             continue
-        best, best_sim = "", settings.similarity_threshold
-        for other, sid in story_of.items():
+        like_sid, like_sim = "", settings.similarity_threshold
+        for kin, sid in story_of.items():
             s = live[sid]
             if s.vector_sum is None or not s.articles:
                 continue
-            value = _mean_cross(sums[c], members[c].size, sums[other], members[other].size)
-            if value >= best_sim:
-                best, best_sim = sid, value
-        if best:
-            how[c] = ("split", best)
+            value = _mean_cross(sums[c], members[c].size, sums[kin], members[kin].size)
+            if value >= like_sim:
+                like_sid, like_sim = sid, value
+        if like_sid:
+            how[c] = ("split", like_sid)
 
     # 5. births (and the splits' new ids), in cluster order
     events: list[dict] = []
@@ -454,10 +457,9 @@ def advance(
     new_first: Counter = Counter()
     for c in order:
         sid = story_of[c]
-        old = stories.get(sid)
         rows = members[c]
         event, other = how[c]
-        s = _copy(old)
+        s = _copy(stories[sid])  # every cluster's story exists by now: continued, returned or born
         s.last_seen, s.status, s.articles = day, "active", int(rows.size)
         s.vector_sum = sums[c].astype(np.float32)
         member_ids = frozenset(ids[i] for i in rows)
@@ -517,8 +519,8 @@ def advance(
         if before != sid and merged.get(before) != sid and before not in stories[sid].parents:
             changed += 1
 
-    counts = Counter(e["event"] for e in events)
-    counts = {name: int(counts.get(name, 0)) for name in EVENTS}
+    tally = Counter(e["event"] for e in events)
+    counts = {name: int(tally.get(name, 0)) for name in EVENTS}
     counts["active"] = len(order)
     counts["joined"] = joined
     counts["grown"] = sum(

@@ -37,7 +37,7 @@ def exact_neighbours(
     for start in range(0, n, block):
         q = x[start : start + block]
         sims = q @ x.T  # (b, n)
-        if metric == "L2":
+        if sq is not None:  # L2
             scores = sq[start : start + block, None] + sq[None, :] - 2.0 * sims  # squared, as Milvus returns
         else:
             scores = sims

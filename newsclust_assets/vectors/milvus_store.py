@@ -24,10 +24,14 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pymilvus  # noqa: F401  (configures its loggers on import; quieted below)
+
+if TYPE_CHECKING:
+    from pymilvus import MilvusClient
 
 EPOCH = dt.date(1970, 1, 1)
 TEXT_LIMITS = {"date": 10, "headline": 2048, "text": 8192, "category": 256, "link": 2048, "authors": 512}
@@ -152,7 +156,7 @@ def _lock_holder(lock: str) -> str:
 @contextlib.contextmanager
 def open_client(
     uri: str, token: str = "", db_name: str = "", lock_timeout_s: float = 600.0, timeout_s: float = 10.0
-) -> Iterator[MilvusClient]:  # noqa: F821
+) -> Iterator[MilvusClient]:
     """A MilvusClient for the duration of the block; Lite's lock is released on exit."""
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException

@@ -103,7 +103,7 @@ class OpenAICompatibleEmbedder:
     def model_name(self) -> str:
         return self.model
 
-    def _redact(self, text: str) -> str:
+    def _redact(self, text: object) -> str:
         text = str(text)
         if self._api_key:
             text = text.replace(self._api_key, "***")

@@ -350,7 +350,7 @@ def _fill(template: str, fillers: dict, rng: random.Random, day_n: int) -> str:
 
 def generate(seed: int = 20240301) -> list[dict]:
     rng = random.Random(seed)
-    rows = []
+    rows: list[dict] = []
     for day in range(DAYS):
         date = (START + dt.timedelta(days=day)).isoformat()
         for name, (category, first, last, heads, descs, fillers) in STORIES.items():
