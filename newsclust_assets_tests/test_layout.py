@@ -65,3 +65,14 @@ def test_no_circles_between_folders_and_the_drawing_is_current():
     assert "```mermaid\n" + mermaid(graph) + "```" in drawing, (
         "docs/architecture.md is stale: paste newsclust_assets_tests.import_graph.mermaid() into it"
     )
+
+
+def test_dagster_internals_are_imported_in_one_pinned_place_only():
+    """Dagster's private modules (``dagster._...``) change without notice: the IO manager is the
+    public ``UPathIOManager``; the one exception is event_storage.py's SQLite storage with kept
+    connections (pinned with the Dagster family; every `newsclust run` in the suite runs on it)."""
+    users = set()
+    for module, path in module_names(PACKAGE).items():
+        if any(t.startswith("dagster._") for t, _ in imports_of(module, path, set())):
+            users.add(module)
+    assert users == {"newsclust_assets.event_storage"}

@@ -1,6 +1,8 @@
 """Range runs: one Dagster run materializes many day partitions (the assets' backfill
 policies), and stores exactly what one run per day stores. ``newsclust run`` resumes."""
 
+from pathlib import Path
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ from newsclust_assets.runs.engine import run
 from newsclust_assets.runs.planning import chunks
 from newsclust_assets.vectors.milvus_store import QUERY_FIELDS
 
-from .conftest import DAILY, make_resources, quiet_instance, sample_rows, stored_rows, write_jsonl
+from .conftest import DAILY, make_resources, md, quiet_instance, sample_rows, stored_rows, write_jsonl
 
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05", "2024-03-06"]
 FIELDS = [*QUERY_FIELDS, "vector"]
@@ -226,3 +228,39 @@ def test_chunks_cut_at_gaps_and_limits():
     assert chunks(keys, {}, 2, 100) == [keys[:2], keys[2:3], keys[3:]]
     weights = {"2024-01-01": 5, "2024-01-02": 5, "2024-01-03": 50}
     assert chunks(keys[:3], weights, 10, 20) == [keys[:2], keys[2:3]]  # a day over the limit runs alone
+
+
+def test_values_pass_through_any_fsspec_url(tmp_path):
+    """The IO manager is Dagster's public UPathIOManager: with ``base_dir`` an fsspec URL (here
+    the in-process ``memory://`` filesystem, standing in for an object store) a range run
+    writes one file per day there and nothing on the local disk, and a one-day run reads its
+    day back from it."""
+    import uuid
+
+    import fsspec
+
+    from newsclust_assets.ranges import range_pickle_io_manager
+
+    root = f"newsclust-{uuid.uuid4().hex[:8]}"
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[2]))
+    resources = make_resources(tmp_path / "r", source)
+    resources["io_manager"] = range_pickle_io_manager.configured({"base_dir": f"memory://{root}/io"})
+    fs = fsspec.filesystem("memory")
+    with _instance(tmp_path / "h") as instance:
+        result = dg.materialize(
+            ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=_range(DAYS[0], DAYS[2])
+        )
+        assert result.success and len(instance.get_runs()) == 1
+        for asset in ("raw_news", "embeddings"):
+            stored = sorted(p.rsplit("/", 1)[1] for p in fs.ls(f"/{root}/io/{asset}", detail=False))
+            assert stored == DAYS[:3], asset
+        local = Path(instance.storage_directory())  # where the default base_dir would have put them
+        assert local.is_relative_to(tmp_path) and not any(local.rglob("2024-03-0*"))
+        # one day alone: its embeddings come back from the store, and Milvus keeps one row per article
+        before = len(_rows(resources))
+        again = dg.materialize(
+            ALL_ASSETS, selection=["milvus_collection"], partition_key=DAYS[1], instance=instance, resources=resources
+        )
+        assert again.success and md(again, "milvus_collection")["rows_new"] == 0
+        assert len(_rows(resources)) == before
+    fs.rm(f"/{root}", recursive=True)
