@@ -92,3 +92,54 @@ def test_map_legend_noise_toggle_hover_and_highlight(tmp_path):
         assert opacity == [0.07, 1.0, 0.07, 0.07]
         page.screenshot(path=str(tmp_path / "map_highlight.png"))
     assert (tmp_path / "map.png").stat().st_size > 10_000
+
+
+def _crowded_map(tmp_path):
+    """16 stories with long names, most of them crowded into one corner of the map."""
+    rng = np.random.default_rng(7)
+    rows, coords = [], []
+    centres = [(rng.uniform(0, 3), rng.uniform(0, 3)) for _ in range(12)] + [(20, 20), (20, 0), (0, 20), (10, 10)]
+    for s, (cx, cy) in enumerate(centres):
+        for i in range(20 - s):
+            rows.append(
+                {
+                    "id": f"s{s}-{i}",
+                    "label": s,
+                    "headline": f"Story {s} item {i}",
+                    "date": "2024-03-14",
+                    "cluster_name": f"{s}: c",
+                    "story": f"20240301-{s + 1}",
+                    "story_name": f"Story number {s} with a rather long central headline [w{s}]",
+                    "story_born": "2024-03-01",
+                }
+            )
+            coords.append((cx + 0.05 * rng.normal(), cy + 0.05 * rng.normal()))
+    return write_map(pd.DataFrame(rows), np.array(coords), tmp_path / "maps" / "crowded.html", "crowded")
+
+
+def test_map_labels_never_overlap_or_hide_a_story(tmp_path):
+    path = _crowded_map(tmp_path)
+    with browser_page() as page:
+        page.goto(path.as_uri())
+        page.wait_for_selector(".legend .traces")
+        boxes = page.evaluate("""() => [...document.querySelectorAll('g.annotation')]
+            .filter(g => g.textContent.startsWith('Story number'))
+            .map(g => { const r = g.querySelector('rect.bg').getBoundingClientRect();
+                        return [r.left, r.top, r.right, r.bottom, g.textContent]; })""")
+        centres = page.evaluate("""() => {
+            const gd = document.querySelector('.js-plotly-plot'), box = gd.getBoundingClientRect();
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const med = v => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+            return gd.data.map(t => [box.left + xa._offset + xa.l2p(med(t.x)), box.top + ya._offset + ya.l2p(med(t.y)), t.name]);
+        }""")
+        page.screenshot(path=str(tmp_path / "crowded.png"))
+    assert len(boxes) == 12  # the 12 largest stories are named
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1]), (a[4], b[4])
+    for left, top, right, bottom, text in boxes:
+        number = text.split()[2]
+        for x, y, name in centres:
+            if name.split()[2] != number:  # "Story number N ..." (N)
+                assert not (left < x < right and top < y < bottom), (text, name)
+    assert (tmp_path / "crowded.png").stat().st_size > 10_000

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .label_layout import label_box, place_labels
+from .page_parts import colour_difference, shorten, story_colour, write_page
 from .page_parts import esc as _esc
 from .page_parts import headline_part as _headline_part
-from .page_parts import shorten, story_colour, write_page
 
 NOISE_COLOUR = "rgba(150,150,150,0.45)"
 
@@ -43,17 +44,31 @@ HIGHLIGHT = 40  # stories in the "highlight" dropdown
 LEGEND_CHARS = 70  # legend entries are cut here (the hover has the whole name)
 
 
-def assign_colours(groups: list, centres: dict, preferred: dict, palette: list, min_distance: float) -> dict:
+MIN_COLOUR_DIFFERENCE = 25.0  # CIE76 delta E between the colours of stories drawn close together
+
+
+def _gap(colour: str, others: set) -> float:
+    """The smallest colour difference between ``colour`` and any of ``others`` (inf: none)."""
+    return min((colour_difference(colour, c) for c in others), default=float("inf"))
+
+
+def assign_colours(
+    groups: list, centres: dict, preferred: dict, palette: list, min_distance: float, min_difference: float = 0.0
+) -> dict:
     """Each group keeps its preferred colour (for a story: the hash of its id, the same on
-    every day's map) unless a group placed before it with that colour lies within
-    ``min_distance`` on the map; then it takes the first palette colour that no group that
-    close has. ``groups`` in priority order (older stories first keep theirs)."""
+    every day's map) unless a group placed before it within ``min_distance`` on the map has a
+    colour less than ``min_difference`` apart from it (CIE76 delta E; 0: only the same colour
+    counts); then it takes the first palette colour at least that far from every colour that
+    close, or, when none is, the one farthest from them. ``groups`` in priority order (older
+    stories first keep theirs)."""
     out: dict = {}
     for g in groups:
         near = {out[h] for h in out if float(np.hypot(*(centres[g] - centres[h]))) < min_distance}
+        gap = {c: _gap(c, near) for c in {preferred[g], *palette}}
         colour = preferred[g]
-        if colour in near:
-            colour = next((c for c in palette if c not in near), colour)
+        if colour in near or gap[colour] < min_difference:
+            fits = [c for c in palette if c not in near and gap[c] >= min_difference]
+            colour = fits[0] if fits else max(palette, key=gap.__getitem__)
         out[g] = colour
     return out
 
@@ -83,7 +98,7 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     names = {g: str(frame.loc[key == g, name_col].iloc[0]) for g in groups}
     span = float(np.hypot(*(coords.max(0) - coords.min(0)))) if len(coords) else 1.0
     preferred = {g: story_colour(g) if by_story else palette[int(g) % len(palette)] for g in groups}
-    colours = assign_colours(sorted(groups, key=str), centres, preferred, palette, 0.08 * span)
+    colours = assign_colours(sorted(groups, key=str), centres, preferred, palette, 0.15 * span, MIN_COLOUR_DIFFERENCE)
     fig = go.Figure()
     for rank, group in enumerate(groups + ([noise_key] if (key == noise_key).any() else [])):
         part = frame[key == group]
@@ -100,14 +115,35 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
                 legendrank=1000 if noise else rank,
             )
         )
-    for group in groups[:LABELLED]:
+    # the axes' ranges are fixed (the data's bounds and a margin), so that labels moved off their
+    # stories neither stretch the axes nor land elsewhere than place_labels computed
+    lo = coords.min(0) if len(coords) else np.zeros(2)
+    hi = coords.max(0) if len(coords) else np.ones(2)
+    pad = np.where(hi - lo > 0, (hi - lo) * 0.04, 1.0)
+    ranges = (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+    labelled = groups[:LABELLED]
+    texts = [shorten(_headline_part(names[g]), 42) for g in labelled]
+    offsets = place_labels(
+        np.array([centres[g] for g in labelled]).reshape(-1, 2),
+        [label_box(t) for t in texts],
+        np.array([centres[g] for g in groups[LABELLED:]]).reshape(-1, 2),
+        ranges,
+    )
+    for group, text, (dx, dy) in zip(labelled, texts, offsets):
+        moved = bool(dx or dy)
         fig.add_annotation(
             x=float(centres[group][0]),
             y=float(centres[group][1]),
-            showarrow=False,
-            text=_esc(shorten(_headline_part(names[group]), 42)),
+            text=_esc(text),
+            showarrow=moved,  # a label moved off its story is joined to it by a leader line
+            ax=round(dx),
+            ay=round(-dy),
+            arrowhead=0,
+            arrowwidth=1,
+            arrowcolor=colours[group],
+            standoff=4 if moved else 0,
             font={"size": 11, "color": "#222"},
-            bgcolor="rgba(255,255,255,0.75)",
+            bgcolor="rgba(255,255,255,0.85)",
             bordercolor=colours[group],
             borderwidth=1,
             borderpad=2,
@@ -127,10 +163,10 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
         title={"text": heading},
         template="plotly_white",
         legend_title_text="stories",
-        xaxis={"visible": False},
-        yaxis={"visible": False},
+        xaxis={"visible": False, "range": list(ranges[:2])},
+        yaxis={"visible": False, "range": list(ranges[2:])},
         height=800,
-        margin={"t": 120},
+        margin={"t": 120, "b": 80},
         updatemenus=[
             {
                 "buttons": buttons,

@@ -27,6 +27,28 @@ def story_colour(story: str) -> str:
     return palette[int(hashlib.md5(story.encode()).hexdigest()[:8], 16) % len(palette)]
 
 
+def lab(colour: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of a ``#rrggbb`` colour: the space where distance is perceived difference."""
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    x = (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047
+    y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    z = (0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2]) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116
+
+    fx, fy, fz = f(x), f(y), f(z)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def colour_difference(a: str, b: str) -> float:
+    """CIE76 delta E between two ``#rrggbb`` colours: about 2.3 is just noticeable, 20+ reads
+    as clearly different at a glance."""
+    la, lb = lab(a), lab(b)
+    return sum((p - q) ** 2 for p, q in zip(la, lb)) ** 0.5
+
+
 def plotly_js(directory: Path) -> str:
     """Write plotly.js once into ``directory`` (named by its version, so an upgrade writes a
     new file instead of serving an old one) and return its file name."""
