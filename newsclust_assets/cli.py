@@ -23,7 +23,7 @@ from pathlib import Path
 from .runs.asset_config import CLUSTER_OPTIONS, load_asset_config
 from .runs.engine import format_summary, log_dir, run
 from .runs.failures import Interrupted, StepFailed, disk_full, first_line_of
-from .runs.maintenance import NoStoryStore, prune, search_stories
+from .runs.maintenance import NoStoryStore, NoSuchStory, prune, search_stories, story_page
 from .runs.planning import DAY_CHUNK_DAYS
 from .runs.signals import SignalWatch
 
@@ -136,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     q.add_argument("text", help="a headline or any text")
     q.add_argument("--top", type=int, default=5, help="how many stories (default 5)")
+    g = sub.add_parser(
+        "story-page",
+        help="write one story's page (its articles by day, size per day, lineage) and print its path",
+        description="Write the HTML page of STORY (an id such as 20240301-2, as the map's hover, the "
+        "timeline and story-search show) from the story registry newsclust run left, and print "
+        "where it is. story_timeline writes the pages of the day's and the drawn stories by itself.",
+    )
+    g.add_argument("story", help="a story id, e.g. 20240301-2")
     x = sub.add_parser(
         "prune",
         help="delete stored articles of days the source no longer holds",
@@ -177,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         return story_search(args.text, args.top)
     if args.command == "prune":
         return prune_command(args.yes)
+    if args.command == "story-page":
+        return _answer("newsclust story-page", lambda: print(story_page(args.story)), NoSuchStory)
     if args.days_per_run < 1:
         parser.error("--days-per-run must be at least 1")
     watch = SignalWatch()
@@ -222,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labels: {summary['labels_csv']}")
     if summary.get("timeline"):
         print(f"timeline: {summary['timeline']}")
+    if summary.get("story_page"):
+        print(f"story page: {summary['story_page']} (the largest story; {summary['story_pages']} story pages there)")
     print(f"summary: {format_summary(summary)}")
     print(f"open it in the Dagster UI: {ui_command()} (in the repo: make dev), then http://127.0.0.1:3000")
     if args.json:
@@ -255,17 +267,31 @@ def prune_command(apply: bool) -> int:
     return 0
 
 
-def story_search(text: str, top: int = 5) -> int:
-    """``newsclust story-search TEXT``: print the nearest stories of the story store."""
+def _answer(prog: str, call, expected: type[Exception]) -> int:
+    """Run ``call``; a user's mistake (``expected``) is ``prog: why`` and exit 1, anything else
+    one line and the traceback in a log file."""
     try:
-        hits = search_stories(text, top)
-    except NoStoryStore as exc:
-        print(f"newsclust story-search: {exc}", file=sys.stderr)
+        call()
+    except expected as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     except (SystemExit, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - one line
-        return _one_line_error("newsclust story-search", exc)
+        return _one_line_error(prog, exc)
+    return 0
+
+
+def story_search(text: str, top: int = 5) -> int:
+    """``newsclust story-search TEXT``: print the nearest stories of the story store."""
+    hits: list[dict] = []
+
+    def search() -> None:
+        hits.extend(search_stories(text, top))
+
+    code = _answer("newsclust story-search", search, NoStoryStore)
+    if code:
+        return code
     if not hits:
         print("no story in the store yet")
     for h in hits:

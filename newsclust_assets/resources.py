@@ -192,6 +192,21 @@ class LabelExportResource(dg.ConfigurableResource):
         return write_csv(frame, path)
 
 
+def _read_days(days: list[str], path_of, empty_columns: list[str]):
+    """The CSV files ``path_of(day)`` of ``days`` that exist, as one frame of text with a
+    ``day`` column (an empty frame of ``empty_columns`` when none does)."""
+    import pandas as pd
+
+    frames = []
+    for day in days:
+        path = path_of(day)
+        if path.exists():
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame.insert(0, "day", day)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty_columns)
+
+
 class StoryStoreResource(dg.ConfigurableResource):
     """Directory of the story registry, for reading outside Dagster, one pair of CSV files
     per day: ``stories_<day>.csv`` (every story live or touched that day: id, name, status,
@@ -214,22 +229,25 @@ class StoryStoreResource(dg.ConfigurableResource):
     def write(self, frame, path: Path) -> Path:
         return write_csv(frame, path)
 
+    def pages_dir(self) -> Path:
+        """Where the story pages go (``story_<id>.html``)."""
+        return Path(self.directory).absolute() / "pages"
+
+    def read_articles(self, days: list[str]):
+        """The story_articles files of ``days`` that exist, as one frame with a ``day`` column."""
+        return _read_days(days, self.articles_path, ["day", "id", "story", "date", "headline", "link"])
+
     def read_days(self, days: list[str]):
         """The stories files of ``days`` that exist, as one frame with a ``day`` column."""
         import pandas as pd
 
-        frames = []
-        for day in days:
-            path = self.stories_path(day)
-            if path.exists():
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-                frame.insert(0, "day", day)
-                frames.append(frame)
-        if not frames:
-            return pd.DataFrame(
-                columns=["day", "story", "name", "articles", "new_articles", "event", "merged_into", "parents"]
-            )
-        out = pd.concat(frames, ignore_index=True)
+        out = _read_days(
+            days,
+            self.stories_path,
+            ["day", "story", "name", "articles", "new_articles", "event", "merged_into", "parents"],
+        )
+        if out.empty:
+            return out
         for counted in ("articles", "new_articles", "total"):  # older files may lack a column
             if counted in out:
                 out[counted] = pd.to_numeric(out[counted], errors="coerce").fillna(0).astype(int)

@@ -117,6 +117,7 @@ SLOW_MODULES = {
     "test_hardening",
     "test_ui_backfill",
     "test_browser_map",
+    "test_story_page",
     "test_cli",
     "test_milvus_server",
     "test_automation",

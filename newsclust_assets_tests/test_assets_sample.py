@@ -2,6 +2,7 @@
 shipped sample, with Milvus Lite under a temp dir and the real offline model."""
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -263,3 +264,14 @@ def test_stories_asset_on_the_sample(sample_run):
     assert "<title>newsclust stories to 2024-03-14</title>" in page and 'src="../maps/plotly-' in page
     assert list(Path(timeline["path"]).parent.glob("plotly-*.js")) == []
     assert len(list(Path(plot["path"]).parent.glob("plotly-*.min.js"))) == 1
+    # a page for every story of the day, listing exactly its articles, with their links
+    assert timeline["story_pages_written"] == articles["story"].nunique()
+    assert "[open](file://" in timeline["story_pages"]
+    pages = Path(timeline["path"]).parent / "pages"
+    for sid, part in articles.groupby("story"):
+        story_html = (pages / f"story_{sid}.html").read_text()
+        listed = re.findall(r'<li data-id="([0-9a-f]+)">', story_html)
+        assert sorted(listed) == sorted(part["id"]), sid
+        assert f'<dd id="story-id">{sid}</dd>' in story_html
+    assert 'href="https://' in story_html  # the sample's articles carry links
+    assert 'href="pages/story_' in page  # the timeline links its stories' pages

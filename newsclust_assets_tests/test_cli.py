@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +53,9 @@ def test_shared_dataset_backfill_by_configuration(tmp_path, shared_news):
     assert [p.suffix for p in (tmp_path / "maps").iterdir()].count(".js") == 1  # plotly.js once, beside the map
     assert any(line.strip().startswith("days 23/23") for line in out.splitlines())  # progress per chunk
     assert "summary: " in out and "clusters" in out
+    # the largest story's page is named, and exists
+    assert f"story page: {summary['story_page']} (the largest story; {summary['story_pages']} story pages there)" in out
+    assert summary["story_pages"] >= summary["clusters"] and "<li data-id=" in Path(summary["story_page"]).read_text()
 
 
 def test_concurrent_runs_share_one_milvus_lite_directory(tmp_path):

@@ -19,7 +19,8 @@ from ..partitions import FIRST_DAY
 from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
 from ..resources import MapStorageResource, MilvusResource, StoryNamerResource, StoryStoreResource
 from ..stories import story_memory
-from ..stories.timeline import write_timeline
+from ..stories.story_page import write_story_pages
+from ..stories.timeline import top_stories, write_timeline
 from ..stories.tracking import DayReport, StoryState, TrackSettings, advance, apply_names
 from .declared import declared, settings_from
 
@@ -141,7 +142,10 @@ def _track_days(
     for key in keys:
         graph = graphs[key]
         before = state
-        state, report = advance(state, key, graph.labels_in_order(labels[key]), graph.vectors, settings, archive)
+        frame = graph.labels_in_order(labels[key])
+        if "link" in graph.articles:  # the registry lists each article with its link (story pages)
+            frame["link"] = graph.articles["link"].to_numpy()
+        state, report = advance(state, key, frame, graph.vectors, settings, archive)
         llm = {}
         if namer is not None and report.named:
             asked = namer.report()
@@ -217,6 +221,17 @@ def _track_days(
     return dg.MaterializeResult(value=output(context, values), check_results=[check], metadata=run_md)
 
 
+def _pages_markdown(days: pd.DataFrame, shown: list[str], pages: dict) -> str:
+    """The timeline's stories with links to their pages, for the Dagster UI."""
+    names = days.drop_duplicates("story", keep="last").set_index("story")["name"].to_dict() if len(days) else {}
+    lines = ["| story | name | page |", "|---|---|---|"]
+    for sid in shown:
+        if sid in pages:
+            name = str(names.get(sid, "")).replace("|", "/")
+            lines.append(f"| {sid} | {name} | [open]({pages[sid].as_uri()}) |")
+    return "\n".join(lines) if len(lines) > 2 else "no story yet"
+
+
 class TimelineConfig(dg.Config):
     days: int = pydantic.Field(60, description="the timeline shows the last this many days up to the partition")
     top: int = pydantic.Field(20, description="stories drawn as lines; the rest are one grey line")
@@ -245,8 +260,18 @@ def story_timeline(
         days = story_store.read_days(span)
         if days.empty and not story_store.stories_path(key).exists():
             raise ValueError(f"no stories for {key}: materialize stories for that day first")
+        # a page for every story of the day and every story the timeline draws
+        today = days.loc[days["day"] == key, "story"].tolist() if len(days) else []
+        shown = top_stories(days, config.top) if len(days) else []
+        pages = write_story_pages(days, story_store.read_articles(span), shown + today, story_store.pages_dir())
         path = write_timeline(  # plotly.js: the one copy beside the maps
-            days, story_store.timeline_path(key), config.top, f"newsclust stories to {key}", key, maps.directory
+            days,
+            story_store.timeline_path(key),
+            config.top,
+            f"newsclust stories to {key}",
+            key,
+            maps.directory,
+            pages={s: p for s, p in pages.items() if s in shown},
         )
         events = days.groupby("event").size() if len(days) else pd.Series(dtype=int)
         context.add_asset_metadata(
@@ -258,6 +283,11 @@ def story_timeline(
                 if len(days)
                 else 0,
                 **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
+                "story_pages_written": len(pages),
+                "top_story_page": dg.MetadataValue.path(
+                    str(next((pages[s] for s in shown if s in pages), story_store.pages_dir()))
+                ),
+                "story_pages": dg.MetadataValue.md(_pages_markdown(days, shown, pages)),
             },
             partition_key=key,
         )

@@ -75,10 +75,13 @@ def shorten(text, n: int) -> str:
     return cut.rstrip(" ,;:-") + "\u2026"
 
 
-def write_page(fig, path: str | Path, title: str, inline_js: bool = False, js_dir: str | Path | None = None) -> Path:
+def write_page(
+    fig, path: str | Path, title: str, inline_js: bool = False, js_dir: str | Path | None = None, footer: str = ""
+) -> Path:
     """Write ``fig`` as one HTML page titled ``title`` (the browser tab's ``<title>``) that
     works offline: plotly.js is the one file in ``js_dir`` (default: beside the page) that
-    every page of the data directory shares, or inlined with ``inline_js``."""
+    every page of the data directory shares, or inlined with ``inline_js``. ``footer``: HTML
+    (already escaped) placed under the figure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     js: bool | str
@@ -90,6 +93,8 @@ def write_page(fig, path: str | Path, title: str, inline_js: bool = False, js_di
         js = os.path.relpath(where / plotly_js(where), path.parent)
     page = fig.to_html(include_plotlyjs=js, full_html=True)
     page = page.replace("<head>", f"<head><title>{esc(title)}</title>", 1)
+    if footer:
+        page = page.replace("</body>", footer + "</body>", 1)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)

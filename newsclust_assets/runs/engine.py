@@ -378,6 +378,8 @@ def _run(
             summary["stories"].update(active=last_md.get("active", 0), stories_csv=last_md.get("stories_csv"))
         timeline = latest_records(instance, "story_timeline", set(window_days[-1:])).get(window_days[-1])
         summary["timeline"] = timeline[1]["path"] if timeline else None
+        summary["story_page"] = timeline[1].get("top_story_page") if timeline else None
+        summary["story_pages"] = int(timeline[1].get("story_pages_written", 0)) if timeline else 0
     return summary
 
 

@@ -44,6 +44,29 @@ class NoStoryStore(Exception):
     """The configured Milvus has no story store yet."""
 
 
+class NoSuchStory(Exception):
+    """No registry day names the story asked for."""
+
+
+def story_page(story: str):
+    """Write the page of ``story`` from every registry day under the story store's directory
+    (as ``newsclust run`` left it) and return its path; ``NoSuchStory`` when no day names it."""
+    from ..environment import default_resources
+    from ..stories.story_page import write_story_pages
+
+    store = default_resources()["story_store"]
+    days = sorted(p.name[len("stories_") : -len(".csv")] for p in store.pages_dir().parent.glob("stories_*.csv"))
+    registry = store.read_days(days)
+    if story not in set(registry["story"]):
+        where = (
+            f"{len(days)} registry days in {store.pages_dir().parent}"
+            if days
+            else f"no registry in {store.pages_dir().parent}"
+        )
+        raise NoSuchStory(f"no story {story} in {where} (ids look like 20240301-2; newsclust story-search finds them)")
+    return write_story_pages(registry, store.read_articles(days), [story], store.pages_dir())[story]
+
+
 def search_stories(text: str, top: int = 5) -> list[dict]:
     """The ``top`` stories of the story store nearest to ``text`` (embedded with the configured
     model): story, similarity, members, born, last_seen, status, name. ``NoStoryStore`` when

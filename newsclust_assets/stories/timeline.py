@@ -11,6 +11,7 @@ everything else is one grey "other stories" block. The x axis covers exactly the
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,7 @@ from ..maps.page_parts import esc as _esc
 from ..maps.page_parts import headline_part as _headline_part
 from ..maps.page_parts import shorten, story_colour, write_page
 
-__all__ = ["build_timeline", "story_colour", "write_timeline"]
+__all__ = ["build_timeline", "story_colour", "top_stories", "write_timeline"]
 
 MARKERS = {"born": "star", "returned": "triangle-up", "split": "diamond", "merged": "x"}
 LEGEND_CHARS = 56  # a legend entry's name is cut here, with "…" (the hover has the whole name)
@@ -34,6 +35,14 @@ def _shift(day: str, days: int) -> str:
     return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
 
 
+def top_stories(days: pd.DataFrame, top: int = 20) -> list[str]:
+    """The ``top`` stories by articles in the period, largest first (those the timeline draws)."""
+    per_day = "new_articles" if "new_articles" in days else "articles"
+    seen = days[days[per_day] > 0]
+    total = seen.groupby("story")[per_day].sum()
+    return sorted(total.index, key=lambda s: (-int(total[s]), str(s)))[:top]
+
+
 def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust stories", last_day: str | None = None):
     """``days``: one row per (day, story) with day, story, name, new_articles (articles first
     given the story that day; without the column, ``articles`` is drawn), event, other.
@@ -46,8 +55,7 @@ def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust st
     if seen.empty:
         fig.update_layout(title=_esc(title) + " (no stories yet)", template="plotly_white")
         return fig
-    total = seen.groupby("story")[per_day].sum()
-    chosen = sorted(total.index, key=lambda s: (-int(total[s]), str(s)))[:top]
+    chosen = top_stories(days, top)
     all_days = _calendar(str(days["day"].min()), last_day or str(days["day"].max()))
     below = dict.fromkeys(all_days, 0)  # the stack's height under the next story, per day
     marks_x, marks_y, marks_symbol, marks_colour, marks_text = [], [], [], [], []
@@ -145,7 +153,20 @@ def write_timeline(
     title: str = "newsclust stories",
     last_day: str | None = None,
     js_dir: str | Path | None = None,
+    pages: dict[str, Path] | None = None,
 ) -> Path:
     """Write the page, offline: plotly.js is the one file in ``js_dir`` (the maps' directory,
-    so the data directory holds one copy; default: beside the page)."""
-    return write_page(build_timeline(days, top, title, last_day), path, title, js_dir=js_dir)
+    so the data directory holds one copy; default: beside the page). ``pages``: {story: its
+    page}, listed under the chart as links, the drawn stories first."""
+    path = Path(path)
+    footer = ""
+    if pages:
+        names = days.drop_duplicates("story", keep="last").set_index("story")["name"].to_dict() if len(days) else {}
+        drawn = top_stories(days, top) if len(days) else []
+        order = [s for s in drawn if s in pages] + sorted(s for s in pages if s not in drawn)
+        items = "".join(
+            f'<li><a href="{_esc(os.path.relpath(pages[s], path.parent))}">{_esc(_headline_part(names.get(s, s)))}</a> ({_esc(s)})</li>'
+            for s in dict.fromkeys(order)
+        )
+        footer = f'<div id="story-pages" style="font-family:sans-serif;margin:1em 4em"><h3>Story pages</h3><ul>{items}</ul></div>'
+    return write_page(build_timeline(days, top, title, last_day), path, title, js_dir=js_dir, footer=footer)

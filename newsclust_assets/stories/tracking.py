@@ -178,7 +178,7 @@ STORY_COLUMNS = [
     "children",
     "merged_into",
 ]
-ARTICLE_COLUMNS = ["id", "story", "story_name", "first_story", "first_seen", "story_born", "date", "headline"]
+ARTICLE_COLUMNS = ["id", "story", "story_name", "first_story", "first_seen", "story_born", "date", "headline", "link"]
 
 
 def _mean_cross(sum_a: np.ndarray, n_a: int, sum_b: np.ndarray, n_b: int) -> float:
@@ -574,6 +574,7 @@ def advance(
                     "story_born": stories[sid].born,
                     "date": str(clusters["date"].iloc[i]) if "date" in clusters else "",
                     "headline": str(clusters["headline"].iloc[i]) if "headline" in clusters else "",
+                    "link": _text(clusters["link"].iloc[i]) if "link" in clusters else "",
                 }
             )
     articles = pd.DataFrame(art, columns=ARTICLE_COLUMNS)
@@ -602,6 +603,11 @@ def apply_names(state: StoryState, report: DayReport, names: dict[str, str]) -> 
         report.articles["story_name"] = [
             names.get(sid, n) for sid, n in zip(report.articles["story"], report.articles["story_name"])
         ]
+
+
+def _text(value) -> str:
+    """A cell as text: "" for a missing value."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 def _copy(story: Story) -> Story:
