@@ -11,7 +11,7 @@ from .browser import browser_page
 EVIL = "<script>alert('x')</script> Rates & <b>bold</b> claims"
 
 
-def _map(tmp_path):
+def _map(tmp_path, pages_dir=None):
     rng = np.random.default_rng(0)
     rows, coords = [], []
     for s, (cx, cy, n) in enumerate([(0, 0, 6), (10, 0, 4), (0, 10, 3)]):
@@ -49,6 +49,7 @@ def _map(tmp_path):
         tmp_path / "maps" / "map.html",
         "newsclust test map",
         subtitle="15 articles, 3 stories, 13% noise",
+        pages_dir=pages_dir,
     )
 
 
@@ -143,3 +144,23 @@ def test_map_labels_never_overlap_or_hide_a_story(tmp_path):
             if name.split()[2] != number:  # "Story number N ..." (N)
                 assert not (left < x < right and top < y < bottom), (text, name)
     assert (tmp_path / "crowded.png").stat().st_size > 10_000
+
+
+def test_a_click_on_a_story_opens_its_page(tmp_path):
+    pages = tmp_path / "stories" / "pages"
+    pages.mkdir(parents=True)
+    (pages / "story_20240302-1.html").write_text("<html><title>story page</title><body>Story 1</body></html>")
+    path = _map(tmp_path, pages_dir=pages)
+    with browser_page() as page:
+        page.goto(path.as_uri())
+        page.wait_for_selector(".legend .traces")
+        x, y = page.evaluate("""() => {
+            const gd = document.querySelector('.js-plotly-plot'), box = gd.getBoundingClientRect();
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const t = gd.data.findIndex(d => d.customdata && d.customdata[0] === '20240302-1');
+            return [box.left + xa._offset + xa.l2p(gd.data[t].x[0]), box.top + ya._offset + ya.l2p(gd.data[t].y[0])];
+        }""")
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.wait_for_url("**/stories/pages/story_20240302-1.html")
+        assert page.title() == "story page"

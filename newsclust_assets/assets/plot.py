@@ -8,7 +8,7 @@ from ..artifacts import WindowGraph
 from ..clustering.umap_reduction import reduce_with_knn
 from ..maps.map_plot import write_map
 from ..ranges import by_day, day_asset_args, days_of
-from ..resources import MapStorageResource
+from ..resources import MapStorageResource, StoryStoreResource
 
 
 class PlotConfig(dg.Config):
@@ -17,10 +17,16 @@ class PlotConfig(dg.Config):
 
 
 def draw_window(
-    graph: WindowGraph, labels: pd.DataFrame, path, config: PlotConfig, story_articles: pd.DataFrame | None = None
+    graph: WindowGraph,
+    labels: pd.DataFrame,
+    path,
+    config: PlotConfig,
+    story_articles: pd.DataFrame | None = None,
+    pages_dir=None,
 ) -> dict:
     """Write one window's map, coloured by story id when ``story_articles`` (the stories
-    asset's articles of the day) is given; returns its metadata."""
+    asset's articles of the day) is given, a click on a story opening its page in ``pages_dir``;
+    returns its metadata."""
     frame = graph.labels_in_order(labels)
     if story_articles is not None:
         ours = story_articles.set_index("id")[["story", "story_name", "story_born"]]
@@ -41,7 +47,7 @@ def draw_window(
         subtitle += f"; on {graph.last_day}: {arrived} new articles, {new} new stories"
     else:
         subtitle += f"; on {graph.last_day}: {arrived} new articles"
-    path = write_map(frame, coords, path, title, subtitle=subtitle)
+    path = write_map(frame, coords, path, title, subtitle=subtitle, pages_dir=pages_dir)
     return {
         "path": dg.MetadataValue.path(str(path)),
         "url": dg.MetadataValue.url(path.as_uri()),
@@ -67,13 +73,16 @@ def umap_plot(
     cluster_labels,
     stories,
     maps: MapStorageResource,
+    story_store: StoryStoreResource,
 ) -> dg.MaterializeResult:
     graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
     story_days = by_day(context, stories)
     started = time.perf_counter()
     for key in days_of(context):
         context.add_asset_metadata(
-            draw_window(graphs[key], labels[key], maps.path_for(key), config, story_days[key].articles),
+            draw_window(
+                graphs[key], labels[key], maps.path_for(key), config, story_days[key].articles, story_store.pages_dir()
+            ),
             partition_key=key,
         )
     return dg.MaterializeResult(

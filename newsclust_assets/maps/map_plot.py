@@ -12,6 +12,7 @@ before they reach plotly: a headline holding markup or script shows as text.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,7 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
                 name=f"noise ({len(part)})" if noise else f"{_esc(shorten(names[group], LEGEND_CHARS))} ({len(part)})",
                 marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colours[group], "opacity": 0.85},
                 text=_hover(part),
+                customdata=None if noise or not by_story else [str(group)] * len(part),
                 hoverinfo="text",
                 legendrank=1000 if noise else rank,
             )
@@ -199,11 +201,37 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     return fig
 
 
+# a click on a story's point opens its page (story_<id>.html in the pages directory)
+CLICK_TO_PAGE = """<script>(function () {
+  var gd = document.querySelector('.js-plotly-plot'), pages = %s;
+  (function attach() {
+    if (!gd || !gd.on) { return setTimeout(attach, 50); }
+    gd.on('plotly_click', function (e) {
+      var p = e.points && e.points[0];
+      if (p && p.customdata) { window.location.href = pages + '/story_' + encodeURIComponent(p.customdata) + '.html'; }
+    });
+  })();
+})();</script>"""
+
+
 def write_map(
-    frame: pd.DataFrame, coords: np.ndarray, path: str | Path, title: str, inline_js: bool = False, subtitle: str = ""
+    frame: pd.DataFrame,
+    coords: np.ndarray,
+    path: str | Path,
+    title: str,
+    inline_js: bool = False,
+    subtitle: str = "",
+    pages_dir: str | Path | None = None,
 ) -> Path:
     """Write the map as an HTML file that works offline: plotly.js is written once beside it
     (``plotly-<version>.min.js``, shared by every map of the directory, so a map of a few
     hundred points is tens of kilobytes), or inlined with ``inline_js`` (one 4.8 MB file
-    that can be mailed on its own). The page's ``<title>`` is ``title``."""
-    return write_page(build_figure(frame, coords, title, subtitle), path, title, inline_js=inline_js)
+    that can be mailed on its own). The page's ``<title>`` is ``title``. With ``pages_dir``
+    (where the story pages are) a click on a story's point opens its page."""
+    import json
+
+    path = Path(path)
+    footer = ""
+    if pages_dir is not None and "story" in frame:
+        footer = CLICK_TO_PAGE % json.dumps(os.path.relpath(Path(pages_dir), path.parent)).replace("<", "\\u003c")
+    return write_page(build_figure(frame, coords, title, subtitle), path, title, inline_js=inline_js, footer=footer)
