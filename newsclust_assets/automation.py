@@ -19,7 +19,6 @@ Turn it on in the UI (Automation, ``news_source_sensor``, toggle) or with
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 import dagster as dg
@@ -32,52 +31,6 @@ from .resources import NewsSourceResource
 SENSOR_TAG = "newsclust/sensor"
 
 
-def source_day_hashes(path: str) -> dict[str, str]:
-    """{day: content hash of the day's articles} for every day of the news file (the hash
-    ``raw_news`` records, so the two can be compared)."""
-    from .ingest.news_source import articles_for_days, content_hash, read_articles_cached
-
-    articles, _ = read_articles_cached(path)
-    days = sorted({a["date"] for a in articles})
-    return {
-        d.isoformat(): content_hash(r.articles) for d, r in articles_for_days(path, days).items() if len(r.articles)
-    }
-
-
-def days_to_materialize(
-    hashes: dict[str, str],
-    raw: dict[str, tuple[int, dict]],
-    stories: dict[str, tuple[int, dict]],
-    partitions: list[str],
-) -> list[str]:
-    """Partition days whose file contents differ from what raw_news stored, or whose stories
-    are missing or older than their raw_news, in order. Days without articles count
-    between days with articles (so windows and the chain of stories stay whole); days after
-    the file's last day wait for their news."""
-    last = max(hashes, default="")
-    todo = []
-    for day in sorted(d for d in partitions if d <= last):
-        stored = raw.get(day)
-        if day in hashes:
-            fresh = stored is not None and stored[1].get("content_hash") == hashes[day]
-        else:
-            fresh = stored is not None
-        told = stories.get(day)
-        if not fresh or told is None or (stored is not None and told[0] < stored[0]):
-            todo.append(day)
-    return todo
-
-
-def first_range(days: list[str], limit: int) -> list[str]:
-    """The first run of consecutive days, at most ``limit`` long."""
-    out: list[str] = []
-    for day in days:
-        if out and (dt.date.fromisoformat(day) - dt.date.fromisoformat(out[-1])).days != 1 or len(out) == limit:
-            break
-        out.append(day)
-    return out
-
-
 @dg.sensor(
     name="news_source_sensor",
     target=dg.AssetSelection.assets(*ALL_ASSETS),
@@ -88,7 +41,7 @@ def first_range(days: list[str], limit: int) -> list[str]:
 )
 def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
     from .ingest.news_source import NewsSourceError
-    from .runs.planning import latest_records
+    from .runs.planning import chunks, latest_records, source_day_hashes, stale_source_days
 
     instance = context.instance
     mine = instance.get_runs(filters=dg.RunsFilter(tags={SENSOR_TAG: "news_source_sensor"}), limit=1)
@@ -104,7 +57,7 @@ def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSou
     partitions = daily_partitions.get_partition_keys()
     raw = latest_records(instance, "raw_news", set(partitions))
     stories = latest_records(instance, "stories", set(partitions))
-    todo = days_to_materialize(hashes, raw, stories, partitions)
+    todo = stale_source_days(hashes, raw, stories, partitions)
     outside = sorted(d for d in hashes if d not in set(partitions))
     note = (
         (
@@ -116,7 +69,7 @@ def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSou
     )
     if not todo:
         return dg.SkipReason("every day of the news file is materialized" + note)
-    days = first_range(todo, BACKFILL.max_partitions_per_run or 62)
+    days = chunks(todo, {}, BACKFILL.max_partitions_per_run or 62, 1)[0]  # the first run of consecutive days
     digest = hashlib.sha256("".join(f"{d}:{hashes.get(d, '')}" for d in days).encode()).hexdigest()[:12]
     run_key = f"{days[0]}..{days[-1]}:{digest}"
     if mine and mine[0].tags.get("dagster/run_key") == run_key and mine[0].status == dg.DagsterRunStatus.FAILURE:

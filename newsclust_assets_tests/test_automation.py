@@ -6,18 +6,21 @@ import uuid
 import dagster as dg
 
 from newsclust_assets.assets import ALL_ASSETS
-from newsclust_assets.automation import SENSOR_TAG, days_to_materialize, first_range, news_source_sensor
+from newsclust_assets.automation import SENSOR_TAG, news_source_sensor
 from newsclust_assets.resources import NewsSourceResource
+from newsclust_assets.runs.planning import chunks, content_matches, stale_source_days
 
 from .conftest import make_resources, quiet_instance, sample_rows, write_jsonl
 
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
 
 
-def test_days_to_materialize_and_first_range():
+def test_the_sensor_plans_with_the_run_engines_planner():
+    """The sensor's question (which days of the file are not up to date) is answered in
+    runs/planning.py, with the content rule newsclust run uses and the same chunker."""
     hashes = {"2024-03-01": "a", "2024-03-02": "b", "2024-03-04": "d"}
     partitions = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"]
-    assert days_to_materialize(hashes, {}, {}, partitions) == partitions[:4]  # the empty 03 keeps the chain whole
+    assert stale_source_days(hashes, {}, {}, partitions) == partitions[:4]  # the empty 03 keeps the chain whole
     raw = {
         "2024-03-01": (10, {"content_hash": "a"}),
         "2024-03-02": (11, {"content_hash": "old"}),
@@ -26,9 +29,11 @@ def test_days_to_materialize_and_first_range():
     }
     stories = {"2024-03-01": (20, {}), "2024-03-02": (21, {}), "2024-03-03": (5, {}), "2024-03-04": (30, {})}
     # 02 was edited in the file, 03's stories are older than its raw_news; 05 has no news yet
-    assert days_to_materialize(hashes, raw, stories, partitions) == ["2024-03-02", "2024-03-03"]
-    assert first_range(["2024-03-01", "2024-03-02", "2024-03-04"], 62) == ["2024-03-01", "2024-03-02"]
-    assert first_range(["2024-03-01", "2024-03-02", "2024-03-03"], 2) == ["2024-03-01", "2024-03-02"]
+    assert stale_source_days(hashes, raw, stories, partitions) == ["2024-03-02", "2024-03-03"]
+    assert chunks(["2024-03-01", "2024-03-02", "2024-03-04"], {}, 62, 1)[0] == ["2024-03-01", "2024-03-02"]
+    assert chunks(["2024-03-01", "2024-03-02", "2024-03-03"], {}, 2, 1)[0] == ["2024-03-01", "2024-03-02"]
+    assert content_matches((1, {"content_hash": "a"}), "a") and not content_matches((1, {"content_hash": "a"}), "b")
+    assert content_matches((1, {}), None) and not content_matches(None, None)  # no news that day: stored is enough
 
 
 def _tick(instance, source):

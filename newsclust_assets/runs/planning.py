@@ -1,11 +1,15 @@
-"""Which days, windows and story days a command must (re)do, and how they are cut into
-Dagster range runs.
+"""Which days, windows and story days are stale, and how they are cut into Dagster range
+runs: the one planner of ``newsclust run`` (and ``evaluate``) and of the news-source sensor.
 
-A day is stale unless its articles (a content hash), its raw_news and milvus_collection
-materializations and the ids Milvus holds for it all match the source; a window is stale
-when it was clustered before one of its days was stored or with other settings; stories
-are redone from the first day whose window was re-clustered (or whose stories are missing)
-to the end, because each day continues the day before.
+A day's stored news is stale when the content hash ``raw_news`` recorded is not the hash of
+the day's articles in the source now (``content_matches``). ``newsclust run`` also checks
+that milvus_collection was stored after raw_news and that Milvus holds exactly the day's ids
+(``plan_days``); the sensor, which must not open Milvus Lite while a run may hold its lock,
+asks the event log only and adds days whose stories are older than their news
+(``stale_source_days``). A window is stale when it was clustered before one of its days was
+stored or with other settings; stories are redone from the first day whose window was
+re-clustered (or whose stories are missing) to the end, because each day continues the day
+before. Both cut their days with ``chunks``.
 """
 
 from __future__ import annotations
@@ -49,6 +53,47 @@ def chunks(keys: list[str], weight: dict[str, int], max_keys: int, max_weight: i
     if current:
         out.append(current)
     return out
+
+
+def content_matches(record: tuple[int, dict] | None, content_hash: str | None) -> bool:
+    """Whether a day's latest raw_news materialization (``record``: storage id, metadata)
+    holds the source's current articles of the day (``content_hash``; None: the source has
+    none that day, and any stored materialization is current)."""
+    if record is None:
+        return False
+    return content_hash is None or record[1].get("content_hash") == content_hash
+
+
+def source_day_hashes(path: str) -> dict[str, str]:
+    """{day: content hash of the day's articles} for every day of the news file that has any
+    (the hash ``raw_news`` records, so the two can be compared)."""
+    from ..ingest.news_source import articles_for_days, content_hash, read_articles_cached
+
+    articles, _ = read_articles_cached(path)
+    days = sorted({a["date"] for a in articles})
+    return {
+        d.isoformat(): content_hash(r.articles) for d, r in articles_for_days(path, days).items() if len(r.articles)
+    }
+
+
+def stale_source_days(
+    hashes: dict[str, str],
+    raw: dict[str, tuple[int, dict]],
+    stories: dict[str, tuple[int, dict]],
+    partitions: list[str],
+) -> list[str]:
+    """Partition days (in order) whose stored news does not match the source (``hashes``:
+    ``source_day_hashes``; ``raw``: raw_news's latest records) or whose stories are missing or
+    older than their raw_news. Days without articles count between days with articles, so
+    windows and the chain of stories stay whole; days after the file's last day wait for news."""
+    last = max(hashes, default="")
+    todo = []
+    for day in sorted(d for d in partitions if d <= last):
+        stored = raw.get(day)
+        told = stories.get(day)
+        if not content_matches(stored, hashes.get(day)) or told is None or (stored and told[0] < stored[0]):
+            todo.append(day)
+    return todo
 
 
 def latest_records(instance, asset: str, partitions: set[str] | None = None) -> dict[str, tuple[int, dict]]:
@@ -118,10 +163,9 @@ def plan_days(
     todo = []
     for key in days:
         done = (
-            key in raw
+            content_matches(raw.get(key), content_hash(frames[key]))
             and key in stored
             and stored[key][0] > raw[key][0]
-            and raw[key][1].get("content_hash") == content_hash(frames[key])
             and held.get(day_number(key), []) == sorted(frames[key]["id"])
         )
         if not done:
