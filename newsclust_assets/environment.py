@@ -121,5 +121,7 @@ def default_resources() -> dict:
         "labels_export": LabelExportResource(directory=str(data_dir() / "labels")),
         "story_store": StoryStoreResource(directory=str(data_dir() / "stories")),
         "story_namer": namer_from_env(),
-        "io_manager": range_pickle_io_manager,
+        "io_manager": range_pickle_io_manager.configured({"base_dir": env("NEWSCLUST_IO_BASE_URL")})
+        if env("NEWSCLUST_IO_BASE_URL")
+        else range_pickle_io_manager,
     }

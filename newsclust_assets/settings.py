@@ -73,6 +73,13 @@ VARIABLES: dict[str, Variable] = {
             secret=True,
         ),
         Variable(
+            "NEWSCLUST_IO_BASE_URL",
+            "the Dagster home's `storage/`",
+            "where values pass between assets, one pickle per asset and day: a directory or any fsspec URL "
+            "(`s3://bucket/prefix` with the AWS variables, `gs://...`), so runs on several machines share them",
+            "storage",
+        ),
+        Variable(
             "NEWSCLUST_MAX_CONCURRENT_RUNS",
             str(DEFAULT_MAX_CONCURRENT_RUNS),
             "runs Dagster's queue starts at once (UI backfills, the sensor), written into the dagster.yaml "

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pytest
 
 from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.runs.engine import run
@@ -230,29 +231,64 @@ def test_chunks_cut_at_gaps_and_limits():
     assert chunks(keys[:3], weights, 10, 20) == [keys[:2], keys[2:3]]  # a day over the limit runs alone
 
 
-def test_values_pass_through_any_fsspec_url(tmp_path):
-    """The IO manager is Dagster's public UPathIOManager: with ``base_dir`` an fsspec URL (here
-    the in-process ``memory://`` filesystem, standing in for an object store) a range run
+@pytest.fixture
+def s3_bucket(monkeypatch):
+    """An S3-compatible server on 127.0.0.1 (moto's server mode, as Dagster's own S3 tests use)
+    with one bucket; the AWS variables point every client at it, as a deployment would point
+    them at S3 or MinIO. Yields the bucket's URL."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from newsclust_assets.local_servers.milvus_standalone import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3").create_bucket(Bucket="newsclust-test")
+    try:
+        yield "s3://newsclust-test"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("store", ["memory", "s3"])
+def test_values_pass_through_any_fsspec_url(tmp_path, store, request, monkeypatch):
+    """The IO manager is Dagster's public UPathIOManager: with ``base_dir`` an fsspec URL (the
+    in-process ``memory://`` filesystem, and ``s3://`` on an S3-compatible server) a range run
     writes one file per day there and nothing on the local disk, and a one-day run reads its
-    day back from it."""
+    day back from it. The s3 case is configured as users do it, by NEWSCLUST_IO_BASE_URL."""
     import uuid
 
     import fsspec
 
     from newsclust_assets.ranges import range_pickle_io_manager
 
-    root = f"newsclust-{uuid.uuid4().hex[:8]}"
+    root = request.getfixturevalue("s3_bucket") if store == "s3" else f"memory://newsclust-{uuid.uuid4().hex[:8]}"
+    base = f"{root}/io"
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[2]))
     resources = make_resources(tmp_path / "r", source)
-    resources["io_manager"] = range_pickle_io_manager.configured({"base_dir": f"memory://{root}/io"})
-    fs = fsspec.filesystem("memory")
+    if store == "s3":
+        from newsclust_assets.environment import default_resources
+
+        monkeypatch.setenv("NEWSCLUST_IO_BASE_URL", base)
+        resources["io_manager"] = default_resources()["io_manager"]
+    else:
+        resources["io_manager"] = range_pickle_io_manager.configured({"base_dir": base})
+    fs, path = fsspec.core.url_to_fs(base)
     with _instance(tmp_path / "h") as instance:
         result = dg.materialize(
             ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=_range(DAYS[0], DAYS[2])
         )
         assert result.success and len(instance.get_runs()) == 1
         for asset in ("raw_news", "embeddings"):
-            stored = sorted(p.rsplit("/", 1)[1] for p in fs.ls(f"/{root}/io/{asset}", detail=False))
+            stored = sorted(p.rstrip("/").rsplit("/", 1)[1] for p in fs.ls(f"{path}/{asset}", detail=False))
             assert stored == DAYS[:3], asset
         local = Path(instance.storage_directory())  # where the default base_dir would have put them
         assert local.is_relative_to(tmp_path) and not any(local.rglob("2024-03-0*"))
@@ -263,4 +299,4 @@ def test_values_pass_through_any_fsspec_url(tmp_path):
         )
         assert again.success and md(again, "milvus_collection")["rows_new"] == 0
         assert len(_rows(resources)) == before
-    fs.rm(f"/{root}", recursive=True)
+    fs.rm(path, recursive=True)
