@@ -161,6 +161,7 @@ def test_a_click_on_a_story_opens_its_page(tmp_path):
             return [box.left + xa._offset + xa.l2p(gd.data[t].x[0]), box.top + ya._offset + ya.l2p(gd.data[t].y[0])];
         }""")
         page.mouse.move(x, y)
+        assert "click: the story's page" in page.locator(".hoverlayer .hovertext").first.text_content()
         page.mouse.click(x, y)
         page.wait_for_url("**/stories/pages/story_20240302-1.html")
         assert page.title() == "story page"

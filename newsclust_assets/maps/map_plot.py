@@ -40,6 +40,7 @@ def _hover(frame: pd.DataFrame) -> list[str]:
     ]
 
 
+CLICK_HINT = "<br><i>click: the story's page</i>"
 LABELLED = 12  # the largest stories are named on the map itself
 HIGHLIGHT = 40  # stories in the "highlight" dropdown
 LEGEND_CHARS = 70  # legend entries are cut here (the hover has the whole name)
@@ -74,10 +75,11 @@ def assign_colours(
     return out
 
 
-def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: str = ""):
+def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: str = "", clickable: bool = False):
     """``frame``: one row per article with headline, date, label, cluster_name, and
     optionally story, story_name, story_born (empty for noise). One trace per story (the
-    legend toggles it), noise last in grey; the largest stories are named at their centre;
+    legend toggles it), noise last in grey; the largest stories are named at their centre
+    (``clickable``: the hover says a click opens the story's page);
     a dropdown highlights one story."""
     import plotly.graph_objects as go
     from plotly.colors import qualitative
@@ -111,7 +113,7 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
                 mode="markers",
                 name=f"noise ({len(part)})" if noise else f"{_esc(shorten(names[group], LEGEND_CHARS))} ({len(part)})",
                 marker={"size": 6 if noise else 8, "color": NOISE_COLOUR if noise else colours[group], "opacity": 0.85},
-                text=_hover(part),
+                text=_hover(part) if noise or not clickable else [t + CLICK_HINT for t in _hover(part)],
                 customdata=None if noise or not by_story else [str(group)] * len(part),
                 hoverinfo="text",
                 legendrank=1000 if noise else rank,
@@ -234,4 +236,5 @@ def write_map(
     footer = ""
     if pages_dir is not None and "story" in frame:
         footer = CLICK_TO_PAGE % json.dumps(os.path.relpath(Path(pages_dir), path.parent)).replace("<", "\\u003c")
-    return write_page(build_figure(frame, coords, title, subtitle), path, title, inline_js=inline_js, footer=footer)
+    figure = build_figure(frame, coords, title, subtitle, clickable=bool(footer))
+    return write_page(figure, path, title, inline_js=inline_js, footer=footer)
