@@ -39,6 +39,15 @@ def _overlap(a: tuple, b: tuple) -> float:
     return w * h if w > 0 and h > 0 else 0.0
 
 
+def _covered(box: tuple, dots: np.ndarray, own: int) -> float:
+    """Area of ``box`` over every dot but dot ``own`` (a label may sit on its own story)."""
+    w = np.minimum(box[2], dots[:, 2]) - np.maximum(box[0], dots[:, 0])
+    h = np.minimum(box[3], dots[:, 3]) - np.maximum(box[1], dots[:, 1])
+    area = np.where((w > 0) & (h > 0), w * h, 0.0)
+    area[own] = 0.0
+    return float(area.sum())
+
+
 def place_labels(
     centres: np.ndarray,
     sizes: list[tuple[float, float]],
@@ -65,7 +74,7 @@ def place_labels(
     span = np.where(hi - lo > 0, hi - lo, 1.0)
     frac = np.where(hi - lo > 0, (every - lo) / span, 0.5)
     grids = [frac * np.array([w, height]) for w in widths]  # the centres in pixels at each width
-    dots = [[(x - CENTRE_PX, y - CENTRE_PX, x + CENTRE_PX, y + CENTRE_PX) for x, y in px] for px in grids]
+    dots = [np.c_[px - CENTRE_PX, px + CENTRE_PX] for px in grids]  # (x0, y0, x1, y1) of every centre
     candidates = [(0.0, 0.0)] + [
         (r * math.cos(math.pi / 2 + 2 * math.pi * a / ANGLES), r * math.sin(math.pi / 2 + 2 * math.pi * a / ANGLES))
         for r in RINGS
@@ -88,7 +97,7 @@ def place_labels(
                     max(0.0, -box[0]) + max(0.0, box[2] - width) + max(0.0, -box[1]) + max(0.0, box[3] - height)
                 ) * h
                 cost += sum(_overlap(box, p) for p in placed[k])
-                cost += sum(_overlap(box, d) for j, d in enumerate(dots[k]) if j != i)
+                cost += _covered(box, dots[k], i)
                 if cost >= best_cost:
                     break
             if cost < best_cost:

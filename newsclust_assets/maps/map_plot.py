@@ -66,9 +66,9 @@ def assign_colours(
     out: dict = {}
     for g in groups:
         near = {out[h] for h in out if float(np.hypot(*(centres[g] - centres[h]))) < min_distance}
-        gap = {c: _gap(c, near) for c in {preferred[g], *palette}}
         colour = preferred[g]
-        if colour in near or gap[colour] < min_difference:
+        if colour in near or _gap(colour, near) < min_difference:
+            gap = {c: _gap(c, near) for c in palette}
             fits = [c for c in palette if c not in near and gap[c] >= min_difference]
             colour = fits[0] if fits else max(palette, key=gap.__getitem__)
         out[g] = colour

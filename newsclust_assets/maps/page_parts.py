@@ -3,6 +3,7 @@ the one copy of plotly.js. No Dagster imports."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import os
@@ -27,6 +28,7 @@ def story_colour(story: str) -> str:
     return palette[int(hashlib.md5(story.encode()).hexdigest()[:8], 16) % len(palette)]
 
 
+@functools.cache
 def lab(colour: str) -> tuple[float, float, float]:
     """CIE L*a*b* (D65) of a ``#rrggbb`` colour: the space where distance is perceived difference."""
     rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
