@@ -284,22 +284,18 @@ def _answer(prog: str, call, expected: type[Exception]) -> int:
 
 def story_search(text: str, top: int = 5) -> int:
     """``newsclust story-search TEXT``: print the nearest stories of the story store."""
-    hits: list[dict] = []
 
-    def search() -> None:
-        hits.extend(search_stories(text, top))
+    def show() -> None:
+        hits = search_stories(text, top)
+        if not hits:
+            print("no story in the store yet")
+        for h in hits:
+            print(
+                f"{h['story']}  cosine {h['similarity']:.3f}  {h['members']} articles  {h['born']}..{h['last_seen']} "
+                f"({h['status']})  {h['name']}"
+            )
 
-    code = _answer("newsclust story-search", search, NoStoryStore)
-    if code:
-        return code
-    if not hits:
-        print("no story in the store yet")
-    for h in hits:
-        print(
-            f"{h['story']}  cosine {h['similarity']:.3f}  {h['members']} articles  {h['born']}..{h['last_seen']} "
-            f"({h['status']})  {h['name']}"
-        )
-    return 0
+    return _answer("newsclust story-search", show, NoStoryStore)
 
 
 def ui_command() -> str:
@@ -315,17 +311,14 @@ def ui_command() -> str:
 
     env = {"DAGSTER_HOME": os.environ.get("DAGSTER_HOME", "")}
     env["NEWSCLUST_DATA_DIR"] = str(data_dir())
+    shown = {v.name: read(v.name) for v in VARIABLES.values() if not v.secret and v.group != "tests"}
     env.update(
         {
-            v.name: read(v.name)
-            for v in VARIABLES.values()
-            if read(v.name)
-            and not v.secret
-            and v.group != "tests"
-            and v.name != "NEWSCLUST_DATA_DIR"
-            and not re.search(r"://[^/@\s]*@", read(v.name))
+            name: value
+            for name, value in shown.items()
+            if value and name != "NEWSCLUST_DATA_DIR" and not re.search(r"://[^/@\s]*@", value)
         }
-    )
+    )  # nor a URL with a user or password in it
     for k in ("NEWSCLUST_SOURCE",):
         if env.get(k):
             env[k] = str(Path(env[k]).absolute())

@@ -86,16 +86,14 @@ def embedder_from_env() -> EmbeddingResource:
 
 
 def milvus_from_env() -> MilvusResource:
-    optional = {
-        k: v
-        for var in (
-            "NEWSCLUST_MILVUS_DB_NAME",
-            "NEWSCLUST_MILVUS_COLLECTION",
-            "NEWSCLUST_MILVUS_METRIC",
-            "NEWSCLUST_MILVUS_INDEX_TYPE",
-        )
-        for k, v in _text(var).items()
-    }
+    optional: dict = {}
+    for var in (
+        "NEWSCLUST_MILVUS_DB_NAME",
+        "NEWSCLUST_MILVUS_COLLECTION",
+        "NEWSCLUST_MILVUS_METRIC",
+        "NEWSCLUST_MILVUS_INDEX_TYPE",
+    ):
+        optional.update(_text(var))
     uri = env("NEWSCLUST_MILVUS_URI") or str(data_dir() / "milvus.db")
     return MilvusResource(uri=uri, **optional, **_secret("token", "NEWSCLUST_MILVUS_TOKEN"))
 
@@ -113,6 +111,7 @@ def namer_from_env() -> StoryNamerResource:
 
 
 def default_resources() -> dict:
+    io_base = env("NEWSCLUST_IO_BASE_URL")
     return {
         "news_source": NewsSourceResource(path=source_path()),
         "embedder": embedder_from_env(),
@@ -121,7 +120,5 @@ def default_resources() -> dict:
         "labels_export": LabelExportResource(directory=str(data_dir() / "labels")),
         "story_store": StoryStoreResource(directory=str(data_dir() / "stories")),
         "story_namer": namer_from_env(),
-        "io_manager": range_pickle_io_manager.configured({"base_dir": env("NEWSCLUST_IO_BASE_URL")})
-        if env("NEWSCLUST_IO_BASE_URL")
-        else range_pickle_io_manager,
+        "io_manager": range_pickle_io_manager.configured({"base_dir": io_base}) if io_base else range_pickle_io_manager,
     }

@@ -229,6 +229,12 @@ class StoryStoreResource(dg.ConfigurableResource):
     def write(self, frame, path: Path) -> Path:
         return write_csv(frame, path)
 
+    def days(self) -> list[str]:
+        """The days the registry holds (a ``stories_<day>.csv`` each), in order."""
+        return sorted(
+            p.name[len("stories_") : -len(".csv")] for p in Path(self.directory).absolute().glob("stories_*.csv")
+        )
+
     def pages_dir(self) -> Path:
         """Where the story pages go (``story_<id>.html``)."""
         return Path(self.directory).absolute() / "pages"

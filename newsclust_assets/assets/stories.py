@@ -20,7 +20,7 @@ from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
 from ..resources import MapStorageResource, MilvusResource, StoryNamerResource, StoryStoreResource
 from ..stories import story_memory
 from ..stories.story_page import write_story_pages
-from ..stories.timeline import top_stories, write_timeline
+from ..stories.timeline import story_names, top_stories, write_timeline
 from ..stories.tracking import DayReport, StoryState, TrackSettings, advance, apply_names
 from .declared import declared, settings_from
 
@@ -221,15 +221,14 @@ def _track_days(
     return dg.MaterializeResult(value=output(context, values), check_results=[check], metadata=run_md)
 
 
-def _pages_markdown(days: pd.DataFrame, shown: list[str], pages: dict) -> str:
-    """The timeline's stories with links to their pages, for the Dagster UI."""
-    names = days.drop_duplicates("story", keep="last").set_index("story")["name"].to_dict() if len(days) else {}
+def _pages_markdown(days: pd.DataFrame, drawn: dict) -> str:
+    """The timeline's stories ({story: page}, in order) with links to their pages, for the Dagster UI."""
+    names = story_names(days)
     lines = ["| story | name | page |", "|---|---|---|"]
-    for sid in shown:
-        if sid in pages:
-            name = str(names.get(sid, "")).replace("|", "/")
-            lines.append(f"| {sid} | {name} | [open]({pages[sid].as_uri()}) |")
-    return "\n".join(lines) if len(lines) > 2 else "no story yet"
+    for sid, page in drawn.items():
+        name = str(names.get(sid, "")).replace("|", "/")
+        lines.append(f"| {sid} | {name} | [open]({page.as_uri()}) |")
+    return "\n".join(lines) if drawn else "no story yet"
 
 
 class TimelineConfig(dg.Config):
@@ -264,6 +263,7 @@ def story_timeline(
         today = days.loc[days["day"] == key, "story"].tolist() if len(days) else []
         shown = top_stories(days, config.top) if len(days) else []
         pages = write_story_pages(days, story_store.read_articles(span), shown + today, story_store.pages_dir())
+        drawn = {s: pages[s] for s in shown if s in pages}  # in the timeline's order, largest first
         path = write_timeline(  # plotly.js: the one copy beside the maps
             days,
             story_store.timeline_path(key),
@@ -271,7 +271,7 @@ def story_timeline(
             f"newsclust stories to {key}",
             key,
             maps.directory,
-            pages={s: p for s, p in pages.items() if s in shown},
+            pages=drawn,
         )
         events = days.groupby("event").size() if len(days) else pd.Series(dtype=int)
         context.add_asset_metadata(
@@ -284,10 +284,8 @@ def story_timeline(
                 else 0,
                 **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
                 "story_pages_written": len(pages),
-                "top_story_page": dg.MetadataValue.path(
-                    str(next((pages[s] for s in shown if s in pages), story_store.pages_dir()))
-                ),
-                "story_pages": dg.MetadataValue.md(_pages_markdown(days, shown, pages)),
+                **({"top_story_page": dg.MetadataValue.path(str(next(iter(drawn.values()))))} if drawn else {}),
+                "story_pages": dg.MetadataValue.md(_pages_markdown(days, drawn)),
             },
             partition_key=key,
         )

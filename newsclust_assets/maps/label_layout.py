@@ -51,26 +51,22 @@ def _covered(box: tuple, dots: np.ndarray, own: int) -> float:
 def place_labels(
     centres: np.ndarray,
     sizes: list[tuple[float, float]],
-    others: np.ndarray | None = None,
-    ranges: tuple[float, float, float, float] | None = None,
+    others: np.ndarray,
+    ranges: tuple[float, float, float, float],
     widths=PLOT_WIDTHS,
     height: float = PLOT_H,
 ) -> list[tuple[float, float]]:
     """Pixel offsets (dx, dy; dy up) of each label from its centre. ``centres``: (k, 2) data
     coordinates of the labelled stories, in placement order (largest first); ``sizes``: each
     label's box in pixels; ``others``: (m, 2) centres of the stories left unlabelled, which
-    labels must not cover either; ``ranges``: the axes' (x0, x1, y0, y1) as drawn (default:
-    the centres' bounds). A spot is free only if it is free at every plot width of
+    labels must not cover either; ``ranges``: the axes' (x0, x1, y0, y1) as drawn. A spot is free only if it is free at every plot width of
     ``widths``. (0, 0) means "on the centre", anything else needs a leader line. When no spot
     is free the one overlapping least is taken."""
     centres = np.asarray(centres, float).reshape(-1, 2)
-    every = centres if others is None or len(others) == 0 else np.vstack([centres, np.asarray(others, float)])
+    every = np.vstack([centres, np.asarray(others, float).reshape(-1, 2)])
     if not len(centres):
         return []
-    if ranges is None:
-        lo, hi = every.min(0), every.max(0)
-    else:
-        lo, hi = np.array([ranges[0], ranges[2]], float), np.array([ranges[1], ranges[3]], float)
+    lo, hi = np.array([ranges[0], ranges[2]], float), np.array([ranges[1], ranges[3]], float)
     span = np.where(hi - lo > 0, hi - lo, 1.0)
     frac = np.where(hi - lo > 0, (every - lo) / span, 0.5)
     grids = [frac * np.array([w, height]) for w in widths]  # the centres in pixels at each width

@@ -99,7 +99,9 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
     groups = sorted(sizes.index, key=lambda g: (-sizes[g], str(g)))
     centres = {g: np.median(coords[(key == g).to_numpy()], axis=0) for g in groups}
     names = {g: str(frame.loc[key == g, name_col].iloc[0]) for g in groups}
-    span = float(np.hypot(*(coords.max(0) - coords.min(0)))) if len(coords) else 1.0
+    lo = coords.min(0) if len(coords) else np.zeros(2)
+    hi = coords.max(0) if len(coords) else np.ones(2)
+    span = float(np.hypot(*(hi - lo))) if len(coords) else 1.0
     preferred = {g: story_colour(g) if by_story else palette[int(g) % len(palette)] for g in groups}
     colours = assign_colours(sorted(groups, key=str), centres, preferred, palette, 0.15 * span, MIN_COLOUR_DIFFERENCE)
     fig = go.Figure()
@@ -121,8 +123,6 @@ def build_figure(frame: pd.DataFrame, coords: np.ndarray, title: str, subtitle: 
         )
     # the axes' ranges are fixed (the data's bounds and a margin), so that labels moved off their
     # stories neither stretch the axes nor land elsewhere than place_labels computed
-    lo = coords.min(0) if len(coords) else np.zeros(2)
-    hi = coords.max(0) if len(coords) else np.ones(2)
     pad = np.where(hi - lo > 0, (hi - lo) * 0.04, 1.0)
     ranges = (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
     labelled = groups[:LABELLED]

@@ -3,6 +3,8 @@ Both return what a user is told; the command line prints it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .engine import day_of
 from .planning import resolved
 
@@ -55,14 +57,11 @@ def story_page(story: str):
     from ..stories.story_page import write_story_pages
 
     store = default_resources()["story_store"]
-    days = sorted(p.name[len("stories_") : -len(".csv")] for p in store.pages_dir().parent.glob("stories_*.csv"))
+    days = store.days()
     registry = store.read_days(days)
     if story not in set(registry["story"]):
-        where = (
-            f"{len(days)} registry days in {store.pages_dir().parent}"
-            if days
-            else f"no registry in {store.pages_dir().parent}"
-        )
+        where = Path(store.directory).absolute()
+        where = f"{len(days)} registry days in {where}" if days else f"no registry in {where}"
         raise NoSuchStory(f"no story {story} in {where} (ids look like 20240301-2; newsclust story-search finds them)")
     return write_story_pages(registry, store.read_articles(days), [story], store.pages_dir())[story]
 

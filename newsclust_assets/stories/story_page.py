@@ -6,7 +6,6 @@ metadata; ``newsclust story-page ID`` writes any story's page. No Dagster import
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..maps.page_parts import story_colour
+from .timeline import calendar_days
 
 
 def page_name(story: str) -> str:
@@ -30,23 +30,12 @@ def with_current_story(articles: pd.DataFrame) -> pd.DataFrame:
     return articles.assign(now=articles["id"].map(last))
 
 
-def story_rows(registry: pd.DataFrame, articles: pd.DataFrame, story: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the story's registry rows by day, every article it ever held, once each, by date):
-    ``registry`` is the stories files of some days with a ``day`` column, ``articles`` the
-    story_articles files of the same days (``with_current_story``)."""
-    rows = registry[registry["story"] == story].sort_values("day")
-    mine = articles[articles["story"] == story].drop_duplicates("id", keep="first")
-    return rows, mine.sort_values(["date", "headline", "id"], kind="stable")
-
-
 def _bars(articles: pd.DataFrame, colour: str) -> str:
     """An SVG bar per day from the first article's date to the last: the articles published that day."""
     if articles.empty:
         return ""
     per_day = articles["date"].astype(str).str[:10].value_counts()
-    first, last = dt.date.fromisoformat(min(per_day.index)), dt.date.fromisoformat(max(per_day.index))
-    days = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
-    counts = [(d, int(per_day.get(d, 0))) for d in days]
+    counts = [(d, int(per_day.get(d, 0))) for d in calendar_days(min(per_day.index), max(per_day.index))]
     top = max(c for _, c in counts) or 1
     w, h, gap = 18, 80, 4
     bars = []
@@ -73,8 +62,9 @@ def _links(ids: str, known: set[str]) -> str:
 
 
 def build_story_page(story: str, rows: pd.DataFrame, articles: pd.DataFrame, known: set[str] | None = None) -> str:
-    """The page of ``story`` as HTML: ``rows`` its registry rows by day, ``articles`` its
-    articles (``story_rows``). Links to the pages of the stories in ``known``."""
+    """The page of ``story`` as HTML: ``rows`` its registry rows by day, ``articles`` every
+    article it ever held, once each, by date, with ``now`` (``with_current_story``). Links to
+    the pages of the stories in ``known``."""
     known = known or set()
     if rows.empty:
         raise ValueError(f"story {story} is in no registry day given")

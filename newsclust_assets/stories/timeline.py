@@ -20,19 +20,25 @@ from ..maps.page_parts import esc as _esc
 from ..maps.page_parts import headline_part as _headline_part
 from ..maps.page_parts import shorten, story_colour, write_page
 
-__all__ = ["build_timeline", "story_colour", "top_stories", "write_timeline"]
+__all__ = ["build_timeline", "calendar_days", "story_colour", "story_names", "top_stories", "write_timeline"]
 
 MARKERS = {"born": "star", "returned": "triangle-up", "split": "diamond", "merged": "x"}
 LEGEND_CHARS = 56  # a legend entry's name is cut here, with "…" (the hover has the whole name)
 
 
-def _calendar(first: str, last: str) -> list[str]:
+def calendar_days(first: str, last: str) -> list[str]:
+    """Every day from ``first`` to ``last``, both included, as YYYY-MM-DD."""
     lo, hi = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     return [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
 
 
 def _shift(day: str, days: int) -> str:
     return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+
+
+def story_names(days: pd.DataFrame) -> dict[str, str]:
+    """{story: its name on the last day of ``days`` that holds it}."""
+    return days.drop_duplicates("story", keep="last").set_index("story")["name"].to_dict() if len(days) else {}
 
 
 def top_stories(days: pd.DataFrame, top: int = 20) -> list[str]:
@@ -56,7 +62,7 @@ def build_timeline(days: pd.DataFrame, top: int = 20, title: str = "newsclust st
         fig.update_layout(title=_esc(title) + " (no stories yet)", template="plotly_white")
         return fig
     chosen = top_stories(days, top)
-    all_days = _calendar(str(days["day"].min()), last_day or str(days["day"].max()))
+    all_days = calendar_days(str(days["day"].min()), last_day or str(days["day"].max()))
     below = dict.fromkeys(all_days, 0)  # the stack's height under the next story, per day
     marks_x, marks_y, marks_symbol, marks_colour, marks_text = [], [], [], [], []
     for sid in chosen:
@@ -157,16 +163,14 @@ def write_timeline(
 ) -> Path:
     """Write the page, offline: plotly.js is the one file in ``js_dir`` (the maps' directory,
     so the data directory holds one copy; default: beside the page). ``pages``: {story: its
-    page}, listed under the chart as links, the drawn stories first."""
+    page}, listed under the chart as links, in their order."""
     path = Path(path)
     footer = ""
     if pages:
-        names = days.drop_duplicates("story", keep="last").set_index("story")["name"].to_dict() if len(days) else {}
-        drawn = top_stories(days, top) if len(days) else []
-        order = [s for s in drawn if s in pages] + sorted(s for s in pages if s not in drawn)
+        names = story_names(days)
         items = "".join(
-            f'<li><a href="{_esc(os.path.relpath(pages[s], path.parent))}">{_esc(_headline_part(names.get(s, s)))}</a> ({_esc(s)})</li>'
-            for s in dict.fromkeys(order)
+            f'<li><a href="{_esc(os.path.relpath(page, path.parent))}">{_esc(_headline_part(names.get(s, s)))}</a> ({_esc(s)})</li>'
+            for s, page in pages.items()
         )
         footer = f'<div id="story-pages" style="font-family:sans-serif;margin:1em 4em"><h3>Story pages</h3><ul>{items}</ul></div>'
     return write_page(build_timeline(days, top, title, last_day), path, title, js_dir=js_dir, footer=footer)
