@@ -106,7 +106,7 @@ bench-quality: setup
 
 # What users run, timed: the whole shared history through `newsclust run` beside the function
 # path doing the same work, resume, a sparse 5-year stream, kNN exact vs HNSW to 100k, then a
-# UI-style backfill of the whole history through dagster dev: about 30 minutes on 2 cores; results in benchmarks/results/product_path.{md,json}.
+# UI-style backfill of the whole history through dagster dev, then what an empty day costs (benchmarks.empty_days): about 35 minutes on 2 cores; results in benchmarks/results/.
 # newsclust run on Milvus Lite and on the Milvus 2.3.5 standalone, side by side: about 10 minutes;
 # results in benchmarks/results/milvus_server.{md,json}.
 bench-server: setup milvus-standalone
@@ -115,3 +115,4 @@ bench-server: setup milvus-standalone
 bench-product: setup
 	$(VENV)/bin/python -m benchmarks.product_path
 	$(VENV)/bin/python -m benchmarks.ui_backfill
+	$(VENV)/bin/python -m benchmarks.empty_days

@@ -12,6 +12,13 @@ run loads exactly what a per-day run would have stored, and vice versa. It is Da
 public ``UPathIOManager``, so its ``base_dir`` may be any fsspec URL (``s3://bucket/prefix``
 with s3fs installed, ``gs://``, ``memory://`` in tests) as well as a local directory; the
 files are named as Dagster's own filesystem IO manager names them (``<base>/<asset>/<day>``).
+
+An empty day (a frame, or a value with ``articles``, of no rows) gets no file of its own: a
+sparse stream over years is mostly empty days, and a file each cost them disk and time. A run
+writes one small file per asset instead, ``<base>/<asset>/_empty_days/<first>..<last>.<ns>``,
+naming its range's empty days and holding one empty value to load for them; a day's own file,
+when there is one, always wins (a day that gains articles gets one; a day that loses them has
+its file removed).
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ import datetime as dt
 import hashlib
 import json
 import pickle
+import time
 import warnings
 from typing import Any, TypeVar
 
 import dagster as dg
+import pandas as pd
 
 T = TypeVar("T")
 
@@ -41,6 +50,14 @@ BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=62)
 # before the run's first day (None when it has none); the asset carries its state through
 # the range itself.
 PREVIOUS_DAY = "newsclust/previous_day_only"
+
+EMPTY_DAYS = "_empty_days"  # per asset: one file per run naming the run's empty days
+
+
+def is_empty_day(value: Any) -> bool:
+    """A day's value that holds no article: an empty frame, or a value whose ``articles`` is one."""
+    frame = value if isinstance(value, pd.DataFrame) else getattr(value, "articles", None)
+    return isinstance(frame, pd.DataFrame) and frame.empty
 
 
 def day_asset_args() -> dict:
@@ -104,17 +121,46 @@ class RangePickleIOManager(dg.UPathIOManager):
     def load_input(self, context: dg.InputContext) -> Any:
         if (context.definition_metadata or {}).get(PREVIOUS_DAY):
             return self._load_previous_day(context)
-        if not (context.has_asset_key and context.has_asset_partitions and len(context.asset_partition_keys) > 1):
+        if not (context.has_asset_key and context.has_asset_partitions):
             return super().load_input(context)
-        paths = {day: self.day_path(context, day) for day in context.asset_partition_keys}
-        missing = [key for key, path in paths.items() if not self.path_exists(path)]
-        if missing:
+        days = list(context.asset_partition_keys)
+        values = self._load_days(context, days)
+        if len(days) == 1:
+            return values[days[0]]
+        context.log.debug(f"loading {len(days)} partitions of {context.asset_key.to_user_string()}")
+        return values
+
+    def _load_days(self, context: dg.InputContext, days: list[str], required: bool = True) -> dict[str, Any]:
+        """{day: value} of ``days``, from each day's file or, for an empty day, the empty-day
+        files; a day with neither is an error (``required``) or left out."""
+        paths = {day: self.day_path(context, day) for day in days}
+        found = {day for day, path in paths.items() if self.path_exists(path)}
+        empty = self._empty_days(context) if len(found) < len(days) else {}
+        missing = [d for d in days if d not in found and d not in empty]
+        if missing and required:
             raise FileNotFoundError(
                 f"{context.asset_key.to_user_string()} has no stored value for {len(missing)} of "
                 f"{len(paths)} days (first {missing[0]}): materialize it for those days first"
             )
-        context.log.debug(f"loading {len(paths)} partitions of {context.asset_key.to_user_string()}")
-        return {key: self.load_from_path(context=context, path=path) for key, path in paths.items()}
+        return {
+            day: self.load_from_path(context=context, path=paths[day]) if day in found else empty[day]
+            for day in days
+            if day in found or day in empty
+        }
+
+    def _empty_folder(self, context: dg.InputContext | dg.OutputContext):
+        return self.base / self.get_asset_relative_path(context) / EMPTY_DAYS
+
+    def _empty_days(self, context: dg.InputContext) -> dict[str, Any]:
+        """{day: empty value} from the asset's empty-day files, later runs' over earlier ones'."""
+        folder = self._empty_folder(context)
+        if not self.path_exists(folder):
+            return {}
+        out: dict[str, Any] = {}
+        for path in sorted(folder.iterdir(), key=lambda p: int(p.name.rsplit(".", 1)[-1])):
+            days, value = self.load_from_path(context=context, path=path)
+            out.update(dict.fromkeys(days, value))
+        return out
 
     def _load_previous_day(self, context: dg.InputContext) -> Any:
         if not context.has_asset_partitions:
@@ -124,22 +170,35 @@ class RangePickleIOManager(dg.UPathIOManager):
         before = (dt.date.fromisoformat(start) - dt.timedelta(days=1)).isoformat()
         if before not in context.asset_partition_keys:
             return None
-        path = self.day_path(context, before)
-        return self.load_from_path(context=context, path=path) if self.path_exists(path) else None
+        return self._load_days(context, [before], required=False).get(before)
 
     def handle_output(self, context: dg.OutputContext, obj: Any):
-        if not (context.has_asset_partitions and len(context.asset_partition_keys) > 1):
+        if not context.has_asset_partitions:
             return super().handle_output(context, obj)
         days = list(context.asset_partition_keys)
-        if not isinstance(obj, dict) or set(obj) != set(days):
+        if len(days) == 1:
+            obj = {days[0]: obj}
+        elif not isinstance(obj, dict) or set(obj) != set(days):
             raise TypeError(
                 f"a range run of {context.asset_key.to_user_string()} must return one value per "
                 f"day partition ({len(days)}), got {type(obj).__name__}"
             )
+        empty = [day for day in days if is_empty_day(obj[day])]
+        if empty:
+            folder = self.base / self.get_asset_relative_path(context)
+            stored = {p.name for p in folder.iterdir()} if self.path_exists(folder) else set()
+            for day in empty:
+                if day in stored:  # the day held articles once: its own file would win
+                    self.unlink(self.day_path(context, day))
+            marks = self._empty_folder(context)
+            self.make_directory(marks)
+            path = marks / f"{empty[0]}..{empty[-1]}.{time.time_ns()}"
+            self.dump_to_path(context=context, obj=(empty, obj[empty[0]]), path=path)
         for day in days:
-            path = self.day_path(context, day)
-            self.make_directory(path.parent)
-            self.dump_to_path(context=context, obj=obj[day], path=path)
+            if day not in empty:
+                path = self.day_path(context, day)
+                self.make_directory(path.parent)
+                self.dump_to_path(context=context, obj=obj[day], path=path)
 
 
 @dg.io_manager(

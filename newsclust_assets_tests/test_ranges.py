@@ -300,3 +300,85 @@ def test_values_pass_through_any_fsspec_url(tmp_path, store, request, monkeypatc
         assert again.success and md(again, "milvus_collection")["rows_new"] == 0
         assert len(_rows(resources)) == before
     fs.rm(path, recursive=True)
+
+
+def test_empty_days_get_no_file_of_their_own_and_load_back_empty(tmp_path):
+    """A sparse stream is mostly empty days: each is materialized (with its row count only)
+    but writes no value file; one file per run names the run's empty days. A day that gains
+    articles gets its own file, and loses it again when its articles go."""
+    from newsclust_assets.ingest.news_source import content_hash
+    from newsclust_assets.runs.planning import content_matches
+
+    by_day = {d: sample_rows(d, d) for d in DAYS}
+    source = write_jsonl(tmp_path / "news.jsonl", by_day[DAYS[0]] + by_day[DAYS[1]] + by_day[DAYS[5]])
+    resources = make_resources(tmp_path / "r", source)
+    with _instance(tmp_path / "h") as instance:
+        storage = Path(instance.storage_directory())
+
+        def files(asset):
+            return sorted(p.name for p in (storage / asset).iterdir() if p.is_file())
+
+        def materialize(**kwargs):
+            result = dg.materialize(ALL_ASSETS, instance=instance, resources=resources, **kwargs)
+            assert result.success
+            return result
+
+        materialize(selection=DAILY, tags=_range(DAYS[0], DAYS[-1]))
+        for asset in ("raw_news", "embeddings"):
+            assert files(asset) == [DAYS[0], DAYS[1], DAYS[5]], asset
+            assert len(list((storage / asset / "_empty_days").iterdir())) == 1
+            assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(DAYS)
+        run_wide = {"run_days", "run_articles", "collection", "uri", "created_collection", "collection_total_rows"}
+        run_wide |= {"store_seconds", "model", "dimension", "docs_per_second", "encode_seconds", "requests"}
+        run_wide |= {"truncated_texts", "retries"}
+        for asset in DAILY:  # an empty day: its row count, and the run's own few numbers
+            day = _day_meta(instance, asset, DAYS[3])
+            assert day["dagster/row_count"] == 0 and set(day) - run_wide == {"dagster/row_count"}, asset
+        assert "content_hash" in _day_meta(instance, "raw_news", DAYS[0])
+        assert _day_meta(instance, "raw_news", DAYS[0])["dagster/row_count"] == len(by_day[DAYS[0]])
+        # a one-day run downstream of an empty day loads it back as an empty day
+        again = materialize(selection=["milvus_collection"], partition_key=DAYS[3])
+        assert md(again, "milvus_collection")["run_days"] == 1
+        # the resume planner counts an empty day as current while the source has nothing that day
+        empty_record = (1, _day_meta(instance, "raw_news", DAYS[3]))
+        assert content_matches(empty_record, content_hash(pd.DataFrame()))
+        assert not content_matches(empty_record, "f" * 32)  # the source now has articles that day
+
+        # day 4 gains its articles: its own file; then day 2 and day 4 lose theirs: files gone
+        write_jsonl(source, by_day[DAYS[0]] + by_day[DAYS[1]] + by_day[DAYS[3]] + by_day[DAYS[5]])
+        materialize(selection=DAILY, tags=_range(DAYS[0], DAYS[-1]))
+        assert files("embeddings") == [DAYS[0], DAYS[1], DAYS[3], DAYS[5]]
+        assert len(_rows(resources)) == sum(len(by_day[d]) for d in (DAYS[0], DAYS[1], DAYS[3], DAYS[5]))
+        write_jsonl(source, by_day[DAYS[0]] + by_day[DAYS[5]])
+        materialize(selection=DAILY, tags=_range(DAYS[1], DAYS[4]))
+        assert files("raw_news") == files("embeddings") == [DAYS[0], DAYS[5]]
+        assert len(_rows(resources)) == len(by_day[DAYS[0]]) + len(by_day[DAYS[5]])  # their rows left Milvus
+        for day in (DAYS[1], DAYS[3]):
+            one = materialize(selection=["milvus_collection"], partition_key=day)
+            assert md(one, "milvus_collection")["collection_total_rows"] == len(_rows(resources))
+
+
+@pytest.mark.parametrize("subset", [True, False])
+def test_newsclusts_dagster_home_plans_a_range_in_one_event_per_asset(tmp_path, monkeypatch, subset):
+    """The Dagster home newsclust writes records one "materialization planned" event per asset
+    and run, naming the run's days (one per asset and day with Dagster's own switch off)."""
+    from newsclust_assets.runs.instance import open_instance
+
+    monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    if not subset:
+        monkeypatch.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "false")
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[2]))
+    resources = make_resources(tmp_path / "r", source)
+    with open_instance() as instance:
+        assert type(instance.event_log_storage).__name__ == "CachedEngineSqliteEventLogStorage"
+        result = dg.materialize(
+            ALL_ASSETS, selection=DAILY, instance=instance, resources=resources, tags=_range(DAYS[0], DAYS[2])
+        )
+        assert result.success
+        planned = instance.get_records_for_run(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        assert len(planned) == (len(DAILY) if subset else 3 * len(DAILY))
+        for asset in DAILY:  # every day still gets its own materialization
+            assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(DAYS[:3])

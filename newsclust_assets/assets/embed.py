@@ -68,9 +68,9 @@ def embeddings(context: dg.AssetExecutionContext, raw_news, embedder: EmbeddingR
         n = len(kept[key])
         values[key] = EmbeddedDay(kept[key], run.vectors[start : start + n], run.model)
         start += n
-        context.add_asset_metadata(
-            {"dagster/row_count": n, "skipped_empty_texts": blank_by_day[key]}, partition_key=key
-        )
+        day_md = {"dagster/row_count": n, "skipped_empty_texts": blank_by_day[key]}
+        brief = not (n or blank_by_day[key]) and key != days_of(context)[-1]  # an empty day: its row count only
+        context.add_asset_metadata({"dagster/row_count": 0} if brief else day_md, partition_key=key)
     metadata = {
         "model": run.model,
         "dimension": dim,

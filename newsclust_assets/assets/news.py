@@ -12,8 +12,17 @@ from ..ranges import day_asset_args, days_of, output
 from ..resources import NewsSourceResource
 
 
-def _day_metadata(result, source: str) -> dict:
+def _day_metadata(result, source: str, outside: int, brief: bool) -> dict:
+    """A day's metadata. An empty day (``brief``) records its row count and any duplicates it
+    skipped, no more: a sparse stream over years is mostly empty days, each a materialization
+    event. The source-wide counts are on every day with articles and on the run's last day."""
     frame, report = result.articles, result.report
+    if brief:
+        dupes = {
+            "skipped_in_day_duplicates": result.skipped_in_day_duplicates,
+            "skipped_cross_day_duplicates": result.skipped_cross_day_duplicates,
+        }
+        return {"dagster/row_count": 0, **{k: v for k, v in dupes.items() if v}}
     metadata = {
         "dagster/row_count": len(frame),
         "content_hash": content_hash(frame),
@@ -26,6 +35,7 @@ def _day_metadata(result, source: str) -> dict:
         "truncated_rows": report.truncated,
         "rows_missing_headline": report.missing_headline,
         "categories": int(frame.loc[frame["category"] != "", "category"].nunique()) if len(frame) else 0,
+        "source_articles_outside_partitions": outside,
     }
     for reason, count in sorted(report.skipped.items()):
         metadata[f"skipped_{reason}"] = count
@@ -63,10 +73,8 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
     frames: dict[str, pd.DataFrame] = {}
     for key, result in zip(keys, results.values()):
         frames[key] = result.articles
-        context.add_asset_metadata(
-            {**_day_metadata(result, news_source.path), "source_articles_outside_partitions": outside},
-            partition_key=key,
-        )
+        brief = not len(result.articles) and key != keys[-1]
+        context.add_asset_metadata(_day_metadata(result, news_source.path, outside, brief), partition_key=key)
     if outside:
         context.log.warning(
             f"{outside} articles of {news_source.path} are dated outside the partitions "
@@ -80,6 +88,7 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
     context.log.info(
         f"read {articles} articles for {len(keys)} days {keys[0]}..{keys[-1]} in {time.perf_counter() - started:.1f} s"
     )
+    # the run's metadata lands on each of its days' materializations: kept to two numbers
     return dg.MaterializeResult(
         value=output(context, frames), metadata={"run_days": len(keys), "run_articles": articles}
     )

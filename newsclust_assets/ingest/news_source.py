@@ -428,12 +428,15 @@ def articles_for_day(path: str | Path, day: dt.date) -> DayArticles:
     return articles_for_days(path, [day])[day]
 
 
+EMPTY_DAY_HASH = hashlib.sha256().hexdigest()[:32]  # the content hash of a day with no article
+
+
 def content_hash(frame: pd.DataFrame) -> str:
     """A digest of a day's articles (ids and every stored field, in id order): equal
     digests mean the day's stored rows would be the same, so a resumed run can skip it."""
-    digest = hashlib.sha256()
     if not len(frame):
-        return digest.hexdigest()[:32]
+        return EMPTY_DAY_HASH
+    digest = hashlib.sha256()
     for row in frame.sort_values("id", kind="stable")[ARTICLE_COLUMNS].itertuples(index=False):
         digest.update(json.dumps(list(map(str, row)), ensure_ascii=False).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]

@@ -61,7 +61,14 @@ def content_matches(record: tuple[int, dict] | None, content_hash: str | None) -
     none that day, and any stored materialization is current)."""
     if record is None:
         return False
-    return content_hash is None or record[1].get("content_hash") == content_hash
+    if content_hash is None:
+        return True
+    metadata = record[1]
+    if "content_hash" not in metadata and metadata.get("dagster/row_count") == 0:
+        from ..ingest.news_source import EMPTY_DAY_HASH
+
+        return content_hash == EMPTY_DAY_HASH  # an empty day records its row count only
+    return metadata.get("content_hash") == content_hash
 
 
 def source_day_hashes(path: str) -> dict[str, str]:
