@@ -90,6 +90,7 @@ def main(source: Path, workdir: Path, out: Path) -> None:
                 "windows": len(clusters),
                 "last_window_clusters": clusters[-1],
                 "stages": stages.results,
+                "process_peak_rss_mib": stages.process_peak(),
                 "outcome": "ok",
             },
             indent=2,

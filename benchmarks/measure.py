@@ -4,6 +4,12 @@ Peak RSS per stage: the kernel's high-water mark (VmHWM) is reset by writing 5 t
 /proc/self/clear_refs at the start of a stage and read at its end, so each stage reports
 the largest resident size the process reached *during that stage* (the model, imports
 and data already resident count too, as they would in a real run).
+
+Resetting the mark also resets what the kernel reports as the process's peak (VmHWM, and
+``ru_maxrss`` as its parent reads it), so a worker's "process peak" was its *last* stage's
+peak (before 2026-12-07: the function path reported 1,161 MiB where it peaked at 1,345).
+``Stages.process_peak()`` keeps the largest mark seen before every reset: workers record it
+as ``process_peak_rss_mib``, and ``true_peak`` takes it over the parent's reading.
 """
 
 from __future__ import annotations
@@ -37,16 +43,30 @@ class Stages:
 
     def __init__(self):
         self.results: dict[str, dict] = {}
+        self._peak = 0.0  # the largest high-water mark seen before any reset
+
+    def process_peak(self) -> float:
+        """The process's true peak RSS so far, in MiB, resets or not."""
+        return round(max(self._peak, _peak_mib()), 1)
 
     @contextlib.contextmanager
     def __call__(self, name: str):
+        self._peak = max(self._peak, _peak_mib())
         _reset_peak()
         start = time.perf_counter()
         yield
-        self.results[name] = {"seconds": round(time.perf_counter() - start, 3), "peak_rss_mib": round(_peak_mib(), 1)}
+        peak = _peak_mib()
+        self._peak = max(self._peak, peak)
+        self.results[name] = {"seconds": round(time.perf_counter() - start, 3), "peak_rss_mib": round(peak, 1)}
 
     def add(self, name: str, seconds: float, peak_rss_mib: float, **extra):
         self.results[name] = {"seconds": round(seconds, 3), "peak_rss_mib": round(peak_rss_mib, 1), **extra}
+
+
+def true_peak(child: dict, result: dict) -> float:
+    """A worker's peak RSS: the parent's reading of the child, or the worker's own record
+    (``Stages.process_peak``) where its stage resets made the parent's reading too low."""
+    return round(max(child["peak_rss_mib"], result.get("process_peak_rss_mib", 0.0)), 1)
 
 
 def run_child(cmd: list[str], timeout_s: float) -> dict:

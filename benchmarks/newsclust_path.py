@@ -84,6 +84,7 @@ def main(n: int, workdir: Path, out: Path) -> None:
         "days": len(days),
         "knn_method": method,
         "stages": stages.results,
+        "process_peak_rss_mib": stages.process_peak(),
         "outcome": "ok",
         "edges": int(graph.distances.nnz // 2),
         **quality,

@@ -82,6 +82,7 @@ def main(n: int, workdir: Path, out: Path) -> None:
         "approach": "notebook",
         "n": n,
         "stages": stages.results,
+        "process_peak_rss_mib": stages.process_peak(),
         "outcome": child["outcome"],
         "cluster_output_tail": child["output"][-600:] if child["outcome"] != "ok" else "",
     }

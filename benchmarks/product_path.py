@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 from .data import source_path
-from .measure import run_child
+from .measure import run_child, true_peak
 from .run import RESULTS, machine
 
 SPARSE_EVERY = 25
@@ -87,7 +87,7 @@ def child_json(module: str, args: list[str], out: Path, timeout_s: float = 3600)
         return {"outcome": child["outcome"], "error": child["output"][-1500:]}
     result = json.loads(out.read_text())
     if isinstance(result, dict):
-        result.update({"wall_seconds": round(child["seconds"], 1), "peak_rss_mib": round(child["peak_rss_mib"], 1)})
+        result.update({"wall_seconds": round(child["seconds"], 1), "peak_rss_mib": true_peak(child, result)})
     print(f"  {module}: {json.dumps(result)[:600]}", flush=True)
     return result
 

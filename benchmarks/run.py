@@ -20,7 +20,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from .measure import run_child
+from .measure import run_child, true_peak
 from .report import markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -99,7 +99,7 @@ def worker(module: str, n: int, workdir: Path, timeout_s: float) -> dict:
         print(f"  {module} N={n}: {child['outcome']}\n{child['output']}", flush=True)
         return {"n": n, "outcome": child["outcome"], "stages": {}, "error": child["output"][-1500:]}
     result = json.loads(out.read_text())
-    result["process_peak_rss_mib"] = round(child["peak_rss_mib"], 1)
+    result["process_peak_rss_mib"] = true_peak(child, result)
     return result
 
 

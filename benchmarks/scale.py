@@ -75,6 +75,7 @@ def main(n: int, workdir: Path, out: Path) -> None:
                 "days": len(days),
                 "knn_method": method,
                 "stages": stages.results,
+                "process_peak_rss_mib": stages.process_peak(),
                 "edges": int(graph.distances.nnz // 2),
                 **quality,
             },

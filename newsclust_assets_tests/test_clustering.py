@@ -98,3 +98,12 @@ def test_windows_of_zero_one_and_few_articles():
         assert len(frame) == n
         assert frame["label"].tolist() == [-1] * n
         assert words == {}
+
+
+def test_label_sums_add_each_labelled_row_once_and_skip_noise():
+    from newsclust_assets.clustering.average_linkage import label_sums
+
+    vectors = np.arange(12, dtype=np.float32).reshape(6, 2)
+    labels = np.array([1, -1, 0, 1, 2, 0])
+    sums = label_sums(vectors, labels, 2)  # label 2 is outside k: left out, like noise
+    assert sums.dtype == np.float64 and sums.tolist() == [[4 + 10, 5 + 11], [0 + 6, 1 + 7]]

@@ -288,10 +288,19 @@ def join_groups(sums: np.ndarray, sizes: np.ndarray, threshold: float) -> np.nda
     return np.asarray([number[int(r)] for r in root], np.int64)
 
 
+def label_sums(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """(k, d) float64: row c is the sum of the rows of ``vectors`` labelled c (labels < 0 and
+    >= k left out). One sparse product: ``np.add.at`` took a second at 16k articles."""
+    labels = np.asarray(labels)
+    member = (labels >= 0) & (labels < k)
+    rows = np.flatnonzero(member)
+    pick = sp.csr_matrix((np.ones(rows.size), (labels[member], rows)), shape=(k, labels.size))
+    return np.asarray(pick @ np.asarray(vectors, np.float64))
+
+
 def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     k = int(labels.max()) + 1 if (labels >= 0).any() else 0
-    sums = np.zeros((k, vectors.shape[1]), np.float64)
-    np.add.at(sums, labels[labels >= 0], vectors[labels >= 0])
+    sums = label_sums(vectors, labels, k)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return sums / np.where(norms > 0, norms, 1.0)
 

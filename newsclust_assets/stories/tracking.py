@@ -55,7 +55,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..clustering.average_linkage import join_groups
+from ..clustering.average_linkage import join_groups, label_sums
 from ..clustering.window_clustering import ClusterSettings
 from ..knobs import check, knob
 
@@ -254,8 +254,7 @@ def join_clusters(labels: np.ndarray, vectors: np.ndarray, threshold: float) -> 
     if present.size < 2:
         return labels, 0
     index = np.searchsorted(present, labels[member])
-    sums = np.zeros((present.size, vectors.shape[1]))
-    np.add.at(sums, index, vectors[member])
+    sums = label_sums(np.asarray(vectors)[member], index, present.size)
     group = join_groups(sums, np.bincount(index, minlength=present.size), threshold)
     out = labels.copy()
     out[member] = group[index]
