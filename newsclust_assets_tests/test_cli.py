@@ -58,6 +58,30 @@ def test_shared_dataset_backfill_by_configuration(tmp_path, shared_news):
     assert summary["story_pages"] >= summary["clusters"] and "<li data-id=" in Path(summary["story_page"]).read_text()
 
 
+def test_long_stretches_without_news_are_left_alone(tmp_path):
+    """``newsclust run`` leaves unmaterialized a stretch of EMPTY_STRETCH_DAYS or more days
+    with no article and nothing stored (a long range of a sparse source is mostly that), says
+    so, and leaves it alone again on a re-run; shorter gaps are stored with their range."""
+    from newsclust_assets.runs.planning import EMPTY_STRETCH_DAYS
+
+    rows = sample_rows("2024-03-01", "2024-03-02")
+    late = [{**r, "date": "2024-04-20"} for r in sample_rows("2024-03-03", "2024-03-03")]
+    source = write_jsonl(tmp_path / "news.jsonl", rows + late)
+    env = {"NEWSCLUST_SOURCE": str(source)}
+    out = newsclust(tmp_path, "--windows", "last", "--json", str(tmp_path / "s.json"), env=env)
+    quiet = 48  # 03-03..04-19
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert quiet >= EMPTY_STRETCH_DAYS and summary["empty_days_left_alone"] == quiet
+    assert summary["days_stored"] == 3 and summary["articles"] == len(late)  # the last window: 04-20 alone
+    assert f"{quiet} days in stretches of {EMPTY_STRETCH_DAYS}+ days without an article" in out
+    with open_client(str(tmp_path / "milvus.db")) as client:
+        client.load_collection("news")
+        assert count_rows(client, "news") == len(rows) + len(late)
+    newsclust(tmp_path, "--windows", "last", "--json", str(tmp_path / "s.json"), env=env)
+    again = json.loads((tmp_path / "s.json").read_text())
+    assert (again["days_stored"], again["empty_days_left_alone"], again["windows_clustered"]) == (0, quiet, 0)
+
+
 def test_concurrent_runs_share_one_milvus_lite_directory(tmp_path):
     source = write_jsonl(tmp_path / "news.jsonl", sample_rows("2024-03-01", "2024-03-06"))
     env = {"NEWSCLUST_SOURCE": str(source)}

@@ -382,3 +382,14 @@ def test_newsclusts_dagster_home_plans_a_range_in_one_event_per_asset(tmp_path, 
         assert len(planned) == (len(DAILY) if subset else 3 * len(DAILY))
         for asset in DAILY:  # every day still gets its own materialization
             assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(DAYS[:3])
+
+
+def test_empty_stretches_are_runs_of_enough_consecutive_empty_days():
+    from newsclust_assets.runs.planning import empty_stretches
+
+    days = [f"2024-01-{d:02d}" for d in range(1, 32)] + [f"2024-02-{d:02d}" for d in range(1, 30)]
+    assert empty_stretches(days, set(days[1:32])) == set(days[1:32])  # 31 days
+    assert empty_stretches(days, set(days[1:31])) == set()  # 30 days: too short
+    assert empty_stretches(days, set(days[1:20]) | set(days[21:40])) == set()  # broken in two
+    assert empty_stretches(days[:10] + days[50:], set(days)) == set()  # not consecutive days
+    assert empty_stretches(days, set(days), min_days=60) == set(days)

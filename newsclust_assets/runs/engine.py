@@ -29,6 +29,7 @@ from .planning import (
     DAILY,
     DAY_CHUNK_ARTICLES,
     DAY_CHUNK_DAYS,
+    EMPTY_STRETCH_DAYS,
     STORIES,
     STORY_CHUNK,
     WINDOW_CHUNK,
@@ -274,7 +275,7 @@ def _run(
                 raise
             return False
 
-    todo, sizes, outside = plan_days(
+    todo, sizes, outside, left_alone = plan_days(
         days, instance, resources, force, lookback=WINDOW_DAYS - 1, source_span=(every_day[0], every_day[-1])
     )
     if outside:
@@ -285,10 +286,15 @@ def _run(
             f"{every_day[0]}..{every_day[-1]} ({day_of(min(outside))}..{day_of(max(outside))})"
             f"{'; the first windows reach back to some of them' if seen else ''}: newsclust prune --yes deletes them"
         )
-    if len(todo) < len(days):
+    if len(todo) + len(left_alone) < len(days):
         log(
-            f"  {len(days) - len(todo)} of {len(days)} days already stored from the same articles: skipped "
-            "(--force to redo)"
+            f"  {len(days) - len(todo) - len(left_alone)} of {len(days)} days already stored from the same articles: "
+            "skipped (--force to redo)"
+        )
+    if left_alone:
+        log(
+            f"  {len(left_alone)} days in stretches of {EMPTY_STRETCH_DAYS}+ days without an article: nothing to store, "
+            "not materialized (they show as missing in the Dagster UI)"
         )
     progress = Progress(log, "days", len(todo), "articles", sum(sizes[k] for k in todo))
     pause_point("planned")
@@ -344,6 +350,7 @@ def _run(
     summary = {
         "seconds": round(time.perf_counter() - started, 1),
         "days_stored": len(todo) - len(failed_days),
+        "empty_days_left_alone": len(left_alone),
         "windows_clustered": len(to_cluster),
         "story_days": len(story_days),
         "windows": per_window,
