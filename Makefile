@@ -51,8 +51,13 @@ $(MILVUS_VENV)/.installed:
 	$(MILVUS_VENV)/bin/python newsclust_assets/local_servers/milvus_standalone_launch.py prepare $(MILVUS_VENV)/standalone
 	@touch $@
 
+# where `make dev` serves the data directory, so the UI's links to maps, timelines and story
+# pages open with one click (NEWSCLUST_FILES_URL; `make demo` records its links there too)
+FILES_PORT ?= 3001
+FILES_URL = http://127.0.0.1:$(FILES_PORT)
+
 demo: setup
-	$(VENV)/bin/newsclust run
+	NEWSCLUST_FILES_URL=$${NEWSCLUST_FILES_URL:-$(FILES_URL)} $(VENV)/bin/newsclust run
 
 # two workers (pytest-xdist): the suite's real processes wait on servers and child runs much of
 # the time, so two at once take about half as long on 2 cores; WORKERS=0 runs it in one process
@@ -89,7 +94,10 @@ test-under-load: setup browser milvus-standalone
 
 dev: setup
 	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/python -c "from newsclust_assets.runs.instance import dagster_home; dagster_home()"
-	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+	$(VENV)/bin/python -m http.server $(FILES_PORT) --bind 127.0.0.1 --directory $${NEWSCLUST_DATA_DIR:-newsclust_data} \
+	  >/dev/null 2>&1 & files=$$!; trap "kill $$files 2>/dev/null" EXIT INT TERM; \
+	NEWSCLUST_FILES_URL=$${NEWSCLUST_FILES_URL:-$(FILES_URL)} DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home \
+	  $(VENV)/bin/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf newsclust_data

@@ -110,15 +110,22 @@ def namer_from_env() -> StoryNamerResource:
     )
 
 
+def _served(folder: str) -> dict:
+    """{directory: NEWSCLUST_DATA_DIR/folder} and, when NEWSCLUST_FILES_URL says where the data
+    directory is served, {served_at: its URL}."""
+    files_url = env("NEWSCLUST_FILES_URL").rstrip("/")
+    return {"directory": str(data_dir() / folder), **({"served_at": f"{files_url}/{folder}"} if files_url else {})}
+
+
 def default_resources() -> dict:
     io_base = env("NEWSCLUST_IO_BASE_URL")
     return {
         "news_source": NewsSourceResource(path=source_path()),
         "embedder": embedder_from_env(),
         "milvus": milvus_from_env(),
-        "maps": MapStorageResource(directory=str(data_dir() / "maps")),
-        "labels_export": LabelExportResource(directory=str(data_dir() / "labels")),
-        "story_store": StoryStoreResource(directory=str(data_dir() / "stories")),
+        "maps": MapStorageResource(**_served("maps")),
+        "labels_export": LabelExportResource(**_served("labels")),
+        "story_store": StoryStoreResource(**_served("stories")),
         "story_namer": namer_from_env(),
         "io_manager": range_pickle_io_manager.configured({"base_dir": io_base}) if io_base else range_pickle_io_manager,
     }

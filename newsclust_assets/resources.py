@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import dagster as dg
 from pydantic import Field
@@ -169,21 +170,41 @@ def write_csv(frame, path: Path) -> Path:
     return path
 
 
-class MapStorageResource(dg.ConfigurableResource):
-    """Directory that receives the HTML maps."""
+class ServedDirectory(dg.ConfigurableResource):
+    """A directory of files for people to open (maps, pages, CSVs), optionally served over HTTP.
+
+    The Dagster UI runs on http://, and browsers do not open ``file://`` links from such a
+    page; with ``served_at`` (the directory's own URL, e.g. what ``make dev`` serves) the
+    metadata links open with one click."""
 
     directory: str
+    served_at: str = Field(
+        default="",
+        description="URL at which `directory` is served (e.g. http://127.0.0.1:3001/maps); "
+        "empty: links are file:// URLs",
+    )
+
+    def url_for(self, path: Path) -> str:
+        """The URL people open ``path`` at: under ``served_at`` when the file lies in the
+        directory and the directory is served, else its file:// URL."""
+        path = Path(path).absolute()
+        root = Path(self.directory).absolute()
+        if self.served_at and path.is_relative_to(root):
+            return self.served_at.rstrip("/") + "/" + quote(path.relative_to(root).as_posix())
+        return path.as_uri()
+
+
+class MapStorageResource(ServedDirectory):
+    """Directory that receives the HTML maps."""
 
     def path_for(self, partition_key: str) -> Path:
         return Path(self.directory).absolute() / f"newsclust_map_{partition_key}.html"
 
 
-class LabelExportResource(dg.ConfigurableResource):
+class LabelExportResource(ServedDirectory):
     """Directory that receives each window's per-article labels as CSV
     (``labels_<partition>.csv``: id, date, label, cluster_name, probability, centrality,
     attached, headline), for reading outside Dagster."""
-
-    directory: str
 
     def path_for(self, partition_key: str) -> Path:
         return Path(self.directory).absolute() / f"labels_{partition_key}.csv"
@@ -207,15 +228,13 @@ def _read_days(days: list[str], path_of, empty_columns: list[str]):
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty_columns)
 
 
-class StoryStoreResource(dg.ConfigurableResource):
+class StoryStoreResource(ServedDirectory):
     """Directory of the story registry, for reading outside Dagster, one pair of CSV files
     per day: ``stories_<day>.csv`` (every story live or touched that day: id, name, status,
     event, articles, new_articles, total, born, last_seen, parents, children, merged_into)
     and ``story_articles_<day>.csv`` (each clustered article of the day's window: id, story,
     story_name, first_story, first_seen, story_born, date, headline). The timeline pages
     are written here too."""
-
-    directory: str
 
     def stories_path(self, day: str) -> Path:
         return Path(self.directory).absolute() / f"stories_{day}.csv"

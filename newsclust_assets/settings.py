@@ -80,6 +80,13 @@ VARIABLES: dict[str, Variable] = {
             "storage",
         ),
         Variable(
+            "NEWSCLUST_FILES_URL",
+            "unset (`make dev`: http://127.0.0.1:3001)",
+            "URL at which NEWSCLUST_DATA_DIR is served over HTTP: the map, timeline and story-page links in "
+            "the Dagster UI point under it and open with one click (browsers do not open file:// links from the UI)",
+            "storage",
+        ),
+        Variable(
             "NEWSCLUST_MAX_CONCURRENT_RUNS",
             str(DEFAULT_MAX_CONCURRENT_RUNS),
             "runs Dagster's queue starts at once (UI backfills, the sensor), written into the dagster.yaml "

@@ -275,3 +275,49 @@ def test_stories_asset_on_the_sample(sample_run):
         assert f'<dd id="story-id">{sid}</dd>' in story_html
     assert 'href="https://' in story_html  # the sample's articles carry links
     assert 'href="pages/story_' in page  # the timeline links its stories' pages
+
+
+def test_ui_links_open_over_http_where_the_data_is_served(sample_run, monkeypatch):
+    """Browsers do not open file:// links from the Dagster UI's http:// page. With
+    NEWSCLUST_FILES_URL saying where the data directory is served (``make dev`` serves it),
+    the map's, the timeline's and the story pages' links point there, and open."""
+    import functools
+    import threading
+    import urllib.request
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from newsclust_assets.environment import default_resources
+
+    tmp = sample_run["tmp"]
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp))
+        monkeypatch.setenv("NEWSCLUST_FILES_URL", base + "/")
+        served = {k: default_resources()[k] for k in ("maps", "story_store")}
+        assert served["maps"].served_at == f"{base}/maps" and served["maps"].directory == str(tmp / "maps")
+        result = dg.materialize(
+            ALL_ASSETS,
+            selection=["umap_plot", "story_timeline"],
+            partition_key=LAST,
+            instance=sample_run["instance"],
+            resources={**sample_run["resources"], **served},
+        )
+        assert result.success
+        map_url = md(result, "umap_plot")["url"]
+        timeline = md(result, "story_timeline")
+        assert map_url == f"{base}/maps/newsclust_map_{LAST}.html"
+        assert timeline["url"] == f"{base}/stories/story_timeline_{LAST}.html"
+        links = re.findall(r"\[open\]\(([^)]+)\)", timeline["story_pages"])
+        assert links and all(link.startswith(f"{base}/stories/pages/story_") for link in links)
+        assert timeline["top_story_page_url"] == links[0]
+        for url in (map_url, timeline["url"], links[0]):
+            with urllib.request.urlopen(url, timeout=10) as page:
+                assert page.status == 200 and b"<title>" in page.read()
+        # a file outside the served directory keeps its file:// link
+        assert served["maps"].url_for(tmp / "elsewhere.html").startswith("file://")
+    finally:
+        server.shutdown()

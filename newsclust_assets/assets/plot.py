@@ -50,7 +50,6 @@ def draw_window(
     path = write_map(frame, coords, path, title, subtitle=subtitle, pages_dir=pages_dir)
     return {
         "path": dg.MetadataValue.path(str(path)),
-        "url": dg.MetadataValue.url(path.as_uri()),
         "points": len(frame),
         "clusters": n_clusters,
         "noise_points": int((frame["label"] < 0).sum()),
@@ -79,12 +78,12 @@ def umap_plot(
     story_days = by_day(context, stories)
     started = time.perf_counter()
     for key in days_of(context):
-        context.add_asset_metadata(
-            draw_window(
-                graphs[key], labels[key], maps.path_for(key), config, story_days[key].articles, story_store.pages_dir()
-            ),
-            partition_key=key,
+        path = maps.path_for(key)
+        metadata = draw_window(
+            graphs[key], labels[key], path, config, story_days[key].articles, story_store.pages_dir()
         )
+        metadata["url"] = dg.MetadataValue.url(maps.url_for(path))  # one click from the UI where maps are served
+        context.add_asset_metadata(metadata, partition_key=key)
     return dg.MaterializeResult(
         metadata={"run_windows": len(graphs), "run_seconds": round(time.perf_counter() - started, 3)}
     )

@@ -221,13 +221,14 @@ def _track_days(
     return dg.MaterializeResult(value=output(context, values), check_results=[check], metadata=run_md)
 
 
-def _pages_markdown(days: pd.DataFrame, drawn: dict) -> str:
-    """The timeline's stories ({story: page}, in order) with links to their pages, for the Dagster UI."""
+def _pages_markdown(days: pd.DataFrame, drawn: dict, url_for) -> str:
+    """The timeline's stories ({story: page}, in order) with links to their pages (``url_for``:
+    a page's URL), for the Dagster UI."""
     names = story_names(days)
     lines = ["| story | name | page |", "|---|---|---|"]
     for sid, page in drawn.items():
         name = str(names.get(sid, "")).replace("|", "/")
-        lines.append(f"| {sid} | {name} | [open]({page.as_uri()}) |")
+        lines.append(f"| {sid} | {name} | [open]({url_for(page)}) |")
     return "\n".join(lines) if drawn else "no story yet"
 
 
@@ -277,7 +278,7 @@ def story_timeline(
         context.add_asset_metadata(
             {
                 "path": dg.MetadataValue.path(str(path)),
-                "url": dg.MetadataValue.url(path.as_uri()),
+                "url": dg.MetadataValue.url(story_store.url_for(path)),
                 "days_shown": int(days["day"].nunique()) if len(days) else 0,
                 "stories_shown": int(min(config.top, days.loc[days["articles"] > 0, "story"].nunique()))
                 if len(days)
@@ -285,7 +286,12 @@ def story_timeline(
                 **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
                 "story_pages_written": len(pages),
                 **({"top_story_page": dg.MetadataValue.path(str(next(iter(drawn.values()))))} if drawn else {}),
-                "story_pages": dg.MetadataValue.md(_pages_markdown(days, drawn)),
+                **(
+                    {"top_story_page_url": dg.MetadataValue.url(story_store.url_for(next(iter(drawn.values()))))}
+                    if drawn
+                    else {}
+                ),
+                "story_pages": dg.MetadataValue.md(_pages_markdown(days, drawn, story_store.url_for)),
             },
             partition_key=key,
         )
