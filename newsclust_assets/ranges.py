@@ -13,7 +13,7 @@ public ``UPathIOManager``, so its ``base_dir`` may be any fsspec URL (``s3://buc
 with s3fs installed, ``gs://``, ``memory://`` in tests) as well as a local directory; the
 files are named as Dagster's own filesystem IO manager names them (``<base>/<asset>/<day>``).
 
-An empty day (a frame, or a value with ``articles``, of no rows) gets no file of its own: a
+An empty day (an empty frame, or an ``EmbeddedDay`` of no rows) gets no file of its own: a
 sparse stream over years is mostly empty days, and a file each cost them disk and time. A run
 writes one small file per asset instead, ``<base>/<asset>/_empty_days/<first>..<last>.<ns>``,
 naming its range's empty days and holding one empty value to load for them; a day's own file,
@@ -33,6 +33,8 @@ from typing import Any, TypeVar
 
 import dagster as dg
 import pandas as pd
+
+from .artifacts import EmbeddedDay
 
 T = TypeVar("T")
 
@@ -55,9 +57,12 @@ EMPTY_DAYS = "_empty_days"  # per asset: one file per run naming the run's empty
 
 
 def is_empty_day(value: Any) -> bool:
-    """A day's value that holds no article: an empty frame, or a value whose ``articles`` is one."""
-    frame = value if isinstance(value, pd.DataFrame) else getattr(value, "articles", None)
-    return isinstance(frame, pd.DataFrame) and frame.empty
+    """A day's value that holds no article and nothing else that differs from day to day: an
+    empty frame (``raw_news``) or an ``EmbeddedDay`` of no rows (``embeddings``). Never a
+    value that carries more (the stories' state, a window's days), even with no article."""
+    if isinstance(value, pd.DataFrame):
+        return value.empty
+    return type(value) is EmbeddedDay and value.articles.empty
 
 
 def day_asset_args() -> dict:

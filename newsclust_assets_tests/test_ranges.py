@@ -393,3 +393,21 @@ def test_empty_stretches_are_runs_of_enough_consecutive_empty_days():
     assert empty_stretches(days, set(days[1:20]) | set(days[21:40])) == set()  # broken in two
     assert empty_stretches(days[:10] + days[50:], set(days)) == set()  # not consecutive days
     assert empty_stretches(days, set(days), min_days=60) == set(days)
+
+
+def test_only_values_of_nothing_but_articles_count_as_empty_days():
+    """A day without articles may still carry state (the stories' registry, a window's days):
+    such values keep their own file, or the next day would load another day's state."""
+    import scipy.sparse as sp
+
+    from newsclust_assets.artifacts import EmbeddedDay, WindowGraph
+    from newsclust_assets.assets.stories import StoryDay
+    from newsclust_assets.ranges import is_empty_day
+    from newsclust_assets.stories.tracking import StoryState
+
+    none = pd.DataFrame(columns=["id", "text"])
+    assert is_empty_day(none) and not is_empty_day(pd.DataFrame({"id": ["a"]}))
+    assert is_empty_day(EmbeddedDay(none, np.zeros((0, 384), np.float32), "m"))
+    graph = WindowGraph(none, np.zeros((0, 384), np.float32), sp.csr_matrix((0, 0)), 15, "COSINE", "", "")
+    assert not is_empty_day(graph)
+    assert not is_empty_day(StoryDay(StoryState(day="2024-03-02"), none, {}))
