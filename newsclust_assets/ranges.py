@@ -181,6 +181,8 @@ class RangePickleIOManager(dg.UPathIOManager):
         if not context.has_asset_partitions:
             return super().handle_output(context, obj)
         days = list(context.asset_partition_keys)
+        if len(days) == 1 and not is_empty_day(obj):
+            return super().handle_output(context, obj)  # Dagster's own: its "path" metadata too
         if len(days) == 1:
             obj = {days[0]: obj}
         elif not isinstance(obj, dict) or set(obj) != set(days):
