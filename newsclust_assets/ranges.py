@@ -83,6 +83,16 @@ def days_of(context: dg.AssetExecutionContext) -> list[str]:
     return list(context.partition_keys)
 
 
+def day_record(keys: list[str], key: str, metadata: dict, empty: bool, keep: tuple[str, ...] = ()) -> dict:
+    """What an asset records for day ``key`` of a run over ``keys``: ``metadata``, or, for an
+    empty day that is not the run's last, its row count and those of ``keep`` that are not
+    zero. A sparse stream is mostly empty days, each a materialization event; the last day
+    keeps everything, so a one-day run of an empty day still says why it is empty."""
+    if not empty or key == keys[-1]:
+        return metadata
+    return {"dagster/row_count": 0, **{k: metadata[k] for k in keep if metadata.get(k)}}
+
+
 def by_day(context: dg.AssetExecutionContext, value: Any) -> dict[str, Any]:
     """An upstream input as {day: value}: Dagster passes one value for a one-day run and a
     dict for a range."""

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import EmbeddedDay
-from ..ranges import by_day, day_asset_args, days_of, output
+from ..ranges import by_day, day_asset_args, day_record, days_of, output
 from ..resources import EmbeddingResource, MilvusResource
 from ..vectors.milvus_store import describe
 
@@ -69,8 +69,9 @@ def embeddings(context: dg.AssetExecutionContext, raw_news, embedder: EmbeddingR
         values[key] = EmbeddedDay(kept[key], run.vectors[start : start + n], run.model)
         start += n
         day_md = {"dagster/row_count": n, "skipped_empty_texts": blank_by_day[key]}
-        brief = not (n or blank_by_day[key]) and key != days_of(context)[-1]  # an empty day: its row count only
-        context.add_asset_metadata({"dagster/row_count": 0} if brief else day_md, partition_key=key)
+        context.add_asset_metadata(
+            day_record(days_of(context), key, day_md, not n, ("skipped_empty_texts",)), partition_key=key
+        )
     metadata = {
         "model": run.model,
         "dimension": dim,

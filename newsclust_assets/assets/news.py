@@ -8,21 +8,14 @@ from .. import settings
 from ..evaluation.cluster_quality import md_text
 from ..ingest.news_source import NewsSourceError, articles_for_days, content_hash, count_outside
 from ..partitions import FIRST_DAY, last_day
-from ..ranges import day_asset_args, days_of, output
+from ..ranges import day_asset_args, day_record, days_of, output
 from ..resources import NewsSourceResource
 
+KEPT_WHEN_EMPTY = ("skipped_in_day_duplicates", "skipped_cross_day_duplicates")
 
-def _day_metadata(result, source: str, outside: int, brief: bool) -> dict:
-    """A day's metadata. An empty day (``brief``) records its row count and any duplicates it
-    skipped, no more: a sparse stream over years is mostly empty days, each a materialization
-    event. The source-wide counts are on every day with articles and on the run's last day."""
+
+def _day_metadata(result, source: str, outside: int) -> dict:
     frame, report = result.articles, result.report
-    if brief:
-        dupes = {
-            "skipped_in_day_duplicates": result.skipped_in_day_duplicates,
-            "skipped_cross_day_duplicates": result.skipped_cross_day_duplicates,
-        }
-        return {"dagster/row_count": 0, **{k: v for k, v in dupes.items() if v}}
     metadata = {
         "dagster/row_count": len(frame),
         "content_hash": content_hash(frame),
@@ -73,8 +66,9 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
     frames: dict[str, pd.DataFrame] = {}
     for key, result in zip(keys, results.values()):
         frames[key] = result.articles
-        brief = not len(result.articles) and key != keys[-1]
-        context.add_asset_metadata(_day_metadata(result, news_source.path, outside, brief), partition_key=key)
+        metadata = _day_metadata(result, news_source.path, outside)
+        empty = not len(result.articles)  # its row count and any duplicates it skipped (ranges.day_record)
+        context.add_asset_metadata(day_record(keys, key, metadata, empty, KEPT_WHEN_EMPTY), partition_key=key)
     if outside:
         context.log.warning(
             f"{outside} articles of {news_source.path} are dated outside the partitions "

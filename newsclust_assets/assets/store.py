@@ -3,7 +3,7 @@ import time
 
 import dagster as dg
 
-from ..ranges import by_day, day_asset_args, days_of
+from ..ranges import by_day, day_asset_args, day_record, days_of
 from ..resources import MilvusResource
 from ..vectors.milvus_store import count_rows, day_number, ensure_collection, ids_by_day, write_days
 
@@ -59,10 +59,8 @@ def milvus_collection(context: dg.AssetExecutionContext, embeddings, milvus: Mil
             **{f"rows_{k}": v for k, v in counts[dt.date.fromisoformat(key)].items()},
             **day_counts,
         }
-        # an empty day that stays empty records its row count only (a sparse stream is mostly
-        # such days), unless it is the run's last day
-        quiet = not ids and not expected and not any(day_md.values()) and key != keys[-1]
-        context.add_asset_metadata({"dagster/row_count": 0} if quiet else day_md, partition_key=key)
+        # a day that held nothing and holds nothing: its row count only (ranges.day_record)
+        context.add_asset_metadata(day_record(keys, key, day_md, not any(day_md.values())), partition_key=key)
     check = dg.AssetCheckResult(
         check_name=DUPLICATE_CHECK,
         passed=not failing,

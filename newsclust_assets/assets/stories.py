@@ -285,10 +285,12 @@ def story_timeline(
                 else 0,
                 **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
                 "story_pages_written": len(pages),
-                **({"top_story_page": dg.MetadataValue.path(str(next(iter(drawn.values()))))} if drawn else {}),
                 **(
-                    {"top_story_page_url": dg.MetadataValue.url(story_store.url_for(next(iter(drawn.values()))))}
-                    if drawn
+                    {
+                        "top_story_page": dg.MetadataValue.path(str(top)),
+                        "top_story_page_url": dg.MetadataValue.url(story_store.url_for(top)),
+                    }
+                    if (top := next(iter(drawn.values()), None))
                     else {}
                 ),
                 "story_pages": dg.MetadataValue.md(_pages_markdown(days, drawn, story_store.url_for)),

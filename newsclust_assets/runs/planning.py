@@ -146,18 +146,15 @@ def empty_stretches(days: list[str], empty: set[str], min_days: int = EMPTY_STRE
     calendar days, each of them in ``empty``."""
     out: set[str] = set()
     run: list[str] = []
-    for key in [*days, None]:
-        follows = (
-            key is not None
-            and run
-            and dt.date.fromisoformat(key) - dt.date.fromisoformat(run[-1]) == dt.timedelta(days=1)
-        )
-        if key is not None and key in empty and (not run or follows):
+    for key in days:
+        if key in empty and run and (dt.date.fromisoformat(key) - dt.date.fromisoformat(run[-1])).days == 1:
             run.append(key)
             continue
         if len(run) >= min_days:
             out.update(run)
-        run = [key] if key is not None and key in empty else []
+        run = [key] if key in empty else []
+    if len(run) >= min_days:
+        out.update(run)
     return out
 
 
