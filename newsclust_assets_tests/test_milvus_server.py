@@ -20,12 +20,30 @@ DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"]  #
 TOKEN_VAR = "NEWSCLUST_TEST_MILVUS_TOKEN"
 
 
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    srv = MilvusStandalone(tmp_path / "milvus_data", auth=True).start()
-    monkeypatch.setenv(TOKEN_VAR, srv.token)
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory):
+    """One server for the module (a start costs 4-10 s); each test gets it empty."""
+    srv = MilvusStandalone(tmp_path_factory.mktemp("milvus") / "milvus_data", auth=True).start()
     yield srv
     srv.kill()
+
+
+@pytest.fixture
+def server(module_server, monkeypatch):
+    monkeypatch.setenv(TOKEN_VAR, module_server.token)
+    yield module_server
+    if module_server.proc is None:  # a test that stopped it and failed before its restart
+        module_server.start()
+    with open_client(module_server.uri, module_server.token) as c:  # the next test starts empty
+        databases = c.list_databases()
+    for db in databases:
+        with open_client(module_server.uri, module_server.token, db) as c:
+            for name in c.list_collections():
+                c.drop_collection(name)
+    with open_client(module_server.uri, module_server.token) as c:
+        for db in databases:
+            if db != "default":
+                c.drop_database(db)
 
 
 def server_resources(tmp, srv, **kwargs):
