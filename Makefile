@@ -94,7 +94,7 @@ test-under-load: setup browser milvus-standalone
 
 dev: setup
 	DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home $(VENV)/bin/python -c "from newsclust_assets.runs.instance import dagster_home; dagster_home()"
-	$(VENV)/bin/python -m http.server $(FILES_PORT) --bind 127.0.0.1 --directory $${NEWSCLUST_DATA_DIR:-newsclust_data} \
+	$(VENV)/bin/python -m http.server $(FILES_PORT) --bind 127.0.0.1 --directory $${NEWSCLUST_FILES_DIR:-$${NEWSCLUST_DATA_DIR:-newsclust_data}} \
 	  >/dev/null 2>&1 & files=$$!; trap "kill $$files 2>/dev/null" EXIT INT TERM; \
 	NEWSCLUST_FILES_URL=$${NEWSCLUST_FILES_URL:-$(FILES_URL)} DAGSTER_HOME=$(CURDIR)/newsclust_data/dagster_home \
 	  $(VENV)/bin/dagster dev -w workspace.yaml

@@ -111,10 +111,12 @@ def namer_from_env() -> StoryNamerResource:
 
 
 def _served(folder: str) -> dict:
-    """{directory: NEWSCLUST_DATA_DIR/folder} and, when NEWSCLUST_FILES_URL says where the data
-    directory is served, {served_at: its URL}."""
+    """{directory: the files directory's folder} (NEWSCLUST_FILES_DIR, a directory or URL,
+    default NEWSCLUST_DATA_DIR) and, when NEWSCLUST_FILES_URL says where that directory is
+    served, {served_at: its URL}."""
+    files_dir = env("NEWSCLUST_FILES_DIR").rstrip("/") or str(data_dir())
     files_url = env("NEWSCLUST_FILES_URL").rstrip("/")
-    return {"directory": str(data_dir() / folder), **({"served_at": f"{files_url}/{folder}"} if files_url else {})}
+    return {"directory": f"{files_dir}/{folder}", **({"served_at": f"{files_url}/{folder}"} if files_url else {})}
 
 
 def default_resources() -> dict:

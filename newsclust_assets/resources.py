@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import dagster as dg
 from pydantic import Field
 
+from . import files
 from .vectors import milvus_store
 from .vectors.embedding_models import EmbeddingRun, LocalSentenceTransformer
 from .vectors.milvus_store import redact_uri
@@ -160,45 +160,46 @@ def spreadsheet_safe(frame):
     return frame if out is None else out
 
 
-def write_csv(frame, path: Path) -> Path:
-    """``frame`` as CSV at ``path`` (text cells made spreadsheet-safe), written to a temporary
-    file first: readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    spreadsheet_safe(frame).to_csv(tmp, index=False)
-    tmp.replace(path)
-    return path
+def write_csv(frame, path):
+    """``frame`` as CSV at ``path`` (a local path or a URL's UPath; text cells made
+    spreadsheet-safe), written whole: readers never see a half-written file."""
+    return files.write_text(path, spreadsheet_safe(frame).to_csv(index=False))
 
 
 class ServedDirectory(dg.ConfigurableResource):
-    """A directory of files for people to open (maps, pages, CSVs), optionally served over HTTP.
+    """A directory of files for people to open (maps, pages, CSVs): a local directory or any
+    fsspec URL (``s3://bucket/prefix``: runs on several machines then share the files),
+    optionally served over HTTP.
 
     The Dagster UI runs on http://, and browsers do not open ``file://`` links from such a
     page; with ``served_at`` (the directory's own URL, e.g. what ``make dev`` serves) the
     metadata links open with one click."""
 
-    directory: str
+    directory: str = Field(description="a local directory or an fsspec URL (s3://bucket/prefix/maps)")
     served_at: str = Field(
         default="",
         description="URL at which `directory` is served (e.g. http://127.0.0.1:3001/maps); "
-        "empty: links are file:// URLs",
+        "empty: links are file:// URLs (or the directory's own URL)",
     )
 
-    def url_for(self, path: Path) -> str:
+    def root(self):
+        """The directory as a path: a ``Path`` when local, a ``UPath`` for a URL."""
+        return files.at(self.directory)
+
+    def url_for(self, path) -> str:
         """The URL people open ``path`` at: under ``served_at`` when the file lies in the
-        directory and the directory is served, else its file:// URL."""
-        path = Path(path).absolute()
-        root = Path(self.directory).absolute()
-        if self.served_at and path.is_relative_to(root):
-            return self.served_at.rstrip("/") + "/" + quote(path.relative_to(root).as_posix())
-        return path.as_uri()
+        directory and the directory is served, else its own (file://, s3://...) URL."""
+        inside = files.under(path, self.root())
+        if self.served_at and inside is not None:
+            return self.served_at.rstrip("/") + "/" + quote(inside)
+        return files.url_of(path)
 
 
 class MapStorageResource(ServedDirectory):
     """Directory that receives the HTML maps."""
 
-    def path_for(self, partition_key: str) -> Path:
-        return Path(self.directory).absolute() / f"newsclust_map_{partition_key}.html"
+    def path_for(self, partition_key: str):
+        return self.root() / f"newsclust_map_{partition_key}.html"
 
 
 class LabelExportResource(ServedDirectory):
@@ -206,11 +207,19 @@ class LabelExportResource(ServedDirectory):
     (``labels_<partition>.csv``: id, date, label, cluster_name, probability, centrality,
     attached, headline), for reading outside Dagster."""
 
-    def path_for(self, partition_key: str) -> Path:
-        return Path(self.directory).absolute() / f"labels_{partition_key}.csv"
+    def path_for(self, partition_key: str):
+        return self.root() / f"labels_{partition_key}.csv"
 
-    def write(self, frame, path: Path) -> Path:
+    def write(self, frame, path):
         return write_csv(frame, path)
+
+
+def read_text_csv(path):
+    """The CSV at ``path`` (local or a URL's UPath) as a frame of text."""
+    import pandas as pd
+
+    with path.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
 def _read_days(days: list[str], path_of, empty_columns: list[str]):
@@ -222,7 +231,7 @@ def _read_days(days: list[str], path_of, empty_columns: list[str]):
     for day in days:
         path = path_of(day)
         if path.exists():
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = read_text_csv(path)
             frame.insert(0, "day", day)
             frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty_columns)
@@ -236,27 +245,28 @@ class StoryStoreResource(ServedDirectory):
     story_name, first_story, first_seen, story_born, date, headline). The timeline pages
     are written here too."""
 
-    def stories_path(self, day: str) -> Path:
-        return Path(self.directory).absolute() / f"stories_{day}.csv"
+    def stories_path(self, day: str):
+        return self.root() / f"stories_{day}.csv"
 
-    def articles_path(self, day: str) -> Path:
-        return Path(self.directory).absolute() / f"story_articles_{day}.csv"
+    def articles_path(self, day: str):
+        return self.root() / f"story_articles_{day}.csv"
 
-    def timeline_path(self, day: str) -> Path:
-        return Path(self.directory).absolute() / f"story_timeline_{day}.html"
+    def timeline_path(self, day: str):
+        return self.root() / f"story_timeline_{day}.html"
 
-    def write(self, frame, path: Path) -> Path:
+    def write(self, frame, path):
         return write_csv(frame, path)
 
     def days(self) -> list[str]:
         """The days the registry holds (a ``stories_<day>.csv`` each), in order."""
-        return sorted(
-            p.name[len("stories_") : -len(".csv")] for p in Path(self.directory).absolute().glob("stories_*.csv")
-        )
+        root = self.root()
+        if not root.exists():
+            return []
+        return sorted(p.name[len("stories_") : -len(".csv")] for p in root.glob("stories_*.csv"))
 
-    def pages_dir(self) -> Path:
+    def pages_dir(self):
         """Where the story pages go (``story_<id>.html``)."""
-        return Path(self.directory).absolute() / "pages"
+        return self.root() / "pages"
 
     def read_articles(self, days: list[str]):
         """The story_articles files of ``days`` that exist, as one frame with a ``day`` column."""
@@ -302,5 +312,5 @@ class StoryNamerResource(dg.ConfigurableResource):
             self.api_key,
             self.timeout_s,
             self.max_per_day,
-            Path(directory).absolute() / "llm_names.json",
+            files.at(directory) / "llm_names.json",
         )

@@ -80,10 +80,19 @@ VARIABLES: dict[str, Variable] = {
             "storage",
         ),
         Variable(
+            "NEWSCLUST_FILES_DIR",
+            "NEWSCLUST_DATA_DIR",
+            "where the files people open are written: maps, plotly.js, label CSVs, the story registry, story "
+            "pages and the timeline (folders `maps/`, `labels/`, `stories/`): a directory or any fsspec URL "
+            "(`s3://bucket/prefix`), so runs on several machines share them",
+            "storage",
+        ),
+        Variable(
             "NEWSCLUST_FILES_URL",
             "unset (`make dev`: http://127.0.0.1:3001)",
-            "URL at which NEWSCLUST_DATA_DIR is served over HTTP: the map, timeline and story-page links in "
-            "the Dagster UI point under it and open with one click (browsers do not open file:// links from the UI)",
+            "URL at which the files directory (NEWSCLUST_FILES_DIR) is served over HTTP: the map, timeline and "
+            "story-page links in the Dagster UI point under it and open with one click (browsers do not open "
+            "file:// links from the UI)",
             "storage",
         ),
         Variable(

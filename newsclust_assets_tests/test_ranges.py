@@ -302,6 +302,52 @@ def test_values_pass_through_any_fsspec_url(tmp_path, store, request, monkeypatc
     fs.rm(path, recursive=True)
 
 
+def test_every_file_people_open_goes_under_one_base_url(tmp_path, s3_bucket, monkeypatch):
+    """No state on one machine's disk: with NEWSCLUST_FILES_DIR (and NEWSCLUST_IO_BASE_URL) an
+    fsspec URL, every file newsclust writes for people (maps, plotly.js, label CSVs, the story
+    registry, story pages, the timeline) goes there, none to the local disk, and a later run
+    reads the registry back from there (the timeline of its last day covers every day)."""
+    import fsspec
+
+    from newsclust_assets.environment import default_resources
+
+    root = s3_bucket  # (the memory:// filesystem works the same; S3 is what a deployment uses)
+    monkeypatch.setenv("NEWSCLUST_FILES_DIR", f"{root}/files")
+    monkeypatch.setenv("NEWSCLUST_IO_BASE_URL", f"{root}/io")
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[3]))
+    made = default_resources()
+    resources = make_resources(tmp_path / "r", source)
+    for name in ("maps", "labels_export", "story_store", "io_manager"):
+        resources[name] = made[name]
+    assert resources["maps"].directory == f"{root}/files/maps"
+    fs, base = fsspec.core.url_to_fs(f"{root}/files")
+    with _instance(tmp_path / "h") as instance:
+        run(DAYS[0], DAYS[1], windows="all", instance=instance, resources=resources, log=lambda *_: None)
+        run(DAYS[0], DAYS[3], windows="all", instance=instance, resources=resources, log=lambda *_: None)
+        timeline = instance.fetch_materializations(dg.AssetKey("story_timeline"), limit=1).records[0]
+        meta = timeline.asset_materialization.metadata
+        map_meta = instance.fetch_materializations(dg.AssetKey("umap_plot"), limit=1).records[0]
+        map_url = map_meta.asset_materialization.metadata["url"].value
+    names = {p[len(base) + 1 :] for p in fs.find(base)}
+    for day in DAYS[:4]:
+        assert {f"stories/stories_{day}.csv", f"stories/story_articles_{day}.csv", f"labels/labels_{day}.csv"} <= names
+    assert {f"maps/newsclust_map_{DAYS[3]}.html", f"stories/story_timeline_{DAYS[3]}.html"} <= names
+    assert [n for n in names if n.startswith("maps/plotly-") and n.endswith(".min.js")]  # one copy, beside the maps
+    assert not [n for n in names if n.startswith("stories/plotly-")]
+    pages = [n for n in names if n.startswith("stories/pages/story_")]
+    assert pages and meta["story_pages_written"].value >= 1
+    assert meta["days_shown"].value == 4  # the first run's days read back from the store
+    assert meta["url"].value == f"{root}/files/stories/story_timeline_{DAYS[3]}.html"
+    assert map_url == f"{root}/files/maps/newsclust_map_{DAYS[3]}.html"
+    page = fs.cat(f"{base}/maps/newsclust_map_{DAYS[3]}.html").decode()
+    assert 'src="plotly-' in page and '"../stories/pages"' in page  # links that hold on the store
+    timeline_page = fs.cat(f"{base}/stories/story_timeline_{DAYS[3]}.html").decode()
+    assert 'src="../maps/plotly-' in timeline_page and 'href="pages/story_' in timeline_page
+    local = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert not [p for p in local if p.endswith((".html", ".csv", ".js"))], local
+    fs.rm(f"{base}", recursive=True)
+
+
 def test_empty_days_get_no_file_of_their_own_and_load_back_empty(tmp_path):
     """A sparse stream is mostly empty days: each is materialized (with its row count only)
     but writes no value file; one file per run names the run's empty days. A day that gains

@@ -16,20 +16,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import files
 from .scores import story_scores
 
 
 def read_first_ids(directory: str | Path) -> tuple[dict[str, str], dict[str, str]]:
     """({article: first story id}, {story id: merged into}) from a story store directory."""
-    directory = Path(directory)
+    root = files.at(directory)
     first: dict[str, str] = {}
     merged: dict[str, str] = {}
-    for path in sorted(directory.glob("story_articles_*.csv")):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["id", "first_story"])
+    for path in sorted(root.glob("story_articles_*.csv"), key=str):
+        with path.open("r", encoding="utf-8") as fh:
+            frame = pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=["id", "first_story"])
         for a, sid in zip(frame["id"], frame["first_story"]):
             first.setdefault(a, sid)
-    for path in sorted(directory.glob("stories_*.csv")):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["story", "merged_into"])
+    for path in sorted(root.glob("stories_*.csv"), key=str):
+        with path.open("r", encoding="utf-8") as fh:
+            frame = pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=["story", "merged_into"])
         for sid, into in zip(frame["story"], frame["merged_into"]):
             if into:
                 merged[sid] = into

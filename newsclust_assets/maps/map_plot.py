@@ -12,12 +12,12 @@ before they reach plotly: a headline holding markup or script shows as text.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .. import files
 from .label_layout import label_box, place_labels
 from .page_parts import colour_difference, shorten, story_colour, write_page
 from .page_parts import esc as _esc
@@ -232,9 +232,11 @@ def write_map(
     (where the story pages are) a click on a story's point opens its page."""
     import json
 
-    path = Path(path)
+    page_path = files.at(path)
     footer = ""
     if pages_dir is not None and "story" in frame:
-        footer = CLICK_TO_PAGE % json.dumps(os.path.relpath(Path(pages_dir), path.parent)).replace("<", "\\u003c")
+        footer = CLICK_TO_PAGE % json.dumps(files.relative(files.at(pages_dir), page_path.parent)).replace(
+            "<", "\\u003c"
+        )
     figure = build_figure(frame, coords, title, subtitle, clickable=bool(footer))
-    return write_page(figure, path, title, inline_js=inline_js, footer=footer)
+    return write_page(figure, page_path, title, inline_js=inline_js, footer=footer)

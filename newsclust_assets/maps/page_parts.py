@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import os
-from pathlib import Path
+
+from .. import files
 
 
 def esc(value) -> str:
@@ -51,18 +51,17 @@ def colour_difference(a: str, b: str) -> float:
     return sum((p - q) ** 2 for p, q in zip(la, lb)) ** 0.5
 
 
-def plotly_js(directory: Path) -> str:
-    """Write plotly.js once into ``directory`` (named by its version, so an upgrade writes a
-    new file instead of serving an old one) and return its file name."""
+def plotly_js(directory) -> str:
+    """Write plotly.js once into ``directory`` (a local path or a URL's UPath; named by its
+    version, so an upgrade writes a new file instead of serving an old one) and return its
+    file name."""
     import plotly
     from plotly.offline import get_plotlyjs
 
     name = f"plotly-{plotly.__version__}.min.js"
     target = directory / name
     if not target.exists():
-        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-        tmp.write_text(get_plotlyjs(), encoding="utf-8")
-        tmp.replace(target)  # concurrent writers each write whole files; the last rename wins
+        files.write_text(target, get_plotlyjs())
     return name
 
 
@@ -77,27 +76,21 @@ def shorten(text, n: int) -> str:
     return cut.rstrip(" ,;:-") + "\u2026"
 
 
-def write_page(
-    fig, path: str | Path, title: str, inline_js: bool = False, js_dir: str | Path | None = None, footer: str = ""
-) -> Path:
-    """Write ``fig`` as one HTML page titled ``title`` (the browser tab's ``<title>``) that
-    works offline: plotly.js is the one file in ``js_dir`` (default: beside the page) that
-    every page of the data directory shares, or inlined with ``inline_js``. ``footer``: HTML
-    (already escaped) placed under the figure."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_page(fig, path, title: str, inline_js: bool = False, js_dir=None, footer: str = ""):
+    """Write ``fig`` as one HTML page titled ``title`` (the browser tab's ``<title>``) at
+    ``path`` (a local path or URL) that works offline: plotly.js is the one file in ``js_dir``
+    (default: beside the page) that every page of the data directory shares, or inlined with
+    ``inline_js``. ``footer``: HTML (already escaped) placed under the figure."""
+    path = files.at(path)
     js: bool | str
     if inline_js:
         js = True
     else:
-        where = Path(js_dir) if js_dir is not None else path.parent
+        where = files.at(js_dir) if js_dir is not None else path.parent
         where.mkdir(parents=True, exist_ok=True)
-        js = os.path.relpath(where / plotly_js(where), path.parent)
+        js = files.relative(where / plotly_js(where), path.parent)
     page = fig.to_html(include_plotlyjs=js, full_html=True)
     page = page.replace("<head>", f"<head><title>{esc(title)}</title>", 1)
     if footer:
         page = page.replace("</body>", footer + "</body>", 1)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return files.write_text(path, page)

@@ -22,6 +22,7 @@ import socket
 import time
 from pathlib import Path
 
+from .. import files
 from ..settings import env
 from .failures import Interrupted, StepFailed, error_line
 from .instance import open_instance
@@ -337,7 +338,7 @@ def _run(
             k
             for k in wanted
             if k in ready
-            and (k not in made or made[k][0] < ready[k][0] or not Path(str(made[k][1].get("path", ""))).exists())
+            and (k not in made or made[k][0] < ready[k][0] or not files.at(str(made[k][1].get("path", ""))).exists())
         ]
         for chunk in chunks(stale, {}, WINDOW_CHUNK, 0):
             attempt([asset], chunk, windowed_config)

@@ -3,8 +3,6 @@ Both return what a user is told; the command line prints it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .engine import day_of
 from .planning import resolved
 
@@ -60,7 +58,7 @@ def story_page(story: str):
     days = store.days()
     registry = store.read_days(days)
     if story not in set(registry["story"]):
-        where = Path(store.directory).absolute()
+        where = store.root()
         where = f"{len(days)} registry days in {where}" if days else f"no registry in {where}"
         raise NoSuchStory(f"no story {story} in {where} (ids look like 20240301-2; newsclust story-search finds them)")
     return write_story_pages(registry, store.read_articles(days), [story], store.pages_dir())[story]

@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
+
 MIN_WORDS, MAX_WORDS = 4, 8
 SYSTEM = (
     "You name news stories. Answer with one name of 4 to 8 words that says what the story is about. "
@@ -104,10 +106,7 @@ class LlmNamer:
 
     def save(self) -> None:
         if self.cache_path and self._cache:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self._cache, indent=0, sort_keys=True))
-            tmp.replace(self.cache_path)
+            files.write_text(self.cache_path, json.dumps(self._cache, indent=0, sort_keys=True))
 
     def report(self) -> dict:
         return {

@@ -7,11 +7,11 @@ metadata; ``newsclust story-page ID`` writes any story's page. No Dagster import
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 
 import pandas as pd
 
+from .. import files
 from ..maps.page_parts import story_colour
 from .timeline import calendar_days
 
@@ -124,10 +124,10 @@ def write_story_pages(
     """Write the page of each of ``stories`` found in ``registry`` into ``directory`` (whole
     files, each replaced at once); {story: path}. Parents and children link to their pages
     when written here or earlier."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    root = files.at(directory)
+    root.mkdir(parents=True, exist_ok=True)
     wanted = [s for s in dict.fromkeys(stories) if s in set(registry["story"])] if len(registry) else []
-    known = set(wanted) | {p.name[len("story_") : -len(".html")] for p in directory.glob("story_*.html")}
+    known = set(wanted) | {p.name[len("story_") : -len(".html")] for p in root.glob("story_*.html")}
     rows_of = {k: g.sort_values("day") for k, g in registry[registry["story"].isin(wanted)].groupby("story")}
     articles = with_current_story(articles)
     picked = articles[articles["story"].isin(wanted)] if len(articles) else articles
@@ -138,9 +138,6 @@ def write_story_pages(
     empty = articles.iloc[0:0]
     out = {}
     for story in wanted:
-        path = directory / page_name(story)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(build_story_page(story, rows_of[story], arts_of.get(story, empty), known), encoding="utf-8")
-        tmp.replace(path)
-        out[story] = path
+        path = root / page_name(story)
+        out[story] = files.write_text(path, build_story_page(story, rows_of[story], arts_of.get(story, empty), known))
     return out

@@ -11,11 +11,11 @@ everything else is one grey "other stories" block. The x axis covers exactly the
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pandas as pd
 
+from .. import files
 from ..maps.page_parts import esc as _esc
 from ..maps.page_parts import headline_part as _headline_part
 from ..maps.page_parts import shorten, story_colour, write_page
@@ -164,13 +164,13 @@ def write_timeline(
     """Write the page, offline: plotly.js is the one file in ``js_dir`` (the maps' directory,
     so the data directory holds one copy; default: beside the page). ``pages``: {story: its
     page}, listed under the chart as links, in their order."""
-    path = Path(path)
+    page_path = files.at(path)
     footer = ""
     if pages:
         names = story_names(days)
         items = "".join(
-            f'<li><a href="{_esc(os.path.relpath(page, path.parent))}">{_esc(_headline_part(names.get(s, s)))}</a> ({_esc(s)})</li>'
+            f'<li><a href="{_esc(files.relative(page, page_path.parent))}">{_esc(_headline_part(names.get(s, s)))}</a> ({_esc(s)})</li>'
             for s, page in pages.items()
         )
         footer = f'<div id="story-pages" style="font-family:sans-serif;margin:1em 4em"><h3>Story pages</h3><ul>{items}</ul></div>'
-    return write_page(build_timeline(days, top, title, last_day), path, title, js_dir=js_dir, footer=footer)
+    return write_page(build_timeline(days, top, title, last_day), page_path, title, js_dir=js_dir, footer=footer)
