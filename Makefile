@@ -119,6 +119,7 @@ bench-quality: setup
 # results in benchmarks/results/milvus_server.{md,json}.
 bench-server: setup milvus-standalone
 	$(VENV)/bin/python -m benchmarks.milvus_server
+	$(VENV)/bin/python -m benchmarks.parallel_backfill
 
 bench-product: setup
 	$(VENV)/bin/python -m benchmarks.product_path

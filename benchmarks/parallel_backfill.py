@@ -1,0 +1,130 @@
+"""``python -m benchmarks.parallel_backfill [--lines N]``: the production profile's UI backfill
+with 1 and with 2 concurrent runs, side by side (issue 21's "parallel backfills").
+
+Each row starts a fresh PostgreSQL 15 (Dagster's storage, ``NEWSCLUST_DAGSTER_PG_URL``) and
+uses one Milvus 2.3.5 standalone (a collection per row), then launches, the way the UI does
+(GraphQL ``launchPartitionBackfill`` against ``dagster dev`` and its daemon), every day of the
+five day and window assets over the first N lines of the shared HuffPost file; the range is
+cut into runs of 62 days (the assets' ``BackfillPolicy``) and the daemon starts up to
+``NEWSCLUST_MAX_CONCURRENT_RUNS`` of them at once. Times launch to COMPLETED_SUCCESS; checks
+that Milvus holds each article once and that both rows wrote the same labels for every
+window (the label CSVs, byte for byte).
+
+Results: benchmarks/results/parallel_backfill.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import tempfile
+import time
+from pathlib import Path
+
+from newsclust_assets.local_servers.dagster_dev import DagsterDev
+from newsclust_assets.local_servers.milvus_standalone import MilvusStandalone
+from newsclust_assets.local_servers.postgres import PostgresServer
+
+from .data import first_lines_file
+from .run import machine, write_results
+
+ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels"]
+LAUNCH = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }"""
+RUNS = "{ runsOrError { ... on Runs { results { runId status startTime endTime } } } }"
+
+
+def backfill(source: Path, work: Path, milvus: MilvusStandalone, concurrent: int) -> dict:
+    from newsclust_assets.ingest.news_source import read_articles
+    from newsclust_assets.resources import MilvusResource
+    from newsclust_assets.vectors.milvus_store import query_window
+
+    dates = sorted({a["date"] for a in read_articles(source)[0]})
+    first, last = dates[0].isoformat(), dates[-1].isoformat()
+    collection = f"backfill_{concurrent}"
+    postgres = PostgresServer().start()
+    try:
+        env = {
+            "NEWSCLUST_SOURCE": str(source),
+            "NEWSCLUST_DATA_DIR": str(work / "data"),
+            "NEWSCLUST_DAGSTER_PG_URL": postgres.url,
+            "NEWSCLUST_MILVUS_URI": milvus.uri,
+            "NEWSCLUST_MILVUS_COLLECTION": collection,
+            "NEWSCLUST_MAX_CONCURRENT_RUNS": str(concurrent),
+        }
+        with DagsterDev(work / "home", env, work / "dagster_dev.log") as dev:
+            started = time.perf_counter()
+            every = {"range": {"start": first, "end": last}}
+            params = {"partitionsByAssets": [{"assetKey": {"path": [a]}, "partitions": every} for a in ASSETS]}
+            launched = dev.graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
+            assert launched["__typename"] == "LaunchBackfillSuccess", launched
+            status, most_at_once = "REQUESTED", 0
+            while status == "REQUESTED":
+                time.sleep(2)
+                status = dev.graphql(STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]["status"]
+                runs = dev.graphql(RUNS)["runsOrError"]["results"]
+                most_at_once = max(most_at_once, sum(r["status"] == "STARTED" for r in runs))
+            seconds = time.perf_counter() - started
+            runs = dev.graphql(RUNS)["runsOrError"]["results"]
+    finally:
+        postgres.remove()
+    with MilvusResource(uri=milvus.uri, collection_name=collection).client() as c:
+        c.load_collection(collection)
+        ids = query_window(c, collection, 0, 10**6, fields=["id"])["id"]
+    labels = sorted((work / "data" / "labels").glob("labels_*.csv"))
+    digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in labels)).hexdigest()[:16]
+    return {
+        "concurrent_runs": concurrent,
+        "status": status,
+        "seconds": round(seconds, 1),
+        "runs": len(runs),
+        "most_runs_at_once": most_at_once,
+        "days": len(dates),
+        "first": first,
+        "last": last,
+        "rows": len(ids),
+        "unique_ids": int(ids.nunique()),
+        "label_files": len(labels),
+        "labels_digest": digest,
+    }
+
+
+def main(lines: int) -> dict:
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="newsclust-pbf-") as tmp:
+        work = Path(tmp)
+        source = first_lines_file(lines, work)
+        milvus = MilvusStandalone(work / "milvus").start()
+        try:
+            rows = [backfill(source, work / f"c{n}", milvus, n) for n in (1, 2)]
+        finally:
+            milvus.kill()
+    same = rows[0]["labels_digest"] == rows[1]["labels_digest"]
+    result = {"machine": info, "lines": lines, "rows": rows, "same_labels": same}
+    md = [
+        f"UI backfill on the production profile (PostgreSQL 15, Milvus 2.3.5 standalone), {info['date']}, "
+        f"{info['cores']} cores, dagster {info['versions']['dagster']}: the first {lines} lines of the shared "
+        f"HuffPost file ({rows[0]['days']} days, {rows[0]['first']}..{rows[0]['last']}), five assets, "
+        "runs of 62 days.",
+        "",
+        "| concurrent runs | status | seconds | runs | most at once | rows in Milvus (unique) | label files |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        md.append(
+            f"| {r['concurrent_runs']} | {r['status']} | {r['seconds']} | {r['runs']} | {r['most_runs_at_once']} "
+            f"| {r['rows']} ({r['unique_ids']}) | {r['label_files']} |"
+        )
+    md += [
+        "",
+        f"2 vs 1: {rows[1]['seconds'] / rows[0]['seconds']:.2f}x the time; the labels of every window are "
+        + ("identical." if same else "**different**."),
+    ]
+    return write_results("parallel_backfill", result, "\n".join(md) + "\n")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=2500, help="lines of the shared HuffPost file (default 2500)")
+    main(parser.parse_args().lines)
