@@ -28,6 +28,8 @@ $(VENV)/.installed: pyproject.toml
 	@echo "newsclust setup: compiling UMAP's and HDBSCAN's numba kernels into their cache (once per environment, about a minute)"
 	@$(VENV)/bin/python -c "from newsclust_assets.numba_cache import enable_numba_cache; from newsclust_assets.clustering.warm_kernels import warm; \
 	  print(f'newsclust setup: numba kernels cached in {warm():.0f} s ({enable_numba_cache()})')"
+	@echo "newsclust setup: exporting the bundled model to ONNX (its default backend; once per machine)"
+	@$(VENV)/bin/python -c "from newsclust_assets.vectors.embedding_models import warm_onnx; print(f'newsclust setup: {warm_onnx()}')"
 	@echo "newsclust setup: done"
 	@touch $@
 

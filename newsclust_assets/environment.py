@@ -74,7 +74,7 @@ def embedder_from_env() -> EmbeddingResource:
         "NEWSCLUST_EMBEDDING", "name the model the endpoint serves, e.g. Qwen/Qwen3-Embedding-0.6B"
     )
     if not base_url:
-        return LocalEmbeddingResource()
+        return LocalEmbeddingResource(**_text("NEWSCLUST_EMBEDDING_BACKEND"))
     return OpenAIEmbeddingResource(
         base_url=base_url,
         model=model,

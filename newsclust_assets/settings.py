@@ -109,6 +109,7 @@ VARIABLES: dict[str, Variable] = {
             "embedding",
         ),
         Variable(f"{_E}_MODEL", "required with a URL", "the model the endpoint serves", "embedding"),
+        Variable(f"{_E}_BACKEND", "", "", "embedding", field="LocalEmbeddingResource.backend"),
         Variable(f"{_E}_DIMENSIONS", "", "", "embedding", field="OpenAIEmbeddingResource.dimensions"),
         Variable(f"{_E}_BATCH_SIZE", "", "", "embedding", field="OpenAIEmbeddingResource.batch_size"),
         Variable(f"{_E}_MAX_IN_FLIGHT", "", "", "embedding", field="OpenAIEmbeddingResource.max_in_flight"),
