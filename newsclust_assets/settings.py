@@ -44,7 +44,8 @@ VARIABLES: dict[str, Variable] = {
         Variable(
             "NEWSCLUST_SOURCE",
             "the shipped sample",
-            "news file: `.jsonl`/`.ndjson`/`.json` (one object a line) or `.csv`; fields headline/title, "
+            "news file (a local path or any fsspec URL, e.g. `s3://bucket/news.jsonl`): `.jsonl`/`.ndjson`/`.json` (one "
+            "object a line) or `.csv`; fields headline/title, "
             "short_description/description, date, optional link/url, category, authors",
             "partitions",
         ),
@@ -214,6 +215,12 @@ def source_path() -> str:
     return env("NEWSCLUST_SOURCE") or str(SAMPLE_PATH)
 
 
+def _source_id() -> str:
+    """The source as one string: its URL (``s3://...``), or its absolute local path."""
+    source = source_path()
+    return source if "://" in source else str(Path(source).absolute())
+
+
 def data_dir() -> Path:
     return Path(env("NEWSCLUST_DATA_DIR") or "newsclust_data").absolute()
 
@@ -248,7 +255,7 @@ SOURCE_PROBLEM: str | None = None  # why the source could not give the partition
 def _recorded_range() -> tuple[dt.date, dt.date] | None:
     try:
         data = json.loads((data_dir() / RANGE_RECORD).read_text())
-        if data.get("source") == str(Path(source_path()).absolute()):
+        if data.get("source") == _source_id():
             return dt.date.fromisoformat(data["first"]), dt.date.fromisoformat(data["last"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
@@ -260,11 +267,7 @@ def _record_range(first: dt.date, last: dt.date) -> None:
         data_dir().mkdir(parents=True, exist_ok=True)
         target = data_dir() / RANGE_RECORD
         tmp = target.with_name(f".{RANGE_RECORD}.{os.getpid()}")
-        tmp.write_text(
-            json.dumps(
-                {"source": str(Path(source_path()).absolute()), "first": first.isoformat(), "last": last.isoformat()}
-            )
-        )
+        tmp.write_text(json.dumps({"source": _source_id(), "first": first.isoformat(), "last": last.isoformat()}))
         tmp.replace(target)
     except OSError:  # a read-only data dir: the range is simply not remembered
         pass

@@ -306,7 +306,8 @@ def test_every_file_people_open_goes_under_one_base_url(tmp_path, s3_bucket, mon
     """No state on one machine's disk: with NEWSCLUST_FILES_DIR (and NEWSCLUST_IO_BASE_URL) an
     fsspec URL, every file newsclust writes for people (maps, plotly.js, label CSVs, the story
     registry, story pages, the timeline) goes there, none to the local disk, and a later run
-    reads the registry back from there (the timeline of its last day covers every day)."""
+    reads the registry back from there (the timeline of its last day covers every day). The
+    news source is read from the store as well (NEWSCLUST_SOURCE an s3:// URL)."""
     import fsspec
 
     from newsclust_assets.environment import default_resources
@@ -314,13 +315,17 @@ def test_every_file_people_open_goes_under_one_base_url(tmp_path, s3_bucket, mon
     root = s3_bucket  # (the memory:// filesystem works the same; S3 is what a deployment uses)
     monkeypatch.setenv("NEWSCLUST_FILES_DIR", f"{root}/files")
     monkeypatch.setenv("NEWSCLUST_IO_BASE_URL", f"{root}/io")
-    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[3]))
-    made = default_resources()
-    resources = make_resources(tmp_path / "r", source)
-    for name in ("maps", "labels_export", "story_store", "io_manager"):
-        resources[name] = made[name]
-    assert resources["maps"].directory == f"{root}/files/maps"
+    local_source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[3]))
     fs, base = fsspec.core.url_to_fs(f"{root}/files")
+    source = f"{root}/in/news.jsonl"  # the source itself on the store too, and gone from the disk
+    fs.put(str(local_source), fsspec.core.url_to_fs(source)[1])
+    local_source.unlink()
+    monkeypatch.setenv("NEWSCLUST_SOURCE", source)
+    made = default_resources()
+    resources = make_resources(tmp_path / "r")
+    for name in ("news_source", "maps", "labels_export", "story_store", "io_manager"):
+        resources[name] = made[name]
+    assert resources["maps"].directory == f"{root}/files/maps" and resources["news_source"].path == source
     with _instance(tmp_path / "h") as instance:
         run(DAYS[0], DAYS[1], windows="all", instance=instance, resources=resources, log=lambda *_: None)
         run(DAYS[0], DAYS[3], windows="all", instance=instance, resources=resources, log=lambda *_: None)
@@ -345,6 +350,12 @@ def test_every_file_people_open_goes_under_one_base_url(tmp_path, s3_bucket, mon
     assert 'src="../maps/plotly-' in timeline_page and 'href="pages/story_' in timeline_page
     local = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert not [p for p in local if p.endswith((".html", ".csv", ".js"))], local
+    assert len(_rows(resources)) == len(sample_rows(DAYS[0], DAYS[3]))  # every article, read from S3
+    from newsclust_assets.ingest.news_source import NewsSourceError, read_articles
+
+    with pytest.raises(NewsSourceError, match=f"^news source file not found: {root}/in/gone.jsonl$"):
+        read_articles(f"{root}/in/gone.jsonl")
+    fs.rm(fsspec.core.url_to_fs(source)[1])
     fs.rm(f"{base}", recursive=True)
 
 

@@ -306,12 +306,14 @@ def _to_article(row: dict, report: ParseReport) -> dict | None:
     }
 
 
-def _source_rows(path: Path, report: ParseReport):
-    """(raw row, article or None) for every row of the file."""
+def _source_rows(path, report: ParseReport):
+    """(raw row, article or None) for every row of the file (a local path or a URL's UPath)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:  # permissions, a vanished file, an I/O error: one line naming file and cause
         raise NewsSourceError(f"cannot read news source {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # noqa: BLE001 - an object store's own errors (credentials, network)
+        raise NewsSourceError(f"cannot read news source {path}: {type(exc).__name__}: {exc}") from None
     lines = _decode_lines(raw, report)
     rows = _csv_rows(lines, report) if path.suffix.lower() == ".csv" else _json_rows(lines, report)
     for row in rows:
@@ -326,9 +328,12 @@ def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
     return articles, report
 
 
-def _checked_source(path: str | Path) -> Path:
-    """``path`` as a Path, or NewsSourceError for a missing file or an unknown format."""
-    path = Path(path)
+def _checked_source(path: str | Path):
+    """``path`` as a Path (a URL such as ``s3://bucket/news.jsonl``: a UPath), or
+    NewsSourceError for a missing file or an unknown format."""
+    if "://" in str(path) and not str(path).startswith("file://"):
+        return _checked_remote(str(path))
+    path = Path(str(path).removeprefix("file://"))
     try:
         path.stat()
     except PermissionError as exc:  # a directory on the way cannot be entered
@@ -348,14 +353,40 @@ def _checked_source(path: str | Path) -> Path:
     return path
 
 
+def _checked_remote(url: str):
+    """The source on an object store (any fsspec URL) as a UPath, checked as a local one is."""
+    from .. import files
+
+    path = files.at(url)
+    suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
+        raise NewsSourceError(f"news source {url} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv")
+    try:
+        found = path.is_file()
+    except Exception as exc:  # noqa: BLE001 - credentials, network: one line naming the source
+        raise NewsSourceError(f"cannot read news source {url}: {type(exc).__name__}: {exc}") from None
+    if not found:
+        raise NewsSourceError(f"news source file not found: {url}")
+    return path
+
+
+def _stamp(path) -> tuple[str, float | str, int]:
+    """What changes when the file changes: (where, modified time or ETag, size)."""
+    if isinstance(path, Path):
+        st = path.stat()
+        return str(path.resolve()), st.st_mtime, st.st_size
+    info = path.fs.info(path.path)
+    changed = info.get("ETag") or info.get("LastModified") or info.get("mtime") or info.get("created") or ""
+    return str(path), str(changed), int(info.get("size") or 0)
+
+
 def read_labels(path: str | Path, field: str = "story") -> dict[str, str]:
     """{article id: value of ``field``} for every article of the file whose row has a
     non-empty ``field`` (e.g. the story an aggregator or an editor assigned). An article
     that occurs twice keeps the label of its first row. Memoised on (path, mtime, size,
     field): cluster_labels asks once per window, and one process may run many windows."""
     path = _checked_source(path)
-    st = path.stat()
-    key = (str(path.resolve()), st.st_mtime, st.st_size, field)
+    key = (*_stamp(path), field)
     if key not in _LABELS_CACHE:
         labels: dict[str, str] = {}
         for row, article in _source_rows(path, ParseReport()):
@@ -369,18 +400,17 @@ def read_labels(path: str | Path, field: str = "story") -> dict[str, str]:
     return dict(_LABELS_CACHE[key])
 
 
-_LABELS_CACHE: dict[tuple[str, float, int, str], dict[str, str]] = {}
+_LABELS_CACHE: dict[tuple, dict[str, str]] = {}
 
 
-_CACHE: dict[tuple[str, float, int], tuple[list[dict], ParseReport]] = {}
+_CACHE: dict[tuple, tuple[list[dict], ParseReport]] = {}
 
 
 def read_articles_cached(path: str | Path) -> tuple[list[dict], ParseReport]:
     """read_articles, memoised on (path, mtime, size) so that a process that
     materializes many days parses the file once."""
     p = _checked_source(path)
-    st = p.stat()
-    key = (str(p.resolve()), st.st_mtime, st.st_size)
+    key = _stamp(p)
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = read_articles(p)
