@@ -237,6 +237,7 @@ def s3_bucket(monkeypatch):
     with one bucket; the AWS variables point every client at it, as a deployment would point
     them at S3 or MinIO. Yields the bucket's URL."""
     import boto3
+    import s3fs
     from moto.server import ThreadedMotoServer
 
     from newsclust_assets.local_servers.milvus_standalone import free_port
@@ -252,10 +253,14 @@ def s3_bucket(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     boto3.client("s3").create_bucket(Bucket="newsclust-test")
+    # fsspec keeps one S3FileSystem per set of options, made with the endpoint of its time:
+    # one from an earlier test's server (another port) must not answer for this one
+    s3fs.S3FileSystem.clear_instance_cache()
     try:
         yield "s3://newsclust-test"
     finally:
         server.stop()
+        s3fs.S3FileSystem.clear_instance_cache()
 
 
 @pytest.mark.parametrize("store", ["memory", "s3"])
