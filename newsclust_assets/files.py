@@ -15,15 +15,29 @@ from pathlib import Path
 from typing import Any
 
 
+def is_url(location: str | os.PathLike) -> bool:
+    """Whether ``location`` names a file through fsspec (``s3://...``) rather than the local disk
+    (a path or a ``file://`` URL)."""
+    text = str(location)
+    return "://" in text and not text.startswith("file://")
+
+
 def at(location: str | os.PathLike) -> Any:
     """``location`` as a path: a ``Path`` (made absolute) for a local directory or ``file://``
     URL, a ``UPath`` for any other URL."""
-    text = str(location)
-    if "://" in text and not text.startswith("file://"):
+    if is_url(location):
         from upath import UPath
 
-        return UPath(text)
-    return Path(text.removeprefix("file://")).absolute()
+        return UPath(str(location))
+    return Path(str(location).removeprefix("file://")).absolute()
+
+
+def read_csv_text(path: Any, usecols: list[str] | None = None):
+    """The CSV at ``path`` (local or a URL's UPath) as a frame of text (no NA guessing)."""
+    import pandas as pd
+
+    with path.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=usecols)
 
 
 def is_local(path: Any) -> bool:

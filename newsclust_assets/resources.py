@@ -221,14 +221,6 @@ class LabelExportResource(ServedDirectory):
         return write_csv(frame, path)
 
 
-def read_text_csv(path):
-    """The CSV at ``path`` (local or a URL's UPath) as a frame of text."""
-    import pandas as pd
-
-    with path.open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh, dtype=str, keep_default_na=False)
-
-
 def _read_days(days: list[str], path_of, empty_columns: list[str]):
     """The CSV files ``path_of(day)`` of ``days`` that exist, as one frame of text with a
     ``day`` column (an empty frame of ``empty_columns`` when none does)."""
@@ -238,7 +230,7 @@ def _read_days(days: list[str], path_of, empty_columns: list[str]):
     for day in days:
         path = path_of(day)
         if path.exists():
-            frame = read_text_csv(path)
+            frame = files.read_csv_text(path)
             frame.insert(0, "day", day)
             frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=empty_columns)

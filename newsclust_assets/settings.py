@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import files
 from .ingest.news_source import NewsSourceError, read_articles_cached
 
 SAMPLE_PATH = Path(__file__).parent / "ingest" / "sample_data" / "sample_news.jsonl"
@@ -218,7 +219,7 @@ def source_path() -> str:
 def _source_id() -> str:
     """The source as one string: its URL (``s3://...``), or its absolute local path."""
     source = source_path()
-    return source if "://" in source else str(Path(source).absolute())
+    return source if files.is_url(source) else str(Path(source).absolute())
 
 
 def data_dir() -> Path:

@@ -26,13 +26,11 @@ def read_first_ids(directory: str | Path) -> tuple[dict[str, str], dict[str, str
     first: dict[str, str] = {}
     merged: dict[str, str] = {}
     for path in sorted(root.glob("story_articles_*.csv"), key=str):
-        with path.open("r", encoding="utf-8") as fh:
-            frame = pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=["id", "first_story"])
+        frame = files.read_csv_text(path, ["id", "first_story"])
         for a, sid in zip(frame["id"], frame["first_story"]):
             first.setdefault(a, sid)
     for path in sorted(root.glob("stories_*.csv"), key=str):
-        with path.open("r", encoding="utf-8") as fh:
-            frame = pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=["story", "merged_into"])
+        frame = files.read_csv_text(path, ["story", "merged_into"])
         for sid, into in zip(frame["story"], frame["merged_into"]):
             if into:
                 merged[sid] = into

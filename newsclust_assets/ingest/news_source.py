@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import files
+
 HEADLINE_KEYS = ("headline", "title")
 DESCRIPTION_KEYS = ("short_description", "description", "summary")
 DATE_KEYS = ("date", "published", "pubDate", "pubdate", "published_at")
@@ -331,7 +333,7 @@ def read_articles(path: str | Path) -> tuple[list[dict], ParseReport]:
 def _checked_source(path: str | Path):
     """``path`` as a Path (a URL such as ``s3://bucket/news.jsonl``: a UPath), or
     NewsSourceError for a missing file or an unknown format."""
-    if "://" in str(path) and not str(path).startswith("file://"):
+    if files.is_url(path):
         return _checked_remote(str(path))
     path = Path(str(path).removeprefix("file://"))
     try:
@@ -347,20 +349,21 @@ def _checked_source(path: str | Path):
         )
     if not path.is_file():
         raise NewsSourceError(f"news source file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
-        raise NewsSourceError(f"news source {path} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv")
+    _check_format(path, path)
     return path
 
 
-def _checked_remote(url: str):
-    """The source on an object store (any fsspec URL) as a UPath, checked as a local one is."""
-    from .. import files
-
-    path = files.at(url)
+def _check_format(path, shown) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
-        raise NewsSourceError(f"news source {url} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv")
+        raise NewsSourceError(f"news source {shown} has unknown format {suffix!r}: use .jsonl, .ndjson, .json or .csv")
+
+
+def _checked_remote(url: str):
+    """The source on an object store (any fsspec URL) as a UPath, checked as a local one is
+    (its format first: that needs no call to the store)."""
+    path = files.at(url)
+    _check_format(path, url)
     try:
         found = path.is_file()
     except Exception as exc:  # noqa: BLE001 - credentials, network: one line naming the source

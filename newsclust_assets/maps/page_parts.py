@@ -87,7 +87,6 @@ def write_page(fig, path, title: str, inline_js: bool = False, js_dir=None, foot
         js = True
     else:
         where = files.at(js_dir) if js_dir is not None else path.parent
-        where.mkdir(parents=True, exist_ok=True)
         js = files.relative(where / plotly_js(where), path.parent)
     page = fig.to_html(include_plotlyjs=js, full_html=True)
     page = page.replace("<head>", f"<head><title>{esc(title)}</title>", 1)

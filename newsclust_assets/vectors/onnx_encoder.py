@@ -44,8 +44,9 @@ def check_supported(model_path: str) -> int:
     sentence-transformers model, else ``OnnxUnsupported`` naming why."""
     root = Path(model_path)
     try:
-        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((root / "modules.json").read_text())]
-        pooling_dir = next(m["path"] for m in json.loads((root / "modules.json").read_text()) if "Pooling" in m["type"])
+        listed = json.loads((root / "modules.json").read_text())
+        modules = [m["type"].rsplit(".", 1)[-1] for m in listed]
+        pooling_dir = next(m["path"] for m in listed if "Pooling" in m["type"])
         pooling = json.loads((root / pooling_dir / "config.json").read_text())
         max_len = int(json.loads((root / "sentence_bert_config.json").read_text()).get("max_seq_length") or 512)
     except (OSError, ValueError, KeyError, StopIteration) as exc:
