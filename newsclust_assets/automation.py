@@ -23,23 +23,33 @@ import hashlib
 
 import dagster as dg
 
-from .assets import ALL_ASSETS
-from .partitions import daily_partitions
+from .assets import ASSET_NAMES
+from .partitions import Calendar
 from .ranges import BACKFILL
 from .resources import NewsSourceResource
 
 SENSOR_TAG = "newsclust/sensor"
 
 
-@dg.sensor(
-    name="news_source_sensor",
-    target=dg.AssetSelection.assets(*ALL_ASSETS),
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Materializes new or edited days of the news file, one range run at a time in day order: "
-    "raw_news through stories, the map and the timeline.",
-)
-def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
+def build_sensor(calendar: Calendar) -> dg.SensorDefinition:
+    """``news_source_sensor`` for ``calendar``'s day partitions."""
+
+    @dg.sensor(
+        name="news_source_sensor",
+        target=dg.AssetSelection.assets(*ASSET_NAMES),
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Materializes new or edited days of the news file, one range run at a time in day order: "
+        "raw_news through stories, the map and the timeline.",
+    )
+    def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
+        return evaluate_sensor(context, news_source, calendar.daily.get_partition_keys())
+
+    return news_source_sensor
+
+
+def evaluate_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource, partitions: list[str]):
+    """One tick: the run request for the first stale days of ``partitions``, or why none."""
     from .ingest.news_source import NewsSourceError
     from .runs.planning import chunks, latest_records, source_day_hashes, stale_source_days
 
@@ -54,7 +64,6 @@ def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSou
         hashes = source_day_hashes(news_source.path)
     except NewsSourceError as exc:
         return dg.SkipReason(f"news source unreadable: {exc}")
-    partitions = daily_partitions.get_partition_keys()
     raw = latest_records(instance, "raw_news", set(partitions))
     stories = latest_records(instance, "stories", set(partitions))
     todo = stale_source_days(hashes, raw, stories, partitions)

@@ -11,6 +11,8 @@ all-MiniLM-L6-v2 on the CPU, Milvus Lite under NEWSCLUST_DATA_DIR (./newsclust_d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from .ranges import range_pickle_io_manager
@@ -85,7 +87,9 @@ def embedder_from_env() -> EmbeddingResource:
     )
 
 
-def milvus_from_env() -> MilvusResource:
+def milvus_from_env(data: Path | None = None) -> MilvusResource:
+    """NEWSCLUST_MILVUS_URI's server, else Milvus Lite under the data directory (``data``,
+    default NEWSCLUST_DATA_DIR)."""
     optional: dict = {}
     for var in (
         "NEWSCLUST_MILVUS_DB_NAME",
@@ -94,7 +98,7 @@ def milvus_from_env() -> MilvusResource:
         "NEWSCLUST_MILVUS_INDEX_TYPE",
     ):
         optional.update(_text(var))
-    uri = env("NEWSCLUST_MILVUS_URI") or str(data_dir() / "milvus.db")
+    uri = env("NEWSCLUST_MILVUS_URI") or str((data or data_dir()) / "milvus.db")
     return MilvusResource(uri=uri, **optional, **_secret("token", "NEWSCLUST_MILVUS_TOKEN"))
 
 
@@ -110,24 +114,27 @@ def namer_from_env() -> StoryNamerResource:
     )
 
 
-def _served(folder: str) -> dict:
-    """{directory: the files directory's folder} (NEWSCLUST_FILES_DIR, a directory or URL,
-    default NEWSCLUST_DATA_DIR) and, when NEWSCLUST_FILES_URL says where that directory is
-    served, {served_at: its URL}."""
-    files_dir = env("NEWSCLUST_FILES_DIR").rstrip("/") or str(data_dir())
-    files_url = env("NEWSCLUST_FILES_URL").rstrip("/")
+def _served(folder: str, files_dir: str | None) -> dict:
+    """{directory: the files directory's folder} (``files_dir``, else NEWSCLUST_FILES_DIR, a
+    directory or URL, default NEWSCLUST_DATA_DIR) and, when NEWSCLUST_FILES_URL says where
+    the environment's files directory is served, {served_at: its URL}."""
+    files_url = "" if files_dir else env("NEWSCLUST_FILES_URL").rstrip("/")
+    files_dir = files_dir or env("NEWSCLUST_FILES_DIR").rstrip("/") or str(data_dir())
     return {"directory": f"{files_dir}/{folder}", **({"served_at": f"{files_url}/{folder}"} if files_url else {})}
 
 
-def default_resources() -> dict:
+def default_resources(source: str | None = None, data: Path | None = None, files_dir: str | None = None) -> dict:
+    """The resources the environment configures. A caller with its own news file, data
+    directory (Milvus Lite's home) or files directory (maps, labels, stories) gives them
+    (``newsclust evaluate``); the environment says everything else."""
     io_base = env("NEWSCLUST_IO_BASE_URL")
     return {
-        "news_source": NewsSourceResource(path=source_path()),
+        "news_source": NewsSourceResource(path=source or source_path()),
         "embedder": embedder_from_env(),
-        "milvus": milvus_from_env(),
-        "maps": MapStorageResource(**_served("maps")),
-        "labels_export": LabelExportResource(**_served("labels")),
-        "story_store": StoryStoreResource(**_served("stories")),
+        "milvus": milvus_from_env(data),
+        "maps": MapStorageResource(**_served("maps", files_dir)),
+        "labels_export": LabelExportResource(**_served("labels", files_dir)),
+        "story_store": StoryStoreResource(**_served("stories", files_dir)),
         "story_namer": namer_from_env(),
         "io_manager": range_pickle_io_manager.configured({"base_dir": io_base}) if io_base else range_pickle_io_manager,
     }

@@ -29,12 +29,14 @@ import json
 import pickle
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import dagster as dg
 import pandas as pd
 
 from .artifacts import EmbeddedDay
+from .partitions import Calendar
 
 T = TypeVar("T")
 
@@ -65,11 +67,45 @@ def is_empty_day(value: Any) -> bool:
     return type(value) is EmbeddedDay and value.articles.empty
 
 
-def day_asset_args() -> dict:
-    """What every newsclust asset shares: day partitions, the backfill policy, the group."""
-    from .partitions import daily_partitions
+class DayAsset:
+    """An asset of day partitions, declared before the days are known: ``build(calendar)``
+    makes the Dagster asset for a calendar's days (``definitions.build_defs``), so importing
+    an asset module reads nothing. ``spec``: the ``dg.asset`` arguments, or a function of
+    the calendar giving them (a window's mapping, a description naming its length)."""
 
-    return {"partitions_def": daily_partitions, "backfill_policy": BACKFILL, "group_name": "newsclust"}
+    def __init__(self, fn: Callable, spec: dict | Callable[[Calendar], dict]):
+        self.fn, self.spec, self.name = fn, spec, fn.__name__
+
+    def build(self, calendar: Calendar) -> dg.AssetsDefinition:
+        spec = self.spec(calendar) if callable(self.spec) else self.spec
+        shared = {"partitions_def": calendar.daily, "backfill_policy": BACKFILL, "group_name": "newsclust"}
+        return dg.asset(**shared, **spec)(self.fn)
+
+
+def day_asset(spec: Callable[[Calendar], dict] | None = None, **kwargs) -> Callable[[Callable], DayAsset]:
+    """``@day_asset(kinds=..., description=...)`` or ``@day_asset(lambda calendar: {...})``:
+    what every newsclust asset shares (day partitions, the backfill policy, the group) is
+    added when the asset is built for a calendar."""
+    return lambda fn: DayAsset(fn, spec if spec is not None else kwargs)
+
+
+def first_day(context: dg.AssetExecutionContext) -> str:
+    """The first day partition of the asset being run."""
+    return context.assets_def.partitions_def.get_first_partition_key()
+
+
+def last_day(context: dg.AssetExecutionContext) -> str:
+    """The last day partition of the asset being run now (today when the partitions grow daily)."""
+    return context.assets_def.partitions_def.get_last_partition_key()
+
+
+def window_days(context: dg.AssetExecutionContext) -> int:
+    """Days per window of a windowed asset being run: as its window mapping to the articles
+    (``Calendar.window_mapping``) says."""
+    mapping = context.assets_def.get_partition_mapping(dg.AssetKey("milvus_collection"))
+    if not isinstance(mapping, dg.TimeWindowPartitionMapping):
+        raise TypeError(f"{context.asset_key.to_user_string()} has no window mapping to milvus_collection")
+    return 1 - mapping.start_offset
 
 
 def config_digest(config: dg.Config) -> str:

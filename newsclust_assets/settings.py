@@ -250,7 +250,6 @@ def _env_date(name: str) -> dt.date | None:
 
 
 RANGE_RECORD = "partition_range.json"  # under NEWSCLUST_DATA_DIR: the last range read from the source
-SOURCE_PROBLEM: str | None = None  # why the source could not give the partitions at load, if it could not
 
 
 def _recorded_range() -> tuple[dt.date, dt.date] | None:
@@ -274,24 +273,24 @@ def _record_range(first: dt.date, last: dt.date) -> None:
         pass
 
 
-def partition_days() -> tuple[dt.date, dt.date]:
-    """(first, last) day partition, both inclusive.
+def partition_days() -> tuple[dt.date, dt.date, str | None]:
+    """(first, last, problem): the day partitions, both inclusive, and why the source could
+    not give them, if it could not (else None).
 
     From NEWSCLUST_START_DATE / NEWSCLUST_END_DATE, else from the source's first and last
-    day. When the source cannot be read at load (missing, unreadable, empty), the code
-    location still loads, so the UI can show why: the partitions are the range last read
-    from the same source (recorded under the data directory), never a silently different
-    one, or one placeholder day if none was ever read; ``SOURCE_PROBLEM`` says what is
-    wrong, and raw_news fails with it."""
-    global SOURCE_PROBLEM
-    SOURCE_PROBLEM = None
+    day. When the source cannot be read (missing, unreadable, empty), the code location
+    still loads, so the UI can show why: the partitions are the range last read from the
+    same source (recorded under the data directory), never a silently different one, or one
+    placeholder day if none was ever read; the problem says what is wrong, and raw_news and
+    ``newsclust run`` fail with it. Called when the definitions are built, never at import."""
+    problem = None
     start, end = _env_date("NEWSCLUST_START_DATE"), _env_date("NEWSCLUST_END_DATE")
     if start is None or end is None:
         try:
             articles, report = read_articles_cached(source_path())
             dates = [a["date"] for a in articles]
             if not dates:
-                SOURCE_PROBLEM = (
+                problem = (
                     f"news source {source_path()} holds no readable article "
                     f"({report.rows_read} rows read, {report.skipped_total} skipped"
                     f"{': ' + ', '.join(f'{n} {why}' for why, n in report.skipped.items()) if report.skipped else ''})"
@@ -303,13 +302,13 @@ def partition_days() -> tuple[dt.date, dt.date]:
                     )
                 )
         except NewsSourceError as exc:
-            dates, SOURCE_PROBLEM = [], str(exc)
+            dates, problem = [], str(exc)
         if dates:
             _record_range(min(dates), max(dates))
         else:
             recorded = _recorded_range()
             dates = list(recorded) if recorded else [dt.date.today() - dt.timedelta(days=1)]
-            SOURCE_PROBLEM += (
+            problem = f"{problem}" + (
                 f"; the partitions stay {dates[0]}..{dates[-1]}, as last read from it"
                 if recorded
                 else "; the partitions are one placeholder day until the source can be read"
@@ -318,4 +317,4 @@ def partition_days() -> tuple[dt.date, dt.date]:
         end = end or max(dates)
     if end < start:
         raise ValueError(f"NEWSCLUST_END_DATE {end} is before NEWSCLUST_START_DATE {start}")
-    return start, end
+    return start, end, problem

@@ -6,6 +6,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from newsclust_assets.assets import build_assets
+from newsclust_assets.partitions import calendar_from_env
 from newsclust_assets.ranges import range_pickle_io_manager
 from newsclust_assets.resources import (
     LabelExportResource,
@@ -24,6 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 # the assets as the run engine groups them: a day's, then everything a window feeds, in lineage order
 AFTER_DAILY = [*WINDOWED[:2], *STORIES[:1], WINDOWED[2], *STORIES[1:]]
 SHARED_NEWS = REPO.parent / "shared" / "data" / "news_category_10k.jsonl"
+# the code location's calendar as the tests' environment sets it (the shipped sample's days,
+# 2024-03-01..2024-03-14, unless NEWSCLUST_SOURCE says otherwise), and the eight assets for it
+CALENDAR = calendar_from_env()
+ALL_ASSETS = build_assets(CALENDAR)
 
 
 def write_jsonl(path: Path, rows: list) -> Path:

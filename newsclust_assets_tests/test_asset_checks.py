@@ -5,11 +5,10 @@ import contextlib
 import dagster as dg
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.resources import MilvusResource
 from newsclust_assets.vectors.milvus_store import CollectionSpec, ensure_collection, open_client
 
-from .conftest import DAILY, make_resources, sample_rows, write_jsonl
+from .conftest import ALL_ASSETS, DAILY, make_resources, sample_rows, write_jsonl
 
 
 def check(result, name):

@@ -11,15 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.assets.knn import KnnConfig
 from newsclust_assets.maps.map_plot import LEGEND_CHARS
 from newsclust_assets.maps.page_parts import shorten
-from newsclust_assets.partitions import daily_partitions
 from newsclust_assets.stories.timeline import story_colour
 from newsclust_assets.vectors.milvus_store import open_client
 
-from .conftest import AFTER_DAILY, DAILY, make_resources, md, quiet_instance, sample_rows
+from .conftest import AFTER_DAILY, ALL_ASSETS, CALENDAR, DAILY, make_resources, md, quiet_instance, sample_rows
 from .test_map_plot import plotly_traces
 
 LAST = "2024-03-14"
@@ -36,7 +34,7 @@ def sample_run(tmp_path_factory):
     (tmp / "home").mkdir()
     with quiet_instance(tmp / "home") as instance:
         daily = {}
-        for key in daily_partitions.get_partition_keys():
+        for key in CALENDAR.daily.get_partition_keys():
             daily[key] = dg.materialize(
                 ALL_ASSETS, selection=DAILY, partition_key=key, instance=instance, resources=resources
             )
@@ -47,7 +45,7 @@ def sample_run(tmp_path_factory):
 
 
 def test_partitions_cover_the_sample():
-    keys = daily_partitions.get_partition_keys()
+    keys = CALENDAR.daily.get_partition_keys()
     assert keys[0] == "2024-03-01" and keys[-1] == LAST and len(keys) == 14
 
 

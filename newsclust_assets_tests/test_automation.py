@@ -5,12 +5,11 @@ import uuid
 
 import dagster as dg
 
-from newsclust_assets.assets import ALL_ASSETS
-from newsclust_assets.automation import SENSOR_TAG, news_source_sensor
+from newsclust_assets.automation import SENSOR_TAG, build_sensor
 from newsclust_assets.resources import NewsSourceResource
 from newsclust_assets.runs.planning import chunks, content_matches, stale_source_days
 
-from .conftest import make_resources, quiet_instance, sample_rows, write_jsonl
+from .conftest import ALL_ASSETS, CALENDAR, make_resources, quiet_instance, sample_rows, write_jsonl
 
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
 
@@ -40,7 +39,7 @@ def _tick(instance, source):
     context = dg.build_sensor_context(
         instance=instance, resources={"news_source": NewsSourceResource(path=str(source))}
     )
-    return news_source_sensor(context)
+    return build_sensor(CALENDAR)(context)
 
 
 def _execute(request, instance, resources):
@@ -108,9 +107,10 @@ def test_sensor_materializes_new_and_edited_days_in_order(tmp_path):
 def test_sensor_is_on_the_code_location():
     from newsclust_assets.definitions import defs
 
-    sensor = defs.resolve_sensor_def("news_source_sensor")
+    loaded = defs()
+    sensor = loaded.resolve_sensor_def("news_source_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED  # turned on by the user (README)
-    job = defs.resolve_job_def(sensor.job_name)  # the sensor's target: every asset
+    job = loaded.resolve_job_def(sensor.job_name)  # the sensor's target: every asset
     assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
         a.key.to_user_string() for a in ALL_ASSETS
     }

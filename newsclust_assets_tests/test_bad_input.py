@@ -7,10 +7,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.vectors.milvus_store import TEXT_LIMITS
 
-from .conftest import AFTER_DAILY, DAILY, make_resources, md, sample_rows, step_error, stored_rows
+from .conftest import AFTER_DAILY, ALL_ASSETS, DAILY, make_resources, md, sample_rows, step_error, stored_rows
 from .test_map_plot import plotly_traces
 
 DAYS = ["2024-03-02", "2024-03-03", "2024-03-04"]  # 03-04 has no article in this source

@@ -1,3 +1,4 @@
+import json
 import os
 import pathlib
 import subprocess
@@ -7,9 +8,11 @@ import dagster as dg
 import pytest
 
 from newsclust_assets.definitions import defs
-from newsclust_assets.partitions import window_mapping
+from newsclust_assets.settings import SAMPLE_PATH
 
-from .conftest import REPO
+from .conftest import CALENDAR, REPO
+
+DEFS = defs()  # what Dagster loads: the dagster.definitions function, called
 
 ASSETS = [
     "raw_news",
@@ -24,7 +27,7 @@ ASSETS = [
 
 
 def test_eight_assets_in_lineage_order_with_checks():
-    graph = defs.resolve_asset_graph()
+    graph = DEFS.resolve_asset_graph()
     keys = {k.path[-1] for k in graph.get_all_asset_keys()}
     assert keys == set(ASSETS)
     parents = {a: {p.path[-1] for p in graph.get(dg.AssetKey(a)).parent_keys} for a in ASSETS}
@@ -46,7 +49,7 @@ def test_eight_assets_in_lineage_order_with_checks():
         ("cluster_labels", "noise_share_below_bound"),
         ("stories", "story_ids_stable"),
     }
-    assert set(defs.resources) == {
+    assert set(DEFS.resources) == {
         "news_source",
         "embedder",
         "milvus",
@@ -59,7 +62,7 @@ def test_eight_assets_in_lineage_order_with_checks():
 
 
 def test_stories_take_their_own_previous_day():
-    graph = defs.resolve_asset_graph()
+    graph = DEFS.resolve_asset_graph()
     stories = graph.get(dg.AssetKey("stories"))
     mapping = stories.assets_def.get_partition_mapping(dg.AssetKey("stories"))
     assert isinstance(mapping, dg.TimeWindowPartitionMapping)
@@ -67,7 +70,46 @@ def test_stories_take_their_own_previous_day():
 
 
 def test_window_mapping_covers_the_window_days():
-    assert window_mapping.start_offset == -29 and window_mapping.end_offset == 0
+    graph = DEFS.resolve_asset_graph()
+    mapping = graph.get(dg.AssetKey("knn_distances")).assets_def.get_partition_mapping(dg.AssetKey("milvus_collection"))
+    assert mapping == CALENDAR.window_mapping
+    assert mapping.start_offset == -29 and mapping.end_offset == 0
+
+
+def test_importing_any_module_reads_nothing_and_writes_nothing(tmp_path):
+    """No work at import: every module of the package imports without reading the news source
+    or writing anything (the range record, a data directory); the calendar is read when
+    Dagster calls ``defs``."""
+    code = """
+import importlib, json, os, pkgutil, sys
+import newsclust_assets
+from newsclust_assets.ingest import news_source
+names = [m.name for m in pkgutil.walk_packages(newsclust_assets.__path__, "newsclust_assets.")]
+for name in names:
+    if not name.endswith("milvus_standalone_launch"):  # the server's launcher: run in the server's own venv
+        importlib.import_module(name)
+imported = {"modules": len(names), "reads": len(news_source._CACHE), "data_dir": os.path.exists(sys.argv[1])}
+from newsclust_assets.definitions import defs
+keys = defs().resolve_asset_graph().get(newsclust_assets.definitions.dg.AssetKey("raw_news")).partitions_def
+keys = keys.get_partition_keys()
+loaded = {"reads": len(news_source._CACHE), "data_dir": os.path.exists(sys.argv[1]), "days": [keys[0], keys[-1]]}
+print(json.dumps({"imported": imported, "loaded": loaded}))
+"""
+    data = tmp_path / "data"
+    env = {**os.environ, "NEWSCLUST_SOURCE": str(SAMPLE_PATH), "NEWSCLUST_DATA_DIR": str(data)}
+    for var in ("NEWSCLUST_START_DATE", "NEWSCLUST_END_DATE", "DAGSTER_HOME"):
+        env.pop(var, None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(data)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["imported"]["modules"] > 60
+    assert out["imported"]["reads"] == 0 and not out["imported"]["data_dir"]
+    assert not (tmp_path / "newsclust_data").exists()
+    # loading the code location reads the source once and records its range
+    assert out["loaded"] == {"reads": 1, "data_dir": True, "days": ["2024-03-01", "2024-03-14"]}
+    assert (data / "partition_range.json").exists()
 
 
 def test_dagster_loads_the_workspace_code_location():

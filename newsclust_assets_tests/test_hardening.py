@@ -1,6 +1,7 @@
 """Faults from the red-team pass, each with its exact outcome: a clear one-line message or a
 counted skip, nothing lost, nothing duplicated. Real processes, real Milvus Lite."""
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -14,12 +15,23 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.evaluation.cluster_quality import clusters_markdown, md_text
 from newsclust_assets.ingest.news_source import NewsSourceError, parse_date, read_articles
 from newsclust_assets.resources import MilvusResource
 
-from .conftest import DAILY, REPO, make_resources, md, sample_rows, shared_file, step_error, stored_rows, write_jsonl
+from .conftest import (
+    ALL_ASSETS,
+    CALENDAR,
+    DAILY,
+    REPO,
+    make_resources,
+    md,
+    sample_rows,
+    shared_file,
+    step_error,
+    stored_rows,
+    write_jsonl,
+)
 from .openai_compatible_server import EmbeddingServer
 from .servers import STANDALONE
 
@@ -189,10 +201,11 @@ def test_json_array_files_are_read_as_rows(tmp_path):
 
 # 5 --------------------------------------------------------------------------------------------
 def _load(tmp_path, source) -> dict:
-    code = (
-        "import json, newsclust_assets.definitions as d, newsclust_assets.settings as s, newsclust_assets.partitions as p\n"
-        "print(json.dumps({'first': str(p.FIRST_DAY), 'last': str(p.LAST_DAY), 'problem': s.SOURCE_PROBLEM,"
-        " 'description': d.defs.resolve_assets_def('raw_news').descriptions_by_key[d.dg.AssetKey('raw_news')]}))"
+    code = (  # as Dagster loads the code location: the calendar is read when defs is called
+        "import json, newsclust_assets.definitions as d, newsclust_assets.partitions as p\n"
+        "c = p.calendar_from_env()\n"
+        "print(json.dumps({'first': str(c.first), 'last': str(c.last), 'problem': c.problem,"
+        " 'description': d.defs().resolve_assets_def('raw_news').descriptions_by_key[d.dg.AssetKey('raw_news')]}))"
     )
     env = {**os.environ, "NEWSCLUST_SOURCE": str(source), "NEWSCLUST_DATA_DIR": str(tmp_path)}
     for var in ("NEWSCLUST_START_DATE", "NEWSCLUST_END_DATE", "DAGSTER_HOME"):
@@ -851,15 +864,24 @@ def test_rows_of_days_gone_from_the_source_are_reported_and_pruned(tmp_path, mon
 
 # 7 (red team): an end date in the future; a spreadsheet's ';' CSV ----------------------------
 def test_an_end_date_in_the_future_is_stated(tmp_path, monkeypatch, instance):
-    from newsclust_assets import partitions
     from newsclust_assets.runs.engine import run
 
-    # NEWSCLUST_END_DATE=2099-12-31 read at load: the partitions stop at the last complete day
-    monkeypatch.setattr(partitions, "LAST_DAY", dt.date(2099, 12, 31))
+    # NEWSCLUST_END_DATE=2099-12-31: the partitions stop at the last complete day
+    calendar = dataclasses.replace(CALENDAR, last=dt.date(2099, 12, 31))
+    yesterday = dt.date.today() - dt.timedelta(days=1)
     lines = []
-    run(DAY, DAY, windows="last", maps="none", instance=instance, resources=make_resources(tmp_path), log=lines.append)
+    run(
+        DAY,
+        DAY,
+        windows="last",
+        maps="none",
+        instance=instance,
+        resources=make_resources(tmp_path),
+        log=lines.append,
+        calendar=calendar,
+    )
     assert lines[1] == (
-        "  note: the partitions end on 2024-03-14, the last complete day, not on 2099-12-31 "
+        f"  note: the partitions end on {yesterday}, the last complete day, not on 2099-12-31 "
         "(NEWSCLUST_END_DATE or the source's last day is later): NEWSCLUST_END_DATE=today adds each "
         "day as it comes"
     )

@@ -7,11 +7,20 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.resources import MilvusResource
 from newsclust_assets.vectors.milvus_store import CollectionSpec, describe, ensure_collection, open_client
 
-from .conftest import AFTER_DAILY, DAILY, make_resources, md, sample_rows, step_error, stored_rows, write_jsonl
+from .conftest import (
+    AFTER_DAILY,
+    ALL_ASSETS,
+    DAILY,
+    make_resources,
+    md,
+    sample_rows,
+    step_error,
+    stored_rows,
+    write_jsonl,
+)
 from .servers import STANDALONE, MilvusStandalone
 
 pytestmark = pytest.mark.xdist_group(STANDALONE)  # one standalone on a machine at a time

@@ -13,12 +13,11 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.resources import OpenAIEmbeddingResource
 from newsclust_assets.vectors.embedding_models import EmbeddingError, LocalSentenceTransformer, l2_normalise
 from newsclust_assets.vectors.openai_embedding import OpenAICompatibleEmbedder
 
-from .conftest import DAILY, make_resources, md, sample_rows, step_error, stored_rows, write_jsonl
+from .conftest import ALL_ASSETS, DAILY, make_resources, md, sample_rows, step_error, stored_rows, write_jsonl
 from .openai_compatible_server import EmbeddingServer, hashed_embedding
 
 DAY = "2024-03-06"  # 17 articles in the sample

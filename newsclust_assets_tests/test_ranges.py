@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.runs.engine import run
 from newsclust_assets.runs.planning import chunks
 from newsclust_assets.vectors.milvus_store import QUERY_FIELDS
 
-from .conftest import DAILY, make_resources, md, quiet_instance, sample_rows, stored_rows, write_jsonl
+from .conftest import ALL_ASSETS, DAILY, make_resources, md, quiet_instance, sample_rows, stored_rows, write_jsonl
 
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05", "2024-03-06"]
 FIELDS = [*QUERY_FIELDS, "vector"]

@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.runs.planning import resolved
 from newsclust_assets.stories import story_memory
 from newsclust_assets.stories.tracking import MemoryArchive, TrackSettings, advance, news_positions
 from newsclust_assets.vectors.milvus_store import open_client
 
-from .conftest import make_resources, sample_rows, write_jsonl
+from .conftest import ALL_ASSETS, make_resources, sample_rows, write_jsonl
 from .servers import STANDALONE
 
 DIM = 16

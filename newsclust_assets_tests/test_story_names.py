@@ -7,11 +7,10 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.resources import StoryNamerResource
 from newsclust_assets.stories.llm_names import LlmNamer, clean_name
 
-from .conftest import DAILY, make_resources, md, sample_rows, write_jsonl
+from .conftest import ALL_ASSETS, DAILY, make_resources, md, sample_rows, write_jsonl
 from .openai_compatible_server import EmbeddingServer
 
 KEY = "sk-llm-test-KEY-0077"

@@ -18,11 +18,10 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from newsclust_assets.assets import ALL_ASSETS
 from newsclust_assets.resources import MilvusResource
 
 from .browser import browser_page
-from .conftest import make_resources, sample_rows, stored_rows, write_jsonl
+from .conftest import ALL_ASSETS, make_resources, sample_rows, stored_rows, write_jsonl
 from .servers import DagsterDev, PostgresServer
 
 ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels"]

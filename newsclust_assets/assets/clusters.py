@@ -9,7 +9,7 @@ from ..clustering.window_clustering import ClusterSettings, label_window
 from ..evaluation.cluster_quality import agreement, clusters_markdown
 from ..evaluation.scores import NOISE_CONVENTION, story_scores
 from ..ingest.news_source import read_labels
-from ..ranges import by_day, config_digest, day_asset_args, days_of, output
+from ..ranges import by_day, config_digest, day_asset, days_of, output
 from ..resources import LabelExportResource, MilvusResource, NewsSourceResource
 from ..vectors.milvus_store import day_number, ids_by_day
 from .declared import declared, settings_from
@@ -89,8 +89,7 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
     return metadata
 
 
-@dg.asset(
-    **day_asset_args(),
+@day_asset(
     kinds={"scipy", "pandas"},
     description="Story label (-1 = noise), strength and name for every article of the window: average "
     "linkage along the kNN graph, stopped at a mean cosine similarity (or UMAP + HDBSCAN). "

@@ -3,15 +3,14 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import EmbeddedDay
-from ..ranges import by_day, day_asset_args, day_record, days_of, output
+from ..ranges import by_day, day_asset, day_record, days_of, output
 from ..resources import EmbeddingResource, MilvusResource
 from ..vectors.milvus_store import describe
 
 DIMENSION_CHECK = "dimension_matches_collection"
 
 
-@dg.asset(
-    **day_asset_args(),
+@day_asset(
     kinds={"pytorch", "numpy"},
     description="L2-normalised float32 vectors of the day's articles, encoded in batches. A range run encodes "
     "all its days' texts together, so batches are full however few articles a day holds.",

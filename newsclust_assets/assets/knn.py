@@ -1,3 +1,4 @@
+import datetime as dt
 import time
 
 import dagster as dg
@@ -5,8 +6,7 @@ import numpy as np
 import pydantic
 
 from ..artifacts import WindowGraph
-from ..partitions import WINDOW_DAYS, window_bounds, window_mapping
-from ..ranges import config_digest, day_asset_args, days_of, output
+from ..ranges import config_digest, day_asset, days_of, output, window_days
 from ..resources import MilvusResource
 from ..vectors.approx_knn import APPROX_ABOVE
 from ..vectors.knn_graph import connected_components
@@ -24,13 +24,13 @@ class KnnConfig(dg.Config):
     )
 
 
-def graph_metadata(value: WindowGraph) -> dict:
+def graph_metadata(value: WindowGraph, window_days: int) -> dict:
     graph, n = value.distances, value.n
     degrees = np.diff(graph.indptr)
     return {
         "window_first_day": value.first_day,
         "window_last_day": value.last_day,
-        "window_days": WINDOW_DAYS,
+        "window_days": window_days,
         "articles": n,
         "k": value.k,
         "metric": value.metric,
@@ -43,17 +43,19 @@ def graph_metadata(value: WindowGraph) -> dict:
     }
 
 
-@dg.asset(
-    **day_asset_args(),
-    kinds={"milvus", "scipy"},
-    deps=[dg.AssetDep("milvus_collection", partition_mapping=window_mapping)],
-    description=f"Sparse symmetric kNN graph (true distances) of the articles of the {WINDOW_DAYS} days "
-    "ending on the partition day: Milvus searches filtered to that window (servers), or "
-    "neighbours of the window's vectors read back from Milvus (Milvus Lite: exact, HNSW above "
-    f"{APPROX_ABOVE:,} vectors). A range run reads the range's rows once.",
+@day_asset(
+    lambda calendar: {
+        "kinds": {"milvus", "scipy"},
+        "deps": [dg.AssetDep("milvus_collection", partition_mapping=calendar.window_mapping)],
+        "description": f"Sparse symmetric kNN graph (true distances) of the articles of the {calendar.window_days} "
+        "days ending on the partition day: Milvus searches filtered to that window (servers), or "
+        "neighbours of the window's vectors read back from Milvus (Milvus Lite: exact, HNSW above "
+        f"{APPROX_ABOVE:,} vectors). A range run reads the range's rows once.",
+    }
 )
 def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: MilvusResource):
     keys = days_of(context)
+    days = window_days(context)
     started = time.perf_counter()
     last_seen = [started]
 
@@ -65,8 +67,8 @@ def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: 
 
     graphs = window_graphs(
         milvus,
-        [window_bounds(k)[1] for k in keys],
-        WINDOW_DAYS,
+        [dt.date.fromisoformat(k) for k in keys],
+        days,
         config.k,
         config.method,
         config.approx_above,
@@ -75,7 +77,7 @@ def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: 
     values = dict(zip(keys, graphs.values()))
     for key, value in values.items():
         context.add_asset_metadata(
-            {**graph_metadata(value), "settings_digest": config_digest(config)}, partition_key=key
+            {**graph_metadata(value, days), "settings_digest": config_digest(config)}, partition_key=key
         )
     empty = [v for v in values.values() if v.n == 0]
     if empty:

@@ -4,11 +4,9 @@ import time
 import dagster as dg
 import pandas as pd
 
-from .. import settings
 from ..evaluation.cluster_quality import md_text
 from ..ingest.news_source import NewsSourceError, articles_for_days, content_hash, count_outside
-from ..partitions import FIRST_DAY, last_day
-from ..ranges import day_asset_args, day_record, days_of, output
+from ..ranges import day_asset, day_record, days_of, first_day, last_day, output
 from ..resources import NewsSourceResource
 
 KEPT_WHEN_EMPTY = ("skipped_in_day_duplicates", "skipped_cross_day_duplicates")
@@ -41,12 +39,13 @@ def _day_metadata(result, source: str, outside: int) -> dict:
     return metadata
 
 
-@dg.asset(
-    **day_asset_args(),
-    kinds={"python", "pandas"},
-    description="One day of articles from the news source: stable ids, bad rows and duplicates counted and skipped. "
-    "A range run reads the source once for all its days."
-    + (f" WARNING, when the code location loaded: {settings.SOURCE_PROBLEM}." if settings.SOURCE_PROBLEM else ""),
+@day_asset(
+    lambda calendar: {
+        "kinds": {"python", "pandas"},
+        "description": "One day of articles from the news source: stable ids, bad rows and duplicates counted and "
+        "skipped. A range run reads the source once for all its days."
+        + (f" WARNING, when the code location loaded: {calendar.problem}." if calendar.problem else ""),
+    }
 )
 def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource) -> dg.MaterializeResult:
     started = time.perf_counter()
@@ -62,7 +61,8 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
             f"rows read, skipped: {dict(report.skipped) or 'none'})",
             allow_retries=False,
         )
-    outside = count_outside(news_source.path, FIRST_DAY, last_day())
+    first, last = first_day(context), last_day(context)
+    outside = count_outside(news_source.path, dt.date.fromisoformat(first), dt.date.fromisoformat(last))
     frames: dict[str, pd.DataFrame] = {}
     for key, result in zip(keys, results.values()):
         frames[key] = result.articles
@@ -72,7 +72,7 @@ def raw_news(context: dg.AssetExecutionContext, news_source: NewsSourceResource)
     if outside:
         context.log.warning(
             f"{outside} articles of {news_source.path} are dated outside the partitions "
-            f"{FIRST_DAY}..{last_day()}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them"
+            f"{first}..{last}: set NEWSCLUST_START_DATE/NEWSCLUST_END_DATE to include them"
         )
     if report.skipped_total:
         context.log.warning(

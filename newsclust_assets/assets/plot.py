@@ -7,7 +7,7 @@ import pydantic
 from ..artifacts import WindowGraph
 from ..clustering.umap_reduction import reduce_with_knn
 from ..maps.map_plot import write_map
-from ..ranges import by_day, day_asset_args, days_of
+from ..ranges import by_day, day_asset, days_of
 from ..resources import MapStorageResource, StoryStoreResource
 
 
@@ -58,8 +58,7 @@ def draw_window(
     }
 
 
-@dg.asset(
-    **day_asset_args(),
+@day_asset(
     kinds={"plotly", "umap"},
     description="2-D UMAP of the window as an interactive HTML map that opens offline (plotly.js is written once "
     "beside the maps): one colour per story id, kept from day to day, noise greyed and toggleable, "

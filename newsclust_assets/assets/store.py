@@ -3,15 +3,14 @@ import time
 
 import dagster as dg
 
-from ..ranges import by_day, day_asset_args, day_record, days_of
+from ..ranges import by_day, day_asset, day_record, days_of
 from ..resources import MilvusResource
 from ..vectors.milvus_store import count_rows, day_number, ensure_collection, ids_by_day, write_days
 
 DUPLICATE_CHECK = "no_duplicate_ids_for_day"
 
 
-@dg.asset(
-    **day_asset_args(),
+@day_asset(
     kinds={"milvus"},
     description="The day's ids, vectors and text upserted into one Milvus collection by primary key: "
     "re-materializing a day replaces its rows, never duplicates them. A range run writes all its "

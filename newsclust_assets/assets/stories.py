@@ -15,8 +15,7 @@ import dagster as dg
 import pandas as pd
 import pydantic
 
-from ..partitions import FIRST_DAY
-from ..ranges import PREVIOUS_DAY, by_day, day_asset_args, days_of, output
+from ..ranges import PREVIOUS_DAY, by_day, day_asset, days_of, first_day, output
 from ..resources import MapStorageResource, MilvusResource, StoryNamerResource, StoryStoreResource
 from ..stories import story_memory
 from ..stories.story_page import write_story_pages
@@ -79,8 +78,7 @@ def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: 
     return "\n".join(lines)
 
 
-@dg.asset(
-    **day_asset_args(),
+@day_asset(
     ins={
         "previous": dg.AssetIn(
             "stories",
@@ -132,7 +130,7 @@ def _track_days(
         story_memory.ensure(client, store_name, dimension)
         archive = story_memory.MilvusArchive(client, store_name, keys[0])
     state: StoryState | None = previous.state if isinstance(previous, StoryDay) else None
-    if state is None and keys[0] != FIRST_DAY.isoformat():
+    if state is None and keys[0] != first_day(context):
         context.log.warning(
             f"stories: no stories for the day before {keys[0]}: a new registry starts here "
             "(materialize the earlier days first to carry their ids)"
@@ -243,8 +241,7 @@ class TimelineConfig(dg.Config):
             raise ValueError(f"top must be at least 1, got {self.top}")
 
 
-@dg.asset(
-    **day_asset_args(),
+@day_asset(
     deps=["stories"],
     kinds={"plotly"},
     description="One offline HTML page of the top stories over the last days up to the partition: articles per "

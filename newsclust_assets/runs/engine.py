@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from .. import files
-from ..settings import env
+from ..partitions import Calendar, calendar_from_env
+from ..settings import data_dir, env
 from .failures import Interrupted, StepFailed, error_line
 from .instance import open_instance
 from .planning import (
@@ -46,10 +47,9 @@ from .planning import (
 from .signals import SignalWatch, pause_point
 
 
-def log_dir() -> Path:
-    from ..settings import data_dir
-
-    return data_dir() / "logs"
+def log_dir(data: Path | None = None) -> Path:
+    """Where a failed step's full error goes: ``logs`` under the data directory."""
+    return (data or data_dir()) / "logs"
 
 
 def sweep_orphans(instance, log) -> int:
@@ -107,13 +107,19 @@ class Progress:
 
 
 def materialize(
-    selection: list[str], keys: list[str], instance, resources: dict, run_config: dict, watch: SignalWatch | None = None
+    assets: list,
+    selection: list[str],
+    keys: list[str],
+    instance,
+    resources: dict,
+    run_config: dict,
+    watch: SignalWatch | None = None,
+    logs: Path | None = None,
 ):
-    """One range run; StepFailed (one line, the full error in a log file) if a step fails,
-    Interrupted if SIGINT or SIGTERM arrived meanwhile (the run is then marked canceled)."""
+    """One range run of ``selection`` of ``assets``; StepFailed (one line, the full error in a
+    log file under ``logs``) if a step fails, Interrupted if SIGINT or SIGTERM arrived
+    meanwhile (the run is then marked canceled)."""
     import dagster as dg
-
-    from ..assets import ALL_ASSETS
 
     tags = {
         "dagster/asset_partition_range_start": keys[0],
@@ -126,7 +132,7 @@ def materialize(
     run_config = {**{k: v for k, v in run_config.items() if k != "ops"}, **({"ops": ops} if ops else {})}
     try:
         result = dg.materialize(
-            ALL_ASSETS,
+            assets,
             selection=selection,
             instance=instance,
             resources=resources,
@@ -144,7 +150,7 @@ def materialize(
         return result
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     span = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
-    log_path = log_dir() / f"run_{result.run_id}.log"
+    log_path = (logs or log_dir()) / f"run_{result.run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as fh:
         for e in failures:
@@ -198,13 +204,17 @@ def run(
     keep_going: bool = False,
     days_per_run: int = DAY_CHUNK_DAYS,
     watch: SignalWatch | None = None,
+    calendar: Calendar | None = None,
+    data: Path | None = None,
 ) -> dict:
     """Materialize the graph; returns the summary of the last window, with every window's
     cluster_labels metadata under ``"windows"`` and any failed range under ``"failures"``.
     ``asset_config``: {asset: {field: value}}. A failed range stops the command unless
     ``keep_going``; then the windows holding its days are left out. An interrupt at any
     moment (planning, a run created, a step, between runs) raises ``Interrupted`` after every
-    run this process left unfinished is marked canceled."""
+    run this process left unfinished is marked canceled. ``calendar``: the day partitions and
+    window length (default: the environment's); ``data``: the data directory (default
+    NEWSCLUST_DATA_DIR), where failed steps' logs go."""
     instance = instance or open_instance()
     if env("NEWSCLUST_PAUSE_AT") == "run_created":  # the test hook (pause_point)
         create_run = instance.create_run_for_job
@@ -217,7 +227,20 @@ def run(
         instance.create_run_for_job = created_then_paused
     try:
         return _run(
-            first, last, windows, instance, resources, log, asset_config, maps, force, keep_going, days_per_run, watch
+            first,
+            last,
+            windows,
+            instance,
+            resources,
+            log,
+            asset_config,
+            maps,
+            force,
+            keep_going,
+            days_per_run,
+            watch,
+            calendar or calendar_from_env(),
+            data or data_dir(),
         )
     except KeyboardInterrupt:
         signo = (watch.received() if watch else None) or signal.SIGINT
@@ -225,18 +248,32 @@ def run(
 
 
 def _run(
-    first, last, windows, instance, resources, log, asset_config, maps, force, keep_going, days_per_run, watch
+    first,
+    last,
+    windows,
+    instance,
+    resources,
+    log,
+    asset_config,
+    maps,
+    force,
+    keep_going,
+    days_per_run,
+    watch,
+    calendar: Calendar,
+    data: Path,
 ) -> dict:
     from .. import settings
+    from ..assets import build_assets
     from ..environment import default_resources
     from ..ingest.news_source import NewsSourceError
-    from ..partitions import LAST_DAY, WINDOW_DAYS, daily_partitions, window_bounds
     from ..ranges import range_pickle_io_manager
-    from ..settings import data_dir
     from ..vectors.milvus_store import day_number
 
-    if settings.SOURCE_PROBLEM:  # nothing to plan from: one line, before any work
-        raise NewsSourceError(settings.SOURCE_PROBLEM.split("; the partitions")[0])
+    if calendar.problem:  # nothing to plan from: one line, before any work
+        raise NewsSourceError(calendar.problem.split("; the partitions")[0])
+    assets = build_assets(calendar)
+    window_length = calendar.window_days
 
     # Dagster's console log off: a failed step is reported as one line by attempt(), its full
     # error goes to a log file, and everything stays in the Dagster UI
@@ -244,21 +281,21 @@ def _run(
     asset_config = asset_config or {}
     windowed_config = {**quiet, "ops": {a: {"config": c} for a, c in asset_config.items() if c}}
     resources = {"io_manager": range_pickle_io_manager, **(resources or default_resources())}
-    days = select_days(daily_partitions.get_partition_keys(), first, last)
+    days = select_days(calendar.daily.get_partition_keys(), first, last)
     window_days = days if windows == "all" else days[-1:]
     map_days = window_days if maps == "all" else ([] if maps == "none" else window_days[-1:])
     started = time.perf_counter()
     log(
-        f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {WINDOW_DAYS} days, data in {data_dir()}, "
-        f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '(ephemeral)')}"
+        f"newsclust: {len(days)} days {days[0]}..{days[-1]}, windows of {window_length} days, data in {data}, "
+        f"Dagster home {'(ephemeral)' if instance.is_ephemeral else instance.root_directory}"
     )
     pg_url = settings.dagster_pg_url()
     if pg_url and type(instance.run_storage).__name__ == "PostgresRunStorage":
         log(f"  Dagster storage: PostgreSQL ({settings.DAGSTER_PG_URL_VAR}) at {settings.pg_where(pg_url)}")
-    every_day = daily_partitions.get_partition_keys()
-    if every_day[-1] < LAST_DAY.isoformat():
+    every_day = calendar.daily.get_partition_keys()
+    if every_day[-1] < calendar.last.isoformat():
         log(
-            f"  note: the partitions end on {every_day[-1]}, the last complete day, not on {LAST_DAY} "
+            f"  note: the partitions end on {every_day[-1]}, the last complete day, not on {calendar.last} "
             "(NEWSCLUST_END_DATE or the source's last day is later): NEWSCLUST_END_DATE=today adds each day as it "
             "comes"
         )
@@ -267,7 +304,7 @@ def _run(
 
     def attempt(selection, chunk, config) -> bool:
         try:
-            materialize(selection, chunk, instance, resources, config, watch)
+            materialize(assets, selection, chunk, instance, resources, config, watch, log_dir(data))
             return True
         except StepFailed as failure:
             failures.append(failure)
@@ -277,10 +314,10 @@ def _run(
             return False
 
     todo, sizes, outside, left_alone = plan_days(
-        days, instance, resources, force, lookback=WINDOW_DAYS - 1, source_span=(every_day[0], every_day[-1])
+        days, instance, resources, force, lookback=window_length - 1, source_span=(every_day[0], every_day[-1])
     )
     if outside:
-        reach = day_number(every_day[0]) - (WINDOW_DAYS - 1)
+        reach = day_number(every_day[0]) - (window_length - 1)
         seen = any(reach <= d < day_number(every_day[0]) for d in outside)
         log(
             f"  note: Milvus holds {sum(outside.values()):,} articles of {len(outside)} days outside the source's "
@@ -305,7 +342,7 @@ def _run(
     failed_days = {d for f in failures for d in f.days}
     log(f"  stored {len(todo) - len(failed_days)} days in {time.perf_counter() - started:.1f} s")
 
-    to_cluster = plan_windows(window_days, WINDOW_DAYS, instance, asset_config, force)
+    to_cluster = plan_windows(window_days, window_length, instance, asset_config, force)
     if len(to_cluster) < len(window_days):
         log(
             f"  {len(window_days) - len(to_cluster)} of {len(window_days)} windows already clustered from the same "
@@ -313,7 +350,7 @@ def _run(
         )
     window_rows, blocked = {}, []
     for key in to_cluster:
-        lo, hi = window_bounds(key)
+        lo, hi = calendar.window_bounds(key)
         span = [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
         if failed_days.intersection(span):
             blocked.append(key)

@@ -30,8 +30,8 @@ evaluate never writes into a live data directory.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -53,14 +53,15 @@ SCORE_KEYS = [
 COUNT_KEYS = ["articles", "stories", "clusters", "unlabelled"]
 
 
-def _file_span(path: str) -> tuple[int, int]:
+def _file_span(path: str) -> tuple[dt.date, dt.date, int]:
+    """(first day, last day, labelled articles) of the file."""
     from ..ingest.news_source import read_articles, read_labels
 
     articles, _ = read_articles(path)
     if not articles:
         raise SystemExit(f"newsclust evaluate: {path} holds no readable articles")
     days = [a["date"] for a in articles]
-    return (max(days) - min(days)).days + 1, len(read_labels(path))
+    return min(days), max(days), len(read_labels(path))
 
 
 def format_table(rows: list[dict]) -> str:
@@ -158,13 +159,14 @@ def evaluate(
     log=print,
 ) -> int:
     source = Path(path).absolute()
-    if "newsclust_assets.partitions" in __import__("sys").modules:
-        raise RuntimeError("evaluate must run in a process that has not loaded the code location yet")
+    from ..environment import default_resources
     from ..ingest.news_source import NewsSourceError
+    from ..partitions import Calendar
     from ..settings import window_days as product_window
+    from .instance import open_instance
 
     try:
-        span, labelled = _file_span(str(source))
+        first, last, labelled = _file_span(str(source))
     except NewsSourceError as exc:
         raise SystemExit(f"newsclust evaluate: {exc}") from None
     if labelled == 0:
@@ -172,18 +174,11 @@ def evaluate(
     if window_days is not None and window_days < 1:
         raise SystemExit("newsclust evaluate: --window-days must be at least 1")
     if window_days is None:
-        window_days = product_window() if windows == "all" else span
+        window_days = product_window() if windows == "all" else (last - first).days + 1
     work, remove = _work_dir(source, data_dir)
-    os.environ.update(
-        {
-            "NEWSCLUST_SOURCE": str(source),
-            "NEWSCLUST_WINDOW_DAYS": str(window_days),
-            "NEWSCLUST_DATA_DIR": str(work),
-            "DAGSTER_HOME": str(work / "dagster_home"),
-        }
-    )
-    for var in ("NEWSCLUST_START_DATE", "NEWSCLUST_END_DATE"):
-        os.environ.pop(var, None)
+    # the file's own days, data directory and Dagster home: nothing of a live deployment is touched
+    calendar = Calendar(first, last, window_days)
+    resources = default_resources(source=str(source), data=work, files_dir=str(work))
     config = dict(asset_config or {})
     config["cluster_labels"] = {**config.get("cluster_labels", {}), "story_field": label_field}
     from .asset_config import validate_asset_config
@@ -192,7 +187,15 @@ def evaluate(
     validate_asset_config(config)
     started = time.perf_counter()
     try:
-        summary = run(windows=windows, asset_config=config, log=log)
+        summary = run(
+            windows=windows,
+            asset_config=config,
+            log=log,
+            calendar=calendar,
+            data=work,
+            resources=resources,
+            instance=open_instance(work / "dagster_home"),
+        )
         rows = []
         for w in summary["windows"]:
             if "story_articles" not in w:

@@ -10,15 +10,16 @@ from pathlib import Path
 from .failures import first_line, is_connection_error
 
 
-def dagster_home() -> Path:
-    """$DAGSTER_HOME, or NEWSCLUST_DATA_DIR/dagster_home (then set as $DAGSTER_HOME), with
-    newsclust's dagster.yaml written if it has none (see event_storage.py)."""
+def dagster_home(home: Path | None = None) -> Path:
+    """``home``, else $DAGSTER_HOME, else NEWSCLUST_DATA_DIR/dagster_home (then set as
+    $DAGSTER_HOME), with newsclust's dagster.yaml written if it has none (see event_storage.py)."""
     from ..event_storage import MANAGED, POSTGRES_STORAGE, dagster_home_yaml
     from ..settings import DAGSTER_PG_URL_VAR, dagster_pg_url, data_dir, max_concurrent_runs
 
-    if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(data_dir() / "dagster_home")
-    home = Path(os.environ["DAGSTER_HOME"])
+    if home is None:
+        if not os.environ.get("DAGSTER_HOME"):
+            os.environ["DAGSTER_HOME"] = str(data_dir() / "dagster_home")
+        home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     written = config.read_text() if config.exists() else None
@@ -47,18 +48,18 @@ def file_lock(path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def open_instance():
-    """The persistent Dagster instance. Its SQLite storages are created (and their schema
+def open_instance(home: Path | None = None):
+    """The persistent Dagster instance (in ``home``, default as ``dagster_home`` says). Its SQLite storages are created (and their schema
     versions stamped) under a file lock: two processes initialising a fresh Dagster home at
     once could otherwise leave two alembic heads, after which every run fails."""
     import dagster as dg
 
     from ..settings import DAGSTER_PG_URL_VAR, dagster_pg_url, pg_where
 
-    home = dagster_home()
+    home = dagster_home(home)
     with file_lock(home / ".newsclust-init.lock"):
         try:
-            instance = dg.DagsterInstance.get()
+            instance = dg.DagsterInstance.from_config(str(home))
             for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
                 assert storage is not None
             instance.get_runs(limit=1)

@@ -11,11 +11,11 @@ def prune(apply: bool) -> str:
     """Delete from Milvus the articles (and story-store rows) of days outside the source's
     range; with ``apply`` False only say what would go. Returns the sentence to show."""
     from ..environment import default_resources
-    from ..partitions import daily_partitions
+    from ..partitions import calendar_from_env
     from ..stories import story_memory
     from ..vectors.milvus_store import day_number, delete_outside, rows_outside
 
-    keys = daily_partitions.get_partition_keys()
+    keys = calendar_from_env().daily.get_partition_keys()
     first, last = day_number(keys[0]), day_number(keys[-1])
     with resolved(default_resources()["milvus"]) as milvus, milvus.client() as client:
         name = milvus.collection_name
