@@ -112,8 +112,17 @@ def test_window_graph_labels_and_metadata(sample_run):
     assert meta["clusters"] == n_clusters
     assert meta["noise_share"] == pytest.approx((labels["label"] < 0).mean(), abs=1e-4)
     assert meta["ari_all_vs_category"] > 0.3 and meta["nmi_all_vs_category"] > 0.5
-    table = meta["clusters_table"]
-    assert table.count("\n") == n_clusters + 2  # header, rule, one row per cluster, noise row
+    table = meta["clusters_table"]  # a metadata table: the UI shows it in place
+    assert [c.name for c in table.schema.columns] == [
+        "cluster",
+        "size",
+        "central_headline",
+        "top_words",
+        "other_headlines",
+    ]
+    assert len(table.records) == n_clusters + 1  # one row per cluster, then the noise row
+    assert [r.data["cluster"] for r in table.records] == [*map(str, range(n_clusters)), "noise"]
+    assert sum(r.data["size"] for r in table.records) == 211
     assert all(c.passed for c in checks(result).values())
     # the sample carries a story field: the window is scored against it, noise as singletons
     assert meta["story_articles"] == 211 and meta["story_stories"] == 28
@@ -242,7 +251,10 @@ def test_stories_asset_on_the_sample(sample_run):
     meta = md(window, "stories")
     assert meta["previous_day"].startswith("none")  # the fixture materializes the last day alone
     assert meta["born"] == meta["active"] == md(window, "cluster_labels")["clusters"]
-    assert "| story | name | articles |" in meta["top_stories"]
+    top = meta["top_stories"]
+    assert [c.name for c in top.schema.columns] == ["story", "name", "articles", "trend", "event", "born"]
+    assert [r.data["articles"] for r in top.records] == sorted((r.data["articles"] for r in top.records), reverse=True)
+    assert {r.data["trend"] for r in top.records} == {"new"}  # the fixture's day starts a registry
     articles = pd.read_csv(meta["articles_csv"])
     labels = window.output_for_node("cluster_labels")
     assert len(articles) == (labels["label"] >= 0).sum() == meta["dagster/row_count"]

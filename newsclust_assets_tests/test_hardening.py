@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from newsclust_assets.evaluation.cluster_quality import clusters_markdown, md_text
+from newsclust_assets.evaluation.cluster_quality import cluster_rows, md_text
 from newsclust_assets.ingest.news_source import NewsSourceError, parse_date, read_articles
 from newsclust_assets.resources import MilvusResource
 
@@ -536,6 +536,8 @@ def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_pa
 
 # 12 -------------------------------------------------------------------------------------------
 def test_markdown_and_html_in_headlines_stay_text(tmp_path, instance):
+    """Headlines reach the Dagster UI as table cells (plain text there) and, in the timeline's
+    story list, as markdown escaped by md_text: never a link, an image or markup."""
     evil = "[click](http://evil.example) <img src=x onerror=alert(1)> **bold** | col `code` ![i](x)"
     assert md_text(evil) == (
         "\\[click\\]\\(http://evil.example\\) &lt;img src=x onerror=alert\\(1\\)&gt; "
@@ -544,8 +546,9 @@ def test_markdown_and_html_in_headlines_stay_text(tmp_path, instance):
     import pandas as pd
 
     frame = pd.DataFrame({"label": [0, 0], "headline": [evil, "Plain"], "centrality": [0.9, 0.8]})
-    table = clusters_markdown(frame, {0: ["w"]})
-    assert "](http" not in table and "<img" not in table and table.count("\n") == 3
+    rows = cluster_rows(frame, {0: ["w"]})
+    assert [r["cluster"] for r in rows] == ["0", "noise"]
+    assert rows[0]["central_headline"] == evil and rows[0]["other_headlines"] == "Plain"  # verbatim, as text
     rows = [{"headline": evil, "short_description": "d", "date": DAY, "link": "https://x.org/e"}] + sample_rows(
         DAY, DAY
     )
@@ -557,7 +560,9 @@ def test_markdown_and_html_in_headlines_stay_text(tmp_path, instance):
         resources=make_resources(tmp_path, write_jsonl(tmp_path / "n.jsonl", rows)),
     )
     preview = md(result, "raw_news")["preview"]
-    assert md_text(evil) in preview and "](http" not in preview and "<img" not in preview
+    assert isinstance(preview, dg.TableMetadataValue)  # shown in place, cells as plain text
+    assert [c.name for c in preview.schema.columns] == ["id", "headline", "category"]
+    assert evil in [r.data["headline"] for r in preview.records]
 
 
 # 14 -------------------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ def click_through_the_ui(dev: DagsterDev, tmp_path, day: str) -> None:
         page.goto(f"{dev.url}/assets/cluster_labels?partition={day}")
         for key in ("clusters", "noise_share", "ari_all_vs_category", "clusters_table", "labels_csv"):
             page.get_by_text(key, exact=True).first.wait_for(timeout=30_000)
+        # the clusters table is shown in place (a metadata table), not behind "[Show Markdown]"
+        for header in ("central_headline", "top_words", "other_headlines"):
+            page.get_by_text(header, exact=True).first.wait_for(timeout=30_000)
+        assert page.get_by_text("[Show Markdown]").count() == 0
         page.screenshot(path=str(tmp_path / "ui_cluster_labels.png"))
         page.goto(f"{dev.url}/assets/cluster_labels?view=checks")
         for check in ("every_article_labelled", "noise_share_below_bound"):
@@ -56,6 +60,7 @@ def click_through_the_ui(dev: DagsterDev, tmp_path, day: str) -> None:
         page.goto(f"{dev.url}/assets/stories?partition={day}")
         for key in ("born", "continued", "merged", "ended", "top_stories", "changed_id_share", "previous_day"):
             page.get_by_text(key, exact=True).first.wait_for(timeout=30_000)
+        page.get_by_text("trend", exact=True).first.wait_for(timeout=30_000)  # top_stories' table, in place
         page.screenshot(path=str(tmp_path / "ui_stories.png"))
         page.goto(f"{dev.url}/assets/stories?view=checks")
         page.get_by_text("story_ids_stable", exact=True).first.wait_for(timeout=30_000)

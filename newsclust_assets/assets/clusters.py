@@ -6,13 +6,14 @@ import pydantic
 from ..artifacts import WindowGraph
 from ..clustering.average_linkage import VETO_MIN_SIZE
 from ..clustering.window_clustering import ClusterSettings, label_window
-from ..evaluation.cluster_quality import agreement, clusters_markdown
+from ..evaluation.cluster_quality import CLUSTER_COLUMNS, agreement, cluster_rows
 from ..evaluation.scores import NOISE_CONVENTION, story_scores
 from ..ingest.news_source import read_labels
 from ..ranges import by_day, config_digest, day_asset, days_of, output
 from ..resources import LabelExportResource, MilvusResource, NewsSourceResource
 from ..vectors.milvus_store import day_number, ids_by_day
 from .declared import declared, settings_from
+from .tables import table
 
 LABELLED_CHECK = "every_article_labelled"
 NOISE_CHECK = "noise_share_below_bound"
@@ -77,7 +78,7 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
         "cluster_seconds": round(result.seconds, 3),
         "window": f"{graph.first_day}..{graph.last_day}",
         "labels_csv": dg.MetadataValue.path(str(export)),
-        "clusters_table": dg.MetadataValue.md(clusters_markdown(frame, words)) if len(frame) else "no articles",
+        "clusters_table": table(cluster_rows(frame, words) if len(frame) else [], CLUSTER_COLUMNS),
     }
     scores = agreement(frame["category"], frame["label"].to_numpy()) if len(frame) else None
     if scores:

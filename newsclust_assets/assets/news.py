@@ -4,10 +4,10 @@ import time
 import dagster as dg
 import pandas as pd
 
-from ..evaluation.cluster_quality import md_text
 from ..ingest.news_source import NewsSourceError, articles_for_days, content_hash, count_outside
 from ..ranges import day_asset, day_record, days_of, first_day, last_day, output
 from ..resources import NewsSourceResource
+from .tables import table
 
 KEPT_WHEN_EMPTY = ("skipped_in_day_duplicates", "skipped_cross_day_duplicates")
 
@@ -34,8 +34,10 @@ def _day_metadata(result, source: str, outside: int) -> dict:
         metadata["source_first_day"] = result.source_days[0].isoformat()
         metadata["source_last_day"] = result.source_days[1].isoformat()
     if len(frame):
-        preview = frame[["id", "headline", "category"]].head(10).map(md_text)  # headlines as text, never markup
-        metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
+        preview = frame[["id", "headline", "category"]].head(10).astype(str)
+        metadata["preview"] = table(
+            preview.to_dict("records"), {"id": "string", "headline": "string", "category": "string"}
+        )
     return metadata
 
 

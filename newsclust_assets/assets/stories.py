@@ -22,6 +22,7 @@ from ..stories.story_page import write_story_pages
 from ..stories.timeline import story_names, top_stories, write_timeline
 from ..stories.tracking import DayReport, StoryState, TrackSettings, advance, apply_names
 from .declared import declared, settings_from
+from .tables import table
 
 STABILITY_CHECK = "story_ids_stable"
 
@@ -58,24 +59,37 @@ class StoriesConfig(dg.Config):
         return settings_from(self, TrackSettings)
 
 
-def top_stories_markdown(report: DayReport, previous: StoryState | None, limit: int = 15) -> str:
-    table = (
+TOP_STORY_COLUMNS = {"story": "string", "name": "string", "articles": "int", "trend": "string", "event": "string"}
+TOP_STORY_COLUMNS["born"] = "string"
+
+
+def largest_stories(report: DayReport, previous: StoryState | None, limit: int = 15) -> list[dict]:
+    """The day's largest stories (``TOP_STORY_COLUMNS``): articles, the change since the day
+    before ("new" for a story born or split off today), today's event and the day it was born."""
+    largest = (
         report.stories[report.stories["articles"] > 0]
         .sort_values(["articles", "story"], ascending=[False, True])
         .head(limit)
     )
-    lines = ["| story | name | articles | trend | event | born |", "|---|---|---|---|---|---|"]
-    from ..evaluation.cluster_quality import md_text
-
-    for row in table.itertuples():
+    rows = []
+    for row in largest.itertuples():
         before = previous.stories[row.story].articles if previous and row.story in previous.stories else 0
         trend = (
             "new"
             if row.event in ("born", "split")
             else (f"+{row.articles - before}" if row.articles > before else str(row.articles - before))
         )
-        lines.append(f"| {row.story} | {md_text(row.name)} | {row.articles} | {trend} | {row.event} | {row.born} |")
-    return "\n".join(lines)
+        rows.append(
+            {
+                "story": str(row.story),
+                "name": str(row.name),
+                "articles": int(row.articles),
+                "trend": trend,
+                "event": str(row.event),
+                "born": str(row.born),
+            }
+        )
+    return rows
 
 
 @day_asset(
@@ -175,7 +189,7 @@ def _track_days(
                 "changed_id_share": round(share, 4),
                 "names": "LLM (" + story_namer.model + ")" if namer else "offline: central headline + top words",
                 **llm,
-                "top_stories": dg.MetadataValue.md(top_stories_markdown(report, before)),
+                "top_stories": table(largest_stories(report, before), TOP_STORY_COLUMNS),
                 "stories_csv": dg.MetadataValue.path(str(story_store.stories_path(key))),
                 "articles_csv": dg.MetadataValue.path(str(story_store.articles_path(key))),
             },
@@ -222,10 +236,12 @@ def _track_days(
 def _pages_markdown(days: pd.DataFrame, drawn: dict, url_for) -> str:
     """The timeline's stories ({story: page}, in order) with links to their pages (``url_for``:
     a page's URL), for the Dagster UI."""
+    from ..evaluation.cluster_quality import md_text
+
     names = story_names(days)
     lines = ["| story | name | page |", "|---|---|---|"]
     for sid, page in drawn.items():
-        name = str(names.get(sid, "")).replace("|", "/")
+        name = md_text(names.get(sid, ""))  # a name is text: no link, image or markup of its own
         lines.append(f"| {sid} | {name} | [open]({url_for(page)}) |")
     return "\n".join(lines) if drawn else "no story yet"
 

@@ -59,16 +59,22 @@ def distinct_headlines(headlines, limit: int) -> list[str]:
     return out
 
 
-def clusters_markdown(
+CLUSTER_COLUMNS = {"cluster": "string", "size": "int", "central_headline": "string", "top_words": "string"}
+CLUSTER_COLUMNS["other_headlines"] = "string"
+
+
+def cluster_rows(
     frame: pd.DataFrame, top_words: dict[int, list[str]], examples: int = 2, max_rows: int = 50
-) -> str:
-    """Markdown table: one row per cluster (largest first, at most ``max_rows``) with size,
-    its most central headline, top words and other distinct example headlines.
+) -> list[dict]:
+    """One row per cluster (by label, at most ``max_rows``, then one row counting the rest)
+    with its size, most central headline, top words and other distinct example headlines,
+    and a last row for the noise; the columns are ``CLUSTER_COLUMNS``. Text as written: the
+    Dagster UI shows a table's cells as plain text.
 
     ``frame`` needs columns label, headline and centrality (or probability).
     """
     order_by = "centrality" if "centrality" in frame else "probability"
-    lines = ["| cluster | size | central headline | top words | other headlines |", "|---:|---:|---|---|---|"]
+    rows: list[dict] = []
     labels = np.asarray(frame["label"])
     members = labels >= 0
     # one sort for all clusters (by label, then most central first), then contiguous slices:
@@ -79,11 +85,18 @@ def clusters_markdown(
     ids, starts, sizes = np.unique(sorted_labels, return_index=True, return_counts=True)
     for label, start, size in list(zip(ids.tolist(), starts.tolist(), sizes.tolist()))[:max_rows]:
         heads = distinct_headlines(headlines[start : start + size], examples + 1)
-        words = ", ".join(top_words.get(int(label), []))
-        others = " · ".join(md_text(h) for h in heads[1:])
-        lines.append(f"| {label} | {size} | {md_text(heads[0]) if heads else ''} | {md_text(words)} | {others} |")
+        rows.append(
+            {
+                "cluster": str(label),
+                "size": int(size),
+                "central_headline": heads[0] if heads else "",
+                "top_words": ", ".join(top_words.get(int(label), [])),
+                "other_headlines": " · ".join(heads[1:]),
+            }
+        )
+    blank = {"central_headline": "", "top_words": "", "other_headlines": ""}
     if len(ids) > max_rows:
-        lines.append(f"| ... | {len(ids) - max_rows} more clusters | | | |")
-    noise = int((frame["label"] < 0).sum())
-    lines.append(f"| noise | {noise} | | | |")
-    return "\n".join(lines)
+        rest = int(sizes[max_rows:].sum())
+        rows.append({"cluster": f"{len(ids) - max_rows} more clusters", "size": rest, **blank})
+    rows.append({"cluster": "noise", "size": int((frame["label"] < 0).sum()), **blank})
+    return rows

@@ -109,7 +109,8 @@ def stale_source_days(
 
 
 def latest_records(instance, asset: str, partitions: set[str] | None = None) -> dict[str, tuple[int, dict]]:
-    """{partition: (storage id, metadata values)} of the asset's latest materializations."""
+    """{partition: (storage id, metadata values)} of the asset's latest materializations
+    (values as plain Python: numbers, text, a table as a list of rows)."""
     import dagster as dg
 
     key = dg.AssetKey(asset)
@@ -123,8 +124,17 @@ def latest_records(instance, asset: str, partitions: set[str] | None = None) -> 
         ).records
         for r in records:
             mat = r.asset_materialization
-            out[mat.partition] = (r.storage_id, {k: v.value for k, v in mat.metadata.items()})
+            out[mat.partition] = (r.storage_id, {k: _plain(v) for k, v in mat.metadata.items()})
     return out
+
+
+def _plain(value):
+    """A metadata value as plain Python: a table as its rows (a list of dicts)."""
+    import dagster as dg
+
+    if isinstance(value, dg.TableMetadataValue):
+        return [record.data for record in value.records]
+    return value.value
 
 
 def resolved(resource):
