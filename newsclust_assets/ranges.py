@@ -55,6 +55,11 @@ BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=62)
 # the range itself.
 PREVIOUS_DAY = "newsclust/previous_day_only"
 
+# Input metadata of a latest-only asset's input (the map, the timeline): every day partition is
+# mapped to it (AllPartitionMapping), and the IO manager gives a ``DayValues`` that reads a day
+# only when the asset asks for it.
+DAYS_ON_DEMAND = "newsclust/days_on_demand"
+
 EMPTY_DAYS = "_empty_days"  # per asset: one file per run naming the run's empty days
 
 
@@ -71,14 +76,17 @@ class DayAsset:
     """An asset of day partitions, declared before the days are known: ``build(calendar)``
     makes the Dagster asset for a calendar's days (``definitions.build_defs``), so importing
     an asset module reads nothing. ``spec``: the ``dg.asset`` arguments, or a function of
-    the calendar giving them (a window's mapping, a description naming its length)."""
+    the calendar giving them (a window's mapping, a description naming its length).
+    ``partitioned`` False: one value, the latest (the map, the timeline), not one per day."""
 
-    def __init__(self, fn: Callable, spec: dict | Callable[[Calendar], dict]):
-        self.fn, self.spec, self.name = fn, spec, fn.__name__
+    def __init__(self, fn: Callable, spec: dict | Callable[[Calendar], dict], partitioned: bool = True):
+        self.fn, self.spec, self.name, self.partitioned = fn, spec, fn.__name__, partitioned
 
     def build(self, calendar: Calendar) -> dg.AssetsDefinition:
         spec = self.spec(calendar) if callable(self.spec) else self.spec
-        shared = {"partitions_def": calendar.daily, "backfill_policy": BACKFILL, "group_name": "newsclust"}
+        shared: dict = {"group_name": "newsclust"}
+        if self.partitioned:
+            shared.update(partitions_def=calendar.daily, backfill_policy=BACKFILL)
         return dg.asset(**shared, **spec)(self.fn)
 
 
@@ -87,6 +95,29 @@ def day_asset(spec: Callable[[Calendar], dict] | None = None, **kwargs) -> Calla
     what every newsclust asset shares (day partitions, the backfill policy, the group) is
     added when the asset is built for a calendar."""
     return lambda fn: DayAsset(fn, spec if spec is not None else kwargs)
+
+
+def latest_asset(**spec) -> Callable[[Callable], DayAsset]:
+    """``@latest_asset(...)``: an asset with one value, drawn for the latest day (or days its
+    config names) from inputs declared with ``days_on_demand``, so the Dagster UI shows it as
+    materialized once it is, rather than as one of many day partitions."""
+    return lambda fn: DayAsset(fn, spec, partitioned=False)
+
+
+def days_on_demand(asset: str) -> dg.AssetIn:
+    """An input of a latest-only asset: every day of ``asset`` (the lineage the UI draws), read
+    one day at a time when asked for (``DayValues``)."""
+    return dg.AssetIn(asset, partition_mapping=dg.AllPartitionMapping(), metadata={DAYS_ON_DEMAND: True})
+
+
+def latest_day(context: dg.AssetExecutionContext, asset: str) -> str:
+    """The last day partition of ``asset`` that is materialized (a one-line failure if none is)."""
+    days = context.instance.get_materialized_partitions(dg.AssetKey(asset))
+    if not days:
+        raise dg.Failure(
+            description=f"no day of {asset} is materialized yet: materialize it first", allow_retries=False
+        )
+    return max(days)
 
 
 def first_day(context: dg.AssetExecutionContext) -> str:
@@ -170,6 +201,8 @@ class RangePickleIOManager(dg.UPathIOManager):
         return self.get_path_for_partition(context, self.base / self.get_asset_relative_path(context), day)
 
     def load_input(self, context: dg.InputContext) -> Any:
+        if (context.definition_metadata or {}).get(DAYS_ON_DEMAND):
+            return DayValues(self, context)
         if (context.definition_metadata or {}).get(PREVIOUS_DAY):
             return self._load_previous_day(context)
         if not (context.has_asset_key and context.has_asset_partitions):
@@ -252,6 +285,17 @@ class RangePickleIOManager(dg.UPathIOManager):
                 path = self.day_path(context, day)
                 self.make_directory(path.parent)
                 self.dump_to_path(context=context, obj=obj[day], path=path)
+
+
+class DayValues:
+    """The day values of an upstream asset, each read from storage when asked for:
+    ``values[day]`` (an error naming the asset and day if it was never materialized)."""
+
+    def __init__(self, manager: RangePickleIOManager, context: dg.InputContext):
+        self.manager, self.context = manager, context
+
+    def __getitem__(self, day: str) -> Any:
+        return self.manager._load_days(self.context, [day])[day]
 
 
 @dg.io_manager(

@@ -311,8 +311,7 @@ def test_ui_links_open_over_http_where_the_data_is_served(sample_run, monkeypatc
         assert served["maps"].served_at == f"{base}/maps" and served["maps"].directory == str(tmp / "maps")
         result = dg.materialize(
             ALL_ASSETS,
-            selection=["umap_plot", "story_timeline"],
-            partition_key=LAST,
+            selection=["umap_plot", "story_timeline"],  # one value each: the latest day's, no partition key
             instance=sample_run["instance"],
             resources={**sample_run["resources"], **served},
         )

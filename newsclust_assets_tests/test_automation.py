@@ -79,7 +79,11 @@ def test_sensor_materializes_new_and_edited_days_in_order(tmp_path):
         new_day = _execute(request, instance, resources)
         meta = new_day.asset_materializations_for_node("stories")[0].metadata
         assert meta["previous_day"].value == DAYS[2]
-        assert {m.partition for m in new_day.asset_materializations_for_node("umap_plot")} == {DAYS[3]}
+        # the map and the timeline: one value each, now the new day's
+        for asset in ("umap_plot", "story_timeline"):
+            (made,) = new_day.asset_materializations_for_node(asset)
+            assert made.partition is None and made.metadata["day"].value == DAYS[3]
+        assert made.metadata["path"].value.endswith(f"story_timeline_{DAYS[3]}.html")
 
         # an edited past day is requested again
         edited = next(r for r in rows if r["date"] == DAYS[1])

@@ -69,6 +69,22 @@ def test_stories_take_their_own_previous_day():
     assert (mapping.start_offset, mapping.end_offset) == (-1, -1)
 
 
+def test_the_map_and_the_timeline_are_one_value_each_fed_by_every_day():
+    """umap_plot and story_timeline have no day partitions (the UI shows them materialized once
+    drawn); every day of their parents is mapped to them, read on demand."""
+    graph = DEFS.resolve_asset_graph()
+    for asset, parents in (
+        ("umap_plot", ("knn_distances", "cluster_labels", "stories")),
+        ("story_timeline", ("stories",)),
+    ):
+        node = graph.get(dg.AssetKey(asset))
+        assert node.partitions_def is None
+        for parent in parents:
+            assert isinstance(node.assets_def.get_partition_mapping(dg.AssetKey(parent)), dg.AllPartitionMapping)
+    for asset in ("raw_news", "knn_distances", "stories"):
+        assert graph.get(dg.AssetKey(asset)).partitions_def == CALENDAR.daily
+
+
 def test_window_mapping_covers_the_window_days():
     graph = DEFS.resolve_asset_graph()
     mapping = graph.get(dg.AssetKey("knn_distances")).assets_def.get_partition_mapping(dg.AssetKey("milvus_collection"))

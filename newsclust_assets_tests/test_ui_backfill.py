@@ -43,6 +43,13 @@ def click_through_the_ui(dev: DagsterDev, tmp_path, day: str) -> None:
         assert sorted(t.strip() for t in page.locator("foreignObject").all_text_contents()) == sorted(ALL)
         page.locator('svg path[marker-end^="url(#arrow"]').nth(EDGES - 1).wait_for()
         assert page.locator('svg path[marker-end^="url(#arrow"]').count() == EDGES
+        # every asset shows as materialized in the lineage list: the day assets have every day,
+        # the map and the timeline (one value each, the latest day's) have theirs
+        for asset in ALL:
+            item = page.locator("button", has=page.locator(f'[title="{asset}"]')).first
+            icon = item.locator('[role="img"]').first
+            icon.wait_for(timeout=30_000)
+            assert icon.get_attribute("aria-label") == "run_success", (asset, item.inner_html()[:300])
         page.screenshot(path=str(tmp_path / "ui_graph.png"))
 
         page.goto(f"{dev.url}/assets/cluster_labels?partition={day}")
@@ -64,7 +71,7 @@ def click_through_the_ui(dev: DagsterDev, tmp_path, day: str) -> None:
         page.screenshot(path=str(tmp_path / "ui_stories.png"))
         page.goto(f"{dev.url}/assets/stories?view=checks")
         page.get_by_text("story_ids_stable", exact=True).first.wait_for(timeout=30_000)
-        page.goto(f"{dev.url}/assets/story_timeline?partition={day}")
+        page.goto(f"{dev.url}/assets/story_timeline")
         page.get_by_text("born_in_period", exact=True).first.wait_for(timeout=30_000)
         page.goto(f"{dev.url}/automation")
         page.get_by_text("news_source_sensor", exact=True).first.wait_for(timeout=30_000)
@@ -126,13 +133,13 @@ def test_ui_backfill_runs_one_range_run(tmp_path, postgres, monkeypatch):
         # go on once the run succeeds, and check the backfill's status before the clicks
         run = wait_for_run(dev, {"key": "dagster/backfill", "value": backfill_id}, 400)
         assert run["status"] == "SUCCESS", (run, (tmp_path / "dagster_dev.log").read_text()[-4000:])
-        # stories and the timeline for the same days, as their second range run would (in this
-        # process, on the same Dagster home), so the UI shows them too
+        # stories, the map and the timeline for the same days, as their second range run would (in
+        # this process, on the same Dagster home), so the UI shows them too
         with dg.DagsterInstance.from_config(str(home)) as instance:
             resources = make_resources(tmp_path / "data", source)
             assert dg.materialize(
                 ALL_ASSETS,
-                selection=["stories", "story_timeline"],
+                selection=["stories", "umap_plot", "story_timeline"],
                 instance=instance,
                 resources=resources,
                 tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]},

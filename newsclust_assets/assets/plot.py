@@ -1,3 +1,4 @@
+import datetime as dt
 import time
 
 import dagster as dg
@@ -7,13 +8,24 @@ import pydantic
 from ..artifacts import WindowGraph
 from ..clustering.umap_reduction import reduce_with_knn
 from ..maps.map_plot import write_map
-from ..ranges import by_day, day_asset, days_of
+from ..ranges import DayValues, days_on_demand, latest_asset, latest_day
 from ..resources import MapStorageResource, StoryStoreResource
+from .tables import table
 
 
 class PlotConfig(dg.Config):
     seed: int = pydantic.Field(42, description="UMAP's random_state for the map's layout")
     min_dist: float = pydantic.Field(0.1, description="UMAP's min_dist: how tightly a story's points pack")
+    days: list[str] = pydantic.Field(
+        [], description="days (YYYY-MM-DD) whose window maps to draw; none: the last day whose stories are materialized"
+    )
+
+    def check_values(self) -> None:
+        for day in self.days:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"days must be dates as YYYY-MM-DD, got {day!r}") from None
 
 
 def draw_window(
@@ -58,31 +70,37 @@ def draw_window(
     }
 
 
-@day_asset(
+@latest_asset(
+    ins={name: days_on_demand(name) for name in ("knn_distances", "cluster_labels", "stories")},
     kinds={"plotly", "umap"},
-    description="2-D UMAP of the window as an interactive HTML map that opens offline (plotly.js is written once "
-    "beside the maps): one colour per story id, kept from day to day, noise greyed and toggleable, "
-    "hover shows headline, date, story name, id and first-seen day.",
+    description="The map of the latest window (the last day whose stories are materialized; config `days`: any "
+    "others): a 2-D UMAP as an interactive HTML map that opens offline (plotly.js is written once beside the "
+    "maps): one colour per story id, kept from day to day, noise greyed and toggleable, hover shows headline, "
+    "date, story name, id and first-seen day. One value, so the UI shows it materialized once it is drawn.",
 )
 def umap_plot(
     context: dg.AssetExecutionContext,
     config: PlotConfig,
-    knn_distances,
-    cluster_labels,
-    stories,
+    knn_distances: DayValues,
+    cluster_labels: DayValues,
+    stories: DayValues,
     maps: MapStorageResource,
     story_store: StoryStoreResource,
 ) -> dg.MaterializeResult:
-    graphs, labels = by_day(context, knn_distances), by_day(context, cluster_labels)
-    story_days = by_day(context, stories)
+    config.check_values()
+    days = sorted(config.days) or [latest_day(context, "stories")]
     started = time.perf_counter()
-    for key in days_of(context):
-        path = maps.path_for(key)
+    drawn = []
+    for day in days:
+        path = maps.path_for(day)
         metadata = draw_window(
-            graphs[key], labels[key], path, config, story_days[key].articles, story_store.pages_dir()
+            knn_distances[day], cluster_labels[day], path, config, stories[day].articles, story_store.pages_dir()
         )
-        metadata["url"] = dg.MetadataValue.url(maps.url_for(path))  # one click from the UI where maps are served
-        context.add_asset_metadata(metadata, partition_key=key)
-    return dg.MaterializeResult(
-        metadata={"run_windows": len(graphs), "run_seconds": round(time.perf_counter() - started, 3)}
-    )
+        drawn.append({"day": day, "path": str(path), "url": maps.url_for(path)})
+    # the last map's figures and links (one click from the UI where maps are served), and every map drawn
+    metadata["url"] = dg.MetadataValue.url(drawn[-1]["url"])
+    metadata["day"] = days[-1]
+    if len(days) > 1:
+        metadata["maps"] = table(drawn, {"day": "string", "path": "string", "url": "string"})
+    metadata.update(run_windows=len(days), run_seconds=round(time.perf_counter() - started, 3))
+    return dg.MaterializeResult(metadata=metadata)

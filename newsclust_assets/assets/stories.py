@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 import pydantic
 
-from ..ranges import PREVIOUS_DAY, by_day, day_asset, days_of, first_day, output
+from ..ranges import PREVIOUS_DAY, by_day, day_asset, days_of, first_day, latest_asset, latest_day, output
 from ..resources import MapStorageResource, MilvusResource, StoryNamerResource, StoryStoreResource
 from ..stories import story_memory
 from ..stories.story_page import write_story_pages
@@ -247,67 +247,71 @@ def _pages_markdown(days: pd.DataFrame, drawn: dict, url_for) -> str:
 
 
 class TimelineConfig(dg.Config):
-    days: int = pydantic.Field(60, description="the timeline shows the last this many days up to the partition")
+    days: int = pydantic.Field(60, description="the timeline shows the last this many days up to its day")
     top: int = pydantic.Field(20, description="stories drawn as lines; the rest are one grey line")
+    day: str = pydantic.Field(
+        "", description="the day (YYYY-MM-DD) the timeline ends on; empty: the last day whose stories are materialized"
+    )
 
     def check_values(self) -> None:
         if self.days < 1:
             raise ValueError(f"days must be at least 1, got {self.days}")
         if self.top < 1:
             raise ValueError(f"top must be at least 1, got {self.top}")
+        if self.day:
+            try:
+                dt.date.fromisoformat(self.day)
+            except ValueError:
+                raise ValueError(f"day must be a date as YYYY-MM-DD, got {self.day!r}") from None
 
 
-@day_asset(
-    deps=["stories"],
+@latest_asset(
+    deps=[dg.AssetDep("stories", partition_mapping=dg.AllPartitionMapping())],
     kinds={"plotly"},
-    description="One offline HTML page of the top stories over the last days up to the partition: articles per "
-    "day, with births, returns, splits and merges marked.",
+    description="One offline HTML page of the top stories over the days up to the last day whose stories are "
+    "materialized (config `day`: another): articles per day, with births, returns, splits and merges marked, "
+    "and a page per story. One value, so the UI shows it materialized once it is drawn.",
 )
 def story_timeline(
     context: dg.AssetExecutionContext, config: TimelineConfig, story_store: StoryStoreResource, maps: MapStorageResource
 ) -> dg.MaterializeResult:
     config.check_values()
-    for key in days_of(context):
-        last = dt.date.fromisoformat(key)
-        span = [(last - dt.timedelta(days=i)).isoformat() for i in range(config.days - 1, -1, -1)]
-        days = story_store.read_days(span)
-        if days.empty and not story_store.stories_path(key).exists():
-            raise ValueError(f"no stories for {key}: materialize stories for that day first")
-        # a page for every story of the day and every story the timeline draws
-        today = days.loc[days["day"] == key, "story"].tolist() if len(days) else []
-        shown = top_stories(days, config.top) if len(days) else []
-        pages = write_story_pages(days, story_store.read_articles(span), shown + today, story_store.pages_dir())
-        drawn = {s: pages[s] for s in shown if s in pages}  # in the timeline's order, largest first
-        path = write_timeline(  # plotly.js: the one copy beside the maps
-            days,
-            story_store.timeline_path(key),
-            config.top,
-            f"newsclust stories to {key}",
-            key,
-            maps.directory,
-            pages=drawn,
-        )
-        events = days.groupby("event").size() if len(days) else pd.Series(dtype=int)
-        context.add_asset_metadata(
+    key = config.day or latest_day(context, "stories")
+    last = dt.date.fromisoformat(key)
+    span = [(last - dt.timedelta(days=i)).isoformat() for i in range(config.days - 1, -1, -1)]
+    days = story_store.read_days(span)
+    if days.empty and not story_store.stories_path(key).exists():
+        raise ValueError(f"no stories for {key}: materialize stories for that day first")
+    # a page for every story of the day and every story the timeline draws
+    today = days.loc[days["day"] == key, "story"].tolist() if len(days) else []
+    shown = top_stories(days, config.top) if len(days) else []
+    pages = write_story_pages(days, story_store.read_articles(span), shown + today, story_store.pages_dir())
+    drawn = {s: pages[s] for s in shown if s in pages}  # in the timeline's order, largest first
+    path = write_timeline(  # plotly.js: the one copy beside the maps
+        days,
+        story_store.timeline_path(key),
+        config.top,
+        f"newsclust stories to {key}",
+        key,
+        maps.directory,
+        pages=drawn,
+    )
+    events = days.groupby("event").size() if len(days) else pd.Series(dtype=int)
+    metadata = {
+        "path": dg.MetadataValue.path(str(path)),
+        "url": dg.MetadataValue.url(story_store.url_for(path)),
+        "days_shown": int(days["day"].nunique()) if len(days) else 0,
+        "stories_shown": int(min(config.top, days.loc[days["articles"] > 0, "story"].nunique())) if len(days) else 0,
+        **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
+        "story_pages_written": len(pages),
+        **(
             {
-                "path": dg.MetadataValue.path(str(path)),
-                "url": dg.MetadataValue.url(story_store.url_for(path)),
-                "days_shown": int(days["day"].nunique()) if len(days) else 0,
-                "stories_shown": int(min(config.top, days.loc[days["articles"] > 0, "story"].nunique()))
-                if len(days)
-                else 0,
-                **{f"{e}_in_period": int(events.get(e, 0)) for e in ("born", "merged", "split", "returned", "ended")},
-                "story_pages_written": len(pages),
-                **(
-                    {
-                        "top_story_page": dg.MetadataValue.path(str(top)),
-                        "top_story_page_url": dg.MetadataValue.url(story_store.url_for(top)),
-                    }
-                    if (top := next(iter(drawn.values()), None))
-                    else {}
-                ),
-                "story_pages": dg.MetadataValue.md(_pages_markdown(days, drawn, story_store.url_for)),
-            },
-            partition_key=key,
-        )
-    return dg.MaterializeResult()
+                "top_story_page": dg.MetadataValue.path(str(top)),
+                "top_story_page_url": dg.MetadataValue.url(story_store.url_for(top)),
+            }
+            if (top := next(iter(drawn.values()), None))
+            else {}
+        ),
+        "story_pages": dg.MetadataValue.md(_pages_markdown(days, drawn, story_store.url_for)),
+    }
+    return dg.MaterializeResult(metadata={"day": key, **metadata})

@@ -32,12 +32,14 @@ from .planning import (
     DAY_CHUNK_ARTICLES,
     DAY_CHUNK_DAYS,
     EMPTY_STRETCH_DAYS,
+    LATEST,
     STORIES,
     STORY_CHUNK,
     WINDOW_CHUNK,
     WINDOW_CHUNK_ROWS,
     WINDOWED,
     chunks,
+    latest_record,
     latest_records,
     plan_days,
     plan_stories,
@@ -121,9 +123,9 @@ def materialize(
     meanwhile (the run is then marked canceled)."""
     import dagster as dg
 
+    days = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
     tags = {
-        "dagster/asset_partition_range_start": keys[0],
-        "dagster/asset_partition_range_end": keys[-1],
+        **(days if set(selection) - set(LATEST) else {}),  # the map and the timeline have no day partitions
         "newsclust/command": "newsclust run",
         "newsclust/pid": str(os.getpid()),
         "newsclust/host": socket.gethostname(),
@@ -368,17 +370,23 @@ def _run(
         for chunk in chunks(story_days, {}, STORY_CHUNK, 0):
             attempt(STORIES[:1], chunk, windowed_config)
             progress.step(len(chunk), len(chunk))
-    for asset, wanted in (("umap_plot", map_days), ("story_timeline", window_days[-1:])):
-        made = latest_records(instance, asset, set(wanted))
+    # the map(s) and the timeline: one value each, redrawn when their day's stories are newer
+    for asset, wanted, field in (("umap_plot", map_days, "days"), ("story_timeline", window_days[-1:], "day")):
+        made = latest_record(instance, asset)
         ready = latest_records(instance, "stories", set(wanted))
+        # {day: file} of the latest drawing (a drawing from before the map had no day partitions names none)
+        drawn = (
+            {} if made is None else {str(d["day"]): d["path"] for d in made[1].get("maps") or [made[1]] if "day" in d}
+        )
         stale = [
             k
             for k in wanted
-            if k in ready
-            and (k not in made or made[k][0] < ready[k][0] or not files.at(str(made[k][1].get("path", ""))).exists())
+            if k in ready and (k not in drawn or made[0] < ready[k][0] or not files.at(str(drawn[k])).exists())  # type: ignore[index]
         ]
         for chunk in chunks(stale, {}, WINDOW_CHUNK, 0):
-            attempt([asset], chunk, windowed_config)
+            user = asset_config.get(asset) or {}
+            config = {**quiet, "ops": {asset: {"config": {**user, field: chunk if field == "days" else chunk[-1]}}}}
+            attempt([asset], chunk, config)
     labels = latest_records(instance, "cluster_labels", set(window_days))
     per_window = [
         {"partition": k, **{m: v for m, v in labels[k][1].items() if not isinstance(v, (dict, list))}}
@@ -397,14 +405,14 @@ def _run(
     }
     if window_days[-1] in labels:
         labels_md = labels[window_days[-1]][1]
-        plot = latest_records(instance, "umap_plot", {window_days[-1]}).get(window_days[-1])
+        plot = latest_record(instance, "umap_plot")
         summary.update(
             {
                 "window": labels_md["window"],
                 "articles": labels_md["dagster/row_count"],
                 "clusters": labels_md["clusters"],
                 "noise_share": labels_md["noise_share"],
-                "map": plot[1]["path"] if plot and map_days else None,
+                "map": plot[1]["path"] if plot and map_days and plot[1].get("day") == window_days[-1] else None,
                 "labels_csv": labels_md["labels_csv"],
             }
         )
@@ -421,7 +429,8 @@ def _run(
         if window_days[-1] in told:
             last_md = told[window_days[-1]][1]
             summary["stories"].update(active=last_md.get("active", 0), stories_csv=last_md.get("stories_csv"))
-        timeline = latest_records(instance, "story_timeline", set(window_days[-1:])).get(window_days[-1])
+        timeline = latest_record(instance, "story_timeline")
+        timeline = timeline if timeline and timeline[1].get("day") == window_days[-1] else None
         summary["timeline"] = timeline[1]["path"] if timeline else None
         summary["story_page"] = timeline[1].get("top_story_page") if timeline else None
         summary["story_pages"] = int(timeline[1].get("story_pages_written", 0)) if timeline else 0

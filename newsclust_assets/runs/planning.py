@@ -19,6 +19,7 @@ import datetime as dt
 DAILY = ["raw_news", "embeddings", "milvus_collection"]
 WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 STORIES = ["stories", "story_timeline"]
+LATEST = ["umap_plot", "story_timeline"]  # one value each (the latest day's), not one per day
 STORY_CHUNK = 366  # days of stories per run (each day loads its window's graph and labels)
 DAY_CHUNK_ARTICLES = 2048  # articles per daily run: ~10 s of CPU embedding, so progress shows often
 DAY_CHUNK_DAYS = 366
@@ -126,6 +127,17 @@ def latest_records(instance, asset: str, partitions: set[str] | None = None) -> 
             mat = r.asset_materialization
             out[mat.partition] = (r.storage_id, {k: _plain(v) for k, v in mat.metadata.items()})
     return out
+
+
+def latest_record(instance, asset: str) -> tuple[int, dict] | None:
+    """(storage id, metadata values) of the latest materialization of an asset without day
+    partitions (the map, the timeline), or None."""
+    import dagster as dg
+
+    records = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records
+    if not records:
+        return None
+    return records[0].storage_id, {k: _plain(v) for k, v in records[0].asset_materialization.metadata.items()}
 
 
 def _plain(value):
