@@ -63,4 +63,10 @@ def test_hnsw_neighbours_match_exact_and_auto_switches_above_the_threshold():
     assert resolve_method("auto", True, 30_000) == "exact" and resolve_method("auto", True, 30_001) == "approx"
     assert resolve_method("auto", True, 50, approx_above=10) == "approx"
     assert resolve_method("auto", False, 10**6) == "milvus" and resolve_method("exact", True, 10**6) == "exact"
+    # a server: exact up to approx_above (the window's vectors are read back anyway), then its own search
+    assert resolve_method("auto", False, 30_000) == "exact" and resolve_method("auto", False, 30_001) == "milvus"
+    assert (
+        resolve_method("milvus", False, 10) == "milvus"
+        and resolve_method("auto", False, 10**6, approx_above=0) == "exact"
+    )
     assert resolve_method("auto", True, 10**6, approx_above=0) == "exact"  # 0: never approximate

@@ -17,10 +17,13 @@ class KnnConfig(dg.Config):
     k: int = pydantic.Field(15, description="neighbours per article (UMAP's n_neighbors is k + 1, counting itself)")
     method: str = pydantic.Field(
         "auto",
-        description="auto, milvus, exact or approx; auto: milvus on a server, exact on Lite, approx above approx_above",
+        description="auto, milvus, exact or approx; auto: exact up to approx_above vectors, then milvus (a server) or "
+        "approx (Lite)",
     )
     approx_above: int = pydantic.Field(
-        APPROX_ABOVE, description="on Lite, windows with more vectors use an in-process HNSW index (0: never)"
+        APPROX_ABOVE,
+        description="windows with more vectors use an index: the server's search, or on Lite an in-process HNSW "
+        "index (0: never, exact at any size)",
     )
 
 
@@ -48,9 +51,9 @@ def graph_metadata(value: WindowGraph, window_days: int) -> dict:
         "kinds": {"milvus", "scipy"},
         "deps": [dg.AssetDep("milvus_collection", partition_mapping=calendar.window_mapping)],
         "description": f"Sparse symmetric kNN graph (true distances) of the articles of the {calendar.window_days} "
-        "days ending on the partition day: Milvus searches filtered to that window (servers), or "
-        "neighbours of the window's vectors read back from Milvus (Milvus Lite: exact, HNSW above "
-        f"{APPROX_ABOVE:,} vectors). A range run reads the range's rows once.",
+        "days ending on the partition day, from the window's vectors read back from Milvus: exact up to "
+        f"{APPROX_ABOVE:,} vectors, above that by the server's search filtered to the window (Milvus Lite: an "
+        "in-process HNSW index). A range run reads the range's rows once.",
     }
 )
 def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: MilvusResource):
