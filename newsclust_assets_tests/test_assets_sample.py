@@ -277,6 +277,12 @@ def test_stories_asset_on_the_sample(sample_run):
     # a page for every story of the day, listing exactly its articles, with their links
     assert timeline["story_pages_written"] == articles["story"].nunique()
     assert "[open](file://" in timeline["story_pages"]
+    # short enough for the Dagster UI to draw in place (under 1,000 characters), the largest
+    # stories first, and a line saying how many more the timeline page links
+    listed = timeline["story_pages"]
+    assert len(listed) < 1000 and listed.count("[open](") >= 2
+    assert re.search(r"\| \.\.\. \| \d+ more stories: the timeline page links them all \|", listed)
+    assert listed.count("[open](") + int(re.search(r"(\d+) more stories", listed).group(1)) == timeline["stories_shown"]
     pages = Path(timeline["path"]).parent / "pages"
     for sid, part in articles.groupby("story"):
         story_html = (pages / f"story_{sid}.html").read_text()

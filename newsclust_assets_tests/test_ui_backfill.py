@@ -73,6 +73,8 @@ def click_through_the_ui(dev: DagsterDev, tmp_path, day: str) -> None:
         page.get_by_text("story_ids_stable", exact=True).first.wait_for(timeout=30_000)
         page.goto(f"{dev.url}/assets/story_timeline")
         page.get_by_text("born_in_period", exact=True).first.wait_for(timeout=30_000)
+        page.get_by_role("link", name="open").first.wait_for(timeout=30_000)  # story_pages: links in place
+        assert page.get_by_text("[Show Markdown]").count() == 0
         page.goto(f"{dev.url}/automation")
         page.get_by_text("news_source_sensor", exact=True).first.wait_for(timeout=30_000)
         page.screenshot(path=str(tmp_path / "ui_automation.png"))

@@ -233,17 +233,38 @@ def _track_days(
     return dg.MaterializeResult(value=output(context, values), check_results=[check], metadata=run_md)
 
 
+# The Dagster UI draws a markdown value in place below 1,000 characters, and behind a "[Show
+# Markdown]" click above (dagster-webserver 1.13's MarkdownMetadataEntry)
+MD_IN_PLACE = 1000
+
+
 def _pages_markdown(days: pd.DataFrame, drawn: dict, url_for) -> str:
     """The timeline's stories ({story: page}, in order) with links to their pages (``url_for``:
-    a page's URL), for the Dagster UI."""
+    a page's URL), for the Dagster UI: as many as fit in ``MD_IN_PLACE`` characters (the
+    largest first), then a line saying how many more the timeline page lists."""
     from ..evaluation.cluster_quality import md_text
 
+    if not drawn:
+        return "no story yet"
     names = story_names(days)
-    lines = ["| story | name | page |", "|---|---|---|"]
+    head = ["| story | name | page |", "|---|---|---|"]
+    rows = []
     for sid, page in drawn.items():
-        name = md_text(names.get(sid, ""))  # a name is text: no link, image or markup of its own
-        lines.append(f"| {sid} | {name} | [open]({url_for(page)}) |")
-    return "\n".join(lines) if drawn else "no story yet"
+        name = str(names.get(sid, ""))
+        name = md_text(name[:60] + "..." if len(name) > 60 else name)  # text: no link, image or markup of its own
+        rows.append(f"| {sid} | {name} | [open]({url_for(page)}) |")
+
+    def table(shown: int) -> str:
+        return "\n".join(head + rows[:shown] + ([_more(len(rows) - shown)] if shown < len(rows) else []))
+
+    shown = len(rows)
+    while shown > 1 and len(table(shown)) >= MD_IN_PLACE:
+        shown -= 1
+    return table(shown)
+
+
+def _more(n: int) -> str:
+    return f"| ... | {n} more stories: the timeline page links them all | |"
 
 
 class TimelineConfig(dg.Config):
