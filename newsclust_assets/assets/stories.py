@@ -59,8 +59,14 @@ class StoriesConfig(dg.Config):
         return settings_from(self, TrackSettings)
 
 
-TOP_STORY_COLUMNS = {"story": "string", "name": "string", "articles": "int", "trend": "string", "event": "string"}
-TOP_STORY_COLUMNS["born"] = "string"
+TOP_STORY_COLUMNS = {
+    "story": "string",
+    "name": "string",
+    "articles": "int",
+    "trend": "string",
+    "event": "string",
+    "born": "string",
+}
 
 
 def largest_stories(report: DayReport, previous: StoryState | None, limit: int = 15) -> list[dict]:
@@ -254,13 +260,13 @@ def _pages_markdown(days: pd.DataFrame, drawn: dict, url_for) -> str:
         name = md_text(name[:60] + "..." if len(name) > 60 else name)  # text: no link, image or markup of its own
         rows.append(f"| {sid} | {name} | [open]({url_for(page)}) |")
 
-    def table(shown: int) -> str:
+    def listing(shown: int) -> str:
         return "\n".join(head + rows[:shown] + ([_more(len(rows) - shown)] if shown < len(rows) else []))
 
     shown = len(rows)
-    while shown > 1 and len(table(shown)) >= MD_IN_PLACE:
+    while shown > 1 and len(listing(shown)) >= MD_IN_PLACE:
         shown -= 1
-    return table(shown)
+    return listing(shown)
 
 
 def _more(n: int) -> str:

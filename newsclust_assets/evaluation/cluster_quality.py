@@ -59,8 +59,13 @@ def distinct_headlines(headlines, limit: int) -> list[str]:
     return out
 
 
-CLUSTER_COLUMNS = {"cluster": "string", "size": "int", "central_headline": "string", "top_words": "string"}
-CLUSTER_COLUMNS["other_headlines"] = "string"
+CLUSTER_COLUMNS = {
+    "cluster": "string",
+    "size": "int",
+    "central_headline": "string",
+    "top_words": "string",
+    "other_headlines": "string",
+}
 
 
 def cluster_rows(

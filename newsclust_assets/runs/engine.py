@@ -187,6 +187,12 @@ def cancel_own_runs(instance, interrupted: bool = True) -> int:
     return marked
 
 
+def days_drawn(metadata: dict) -> dict[str, str]:
+    """{day: file} of a map or timeline drawing's metadata: its ``maps`` table when a run drew
+    several, else its own day and path."""
+    return {str(d["day"]): d["path"] for d in metadata.get("maps") or [metadata] if "day" in d}
+
+
 def day_of(number: int) -> str:
     from ..vectors.milvus_store import EPOCH
 
@@ -371,22 +377,24 @@ def _run(
             attempt(STORIES[:1], chunk, windowed_config)
             progress.step(len(chunk), len(chunk))
     # the map(s) and the timeline: one value each, redrawn when their day's stories are newer
-    for asset, wanted, field in (("umap_plot", map_days, "days"), ("story_timeline", window_days[-1:], "day")):
+    drawings = (
+        ("umap_plot", map_days, lambda days: {"days": days}),
+        ("story_timeline", window_days[-1:], lambda days: {"day": days[-1]}),
+    )
+    for asset, wanted, which in drawings:
         made = latest_record(instance, asset)
         ready = latest_records(instance, "stories", set(wanted))
-        # {day: file} of the latest drawing (a drawing from before the map had no day partitions names none)
-        drawn = (
-            {} if made is None else {str(d["day"]): d["path"] for d in made[1].get("maps") or [made[1]] if "day" in d}
-        )
+        # (storage id, {day: file}) of the latest drawing; one from before the map had no day
+        # partitions names no day
+        drawn_at, drawn = (-1, {}) if made is None else (made[0], days_drawn(made[1]))
         stale = [
             k
             for k in wanted
-            if k in ready and (k not in drawn or made[0] < ready[k][0] or not files.at(str(drawn[k])).exists())  # type: ignore[index]
+            if k in ready and (k not in drawn or drawn_at < ready[k][0] or not files.at(str(drawn[k])).exists())
         ]
         for chunk in chunks(stale, {}, WINDOW_CHUNK, 0):
             user = asset_config.get(asset) or {}
-            config = {**quiet, "ops": {asset: {"config": {**user, field: chunk if field == "days" else chunk[-1]}}}}
-            attempt([asset], chunk, config)
+            attempt([asset], chunk, {**quiet, "ops": {asset: {"config": {**user, **which(chunk)}}}})
     labels = latest_records(instance, "cluster_labels", set(window_days))
     per_window = [
         {"partition": k, **{m: v for m, v in labels[k][1].items() if not isinstance(v, (dict, list))}}
