@@ -4,7 +4,9 @@ functions the assets call, without Dagster. Child process of ``benchmarks.produc
 Every day of the file is read, embedded (the range's texts in one call, full batches),
 stored (bulk upsert, one flush), then every day's window is built from one Milvus read per
 chunk of windows, clustered and its labels written as CSV, its stories carried on from the
-day before (registry CSVs as the stories asset writes them); the last window gets a map.
+day before (registry CSVs as the stories asset writes them, and every story in the story
+store beside the articles, read and written per ``STORY_CHUNK`` days as the asset's runs do);
+the last window gets a map.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from newsclust_assets.clustering.window_clustering import label_window
 from newsclust_assets.ingest.news_source import articles_for_days, read_articles
 from newsclust_assets.maps.map_plot import write_map
 from newsclust_assets.numba_cache import enable_numba_cache
-from newsclust_assets.resources import MilvusResource, StoryStoreResource
+from newsclust_assets.resources import MilvusResource, StoryStoreResource, write_csv
+from newsclust_assets.runs.planning import STORY_CHUNK
+from newsclust_assets.stories import story_memory
 from newsclust_assets.stories.tracking import advance
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
 from newsclust_assets.vectors.milvus_store import ensure_collection, write_days
@@ -33,6 +37,17 @@ from .measure import Stages
 
 WINDOW_DAYS = 30
 WINDOW_CHUNK = 62
+
+
+def flush(milvus: MilvusResource, archive) -> int:
+    """The story rows a run of days added, written as the stories asset writes them at the end
+    of its run (the client is opened only for that: the windows read Milvus meanwhile)."""
+    if archive is None:
+        return 0
+    with milvus.client() as client:
+        client.load_collection(archive.name)
+        archive.client = client
+        return archive.flush()
 
 
 def main(source: Path, workdir: Path, out: Path) -> None:
@@ -61,21 +76,32 @@ def main(source: Path, workdir: Path, out: Path) -> None:
             write_days(client, spec, batch, flush=milvus.is_lite)
     labels_dir = workdir / "labels"
     labels_dir.mkdir(exist_ok=True)
-    clusters, state, story_seconds = [], None, 0.0
+    clusters, state, story_seconds, archive = [], None, 0.0, None
     store = StoryStoreResource(directory=str(workdir / "stories"))
+    story_collection = story_memory.collection_for(milvus.collection_name)
+    stored_stories = 0
     with stages("windows"):
         for i in range(0, len(days), WINDOW_CHUNK):
             graphs = window_graphs(milvus, days[i : i + WINDOW_CHUNK], WINDOW_DAYS, 15, "auto")
-            for d, graph in graphs.items():
+            for j, (d, graph) in enumerate(graphs.items()):
                 frame = label_window(graph).frame
-                frame.to_csv(labels_dir / f"labels_{d}.csv", index=False)
+                write_csv(frame, labels_dir / f"labels_{d}.csv")
                 clusters.append(int(frame["label"].max() + 1) if len(frame) else 0)
                 started = time.perf_counter()
-                state, report = advance(state, str(d), frame, graph.vectors)
+                if (i + j) % STORY_CHUNK == 0:  # where a run of the stories asset starts
+                    stored_stories += flush(milvus, archive)
+                    with milvus.client() as client:
+                        story_memory.ensure(client, story_collection, run.vectors.shape[1])
+                        archive = story_memory.MilvusArchive(client, story_collection, str(d))
+                state, report = advance(state, str(d), frame, graph.vectors, archive=archive)
                 store.write(report.stories, store.stories_path(str(d)))
                 store.write(report.articles, store.articles_path(str(d)))
                 story_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        stored_stories += flush(milvus, archive)
+        story_seconds += time.perf_counter() - started
     stages.results["windows"]["stories_seconds"] = round(story_seconds, 3)
+    stages.results["windows"]["story_rows_written"] = stored_stories
     with stages("map"):
         plot = PlotConfig()
         coords = reduce_with_knn(graph.distances, graph.vectors, graph.k, 2, min_dist=plot.min_dist, seed=plot.seed)

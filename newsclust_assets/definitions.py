@@ -17,6 +17,7 @@ import dagster as dg
 from .assets import ASSET_NAMES, build_assets
 from .automation import build_sensor
 from .environment import default_resources
+from .event_storage import enable_event_batches
 from .partitions import Calendar, calendar_from_env
 
 __all__ = ["JOB_NAME", "build_defs", "defs"]
@@ -48,4 +49,5 @@ def build_defs(calendar: Calendar | None = None, resources: dict | None = None) 
 @dg.definitions
 def defs() -> dg.Definitions:
     """What ``dagster dev`` / ``dg`` load: the environment's calendar and resources."""
+    enable_event_batches()
     return build_defs()

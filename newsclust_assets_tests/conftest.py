@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from newsclust_assets.assets import build_assets
+from newsclust_assets.event_storage import enable_event_batches
 from newsclust_assets.partitions import calendar_from_env
 from newsclust_assets.ranges import range_pickle_io_manager
 from newsclust_assets.resources import (
@@ -28,6 +29,9 @@ AFTER_DAILY = [*WINDOWED[:2], *STORIES[:1], WINDOWED[2], *STORIES[1:]]
 SHARED_NEWS = REPO.parent / "shared" / "data" / "news_category_10k.jsonl"
 # the code location's calendar as the tests' environment sets it (the shipped sample's days,
 # 2024-03-01..2024-03-14, unless NEWSCLUST_SOURCE says otherwise), and the eight assets for it
+# the tests materialize as `newsclust run` and the code location do: a step's asset events
+# stored in batches (test_ranges stores them one at a time as well, and compares)
+enable_event_batches()
 CALENDAR = calendar_from_env()
 ALL_ASSETS = build_assets(CALENDAR)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from newsclust_assets.event_storage import CachedEngineSqliteEventLogStorage
 from newsclust_assets.runs.engine import run
 from newsclust_assets.runs.planning import chunks
 from newsclust_assets.vectors.milvus_store import QUERY_FIELDS
@@ -443,6 +444,61 @@ def test_newsclusts_dagster_home_plans_a_range_in_one_event_per_asset(tmp_path, 
         assert len(planned) == (len(DAILY) if subset else 3 * len(DAILY))
         for asset in DAILY:  # every day still gets its own materialization
             assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(DAYS[:3])
+
+
+def test_a_steps_materializations_stored_as_one_batch_read_back_as_one_at_a_time(tmp_path, monkeypatch):
+    """``newsclust run`` and the code location let Dagster hand a step's materializations to
+    the storage in batches (``DAGSTER_EVENT_BATCH_SIZE``); newsclust's SQLite storage then writes
+    them in one transaction per file. What the UI and the planner read back must be what
+    storing them one at a time gives: every day's materialization, its metadata and tags, and
+    the asset's latest event."""
+    from newsclust_assets.runs.instance import open_instance
+
+    source = write_jsonl(tmp_path / "news.jsonl", sample_rows(DAYS[0], DAYS[2]))
+    seen = {}
+    for size in ("0", "1000"):
+        monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", size)
+        monkeypatch.setenv("NEWSCLUST_DATA_DIR", str(tmp_path / size))
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        stored = []
+        batch = CachedEngineSqliteEventLogStorage.store_event_batch
+        monkeypatch.setattr(
+            CachedEngineSqliteEventLogStorage,
+            "store_event_batch",
+            lambda self, events, batch=batch, stored=stored: (
+                stored.append(sum(e.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION for e in events))
+                or batch(self, events)
+            ),
+        )
+        with open_instance() as instance:
+            result = dg.materialize(
+                ALL_ASSETS,
+                selection=DAILY,
+                instance=instance,
+                resources=make_resources(tmp_path / size, source),
+                tags=_range(DAYS[0], DAYS[2]),
+            )
+            assert result.success
+            assert sum(stored) == (3 * len(DAILY) if size == "1000" else 0)  # one batch of 3 days per asset
+            views = {}
+            for asset in DAILY:
+                key = dg.AssetKey(asset)
+                assert instance.get_materialized_partitions(key) == set(DAYS[:3])
+                latest = instance.get_latest_materialization_event(key)
+                assert latest.dagster_event.partition == DAYS[2]
+                for day in DAYS[:3]:
+                    records = instance.fetch_materializations(
+                        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=5
+                    ).records
+                    assert len(records) == 1
+                    values = records[0].asset_materialization.metadata
+                    views[(asset, day)] = {
+                        k: v.value
+                        for k, v in values.items()
+                        if "second" not in k and not isinstance(v.value, str)  # no timings, no paths
+                    }
+            seen[size] = views
+    assert seen["0"] == seen["1000"] and len(seen["0"]) == 3 * len(DAILY)
 
 
 def test_empty_stretches_are_runs_of_enough_consecutive_empty_days():

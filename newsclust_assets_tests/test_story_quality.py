@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from newsclust_assets.artifacts import WindowGraph
 from newsclust_assets.clustering.average_linkage import average_linkage, join_groups, news_time
 from newsclust_assets.clustering.topic_words import story_names
 from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
 from newsclust_assets.evaluation import synthetic
+from newsclust_assets.evaluation.cluster_quality import adjusted_rand, agreement, normalized_mutual_info
 from newsclust_assets.evaluation.scores import noise_as_singletons, story_scores
 from newsclust_assets.ingest.news_source import read_articles, read_labels
 from newsclust_assets.settings import SAMPLE_PATH
@@ -65,6 +66,32 @@ def _unit(x):
 def _complete_graph(n):
     rows, cols = np.nonzero(~np.eye(n, dtype=bool))
     return symmetric_graph(n, rows, cols, np.full(rows.size, 0.5))
+
+
+def test_window_agreement_equals_scikit_learn():
+    """The windows' ARI / NMI against the category (``agreement``) are computed from the
+    contingency table without scikit-learn's checks; they must equal scikit-learn's scores on
+    random labelings, noise and the degenerate ones included."""
+    rng = np.random.default_rng(7)
+    cases = [
+        (np.zeros(5, int), np.zeros(5, int)),
+        (np.arange(5), np.arange(5)),
+        (np.zeros(5, int), np.arange(5)),
+        (np.array(["a", "b", "a"]), np.array([1, 1, -1])),
+        (np.array(["x"]), np.array([0])),
+        (np.array(["x", "y"]), np.array([0, 0])),
+    ]
+    for _ in range(500):
+        n = int(rng.integers(1, 300))
+        truth = rng.integers(0, int(rng.integers(1, 30)), n)
+        cases.append((np.array([f"c{t}" for t in truth], dtype=object), rng.integers(-1, int(rng.integers(1, 30)), n)))
+    for a, b in cases:
+        assert adjusted_rand(a, b) == pytest.approx(adjusted_rand_score(a, b), abs=1e-12)
+        assert normalized_mutual_info(a, b) == pytest.approx(normalized_mutual_info_score(a, b), abs=1e-12)
+    scores = agreement(["a", "a", "b", "", "b"], np.array([0, 0, 1, 1, -1]))
+    assert scores["ari_all"] == pytest.approx(adjusted_rand_score(["a", "a", "b", "b"], [0, 0, 1, -1]))
+    assert scores["nmi_clustered"] == pytest.approx(1.0)
+    assert agreement(["", None], np.array([0, 0])) is None
 
 
 @pytest.mark.parametrize("threshold", [0.2, 0.5, 0.8])

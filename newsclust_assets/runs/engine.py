@@ -274,6 +274,7 @@ def _run(
     from .. import settings
     from ..assets import build_assets
     from ..environment import default_resources
+    from ..event_storage import enable_event_batches
     from ..ingest.news_source import NewsSourceError
     from ..ranges import range_pickle_io_manager
     from ..vectors.milvus_store import day_number
@@ -282,6 +283,7 @@ def _run(
         raise NewsSourceError(calendar.problem.split("; the partitions")[0])
     assets = build_assets(calendar)
     window_length = calendar.window_days
+    enable_event_batches()
 
     # Dagster's console log off: a failed step is reported as one line by attempt(), its full
     # error goes to a log file, and everything stays in the Dagster UI

@@ -33,6 +33,7 @@ TEXT_FIELDS = {
 }
 NUMBER_FIELDS = ("day", "members", "articles")
 FIELDS = ["story", *NUMBER_FIELDS, "position_sum", *[f for f in TEXT_FIELDS if f != "story"]]
+GET_BATCH = 1000  # rows fetched by id per call
 
 
 def collection_for(articles_collection: str) -> str:
@@ -122,19 +123,26 @@ def delete_from(client, name: str, day: str) -> None:
     client.delete(name, filter=f"day >= {day_number(day)}")
 
 
-def _newest(rows: list[dict]) -> dict[str, dict]:
-    """Each story's row of the latest day among ``rows``."""
-    newest: dict[str, dict] = {}
-    for row in rows:
-        if row["story"] not in newest or row["day"] > newest[row["story"]]["day"]:
-            newest[row["story"]] = row
-    return newest
+def _newest(client, name: str, flt: str) -> dict[str, dict]:
+    """Each story's row of the latest day among the rows matching ``flt``, vector included.
+    The rows' story and day are read first and only the newest rows' vectors after: a story
+    has a row for every day it changed, and reading every vector cost a year-long run of
+    ``stories`` most of its time on Milvus Lite (14 s for 62k rows, against 5 s)."""
+    newest: dict[str, int] = {}
+    for row in query_rows(client, name, flt, ["story", "day"]):
+        if row["day"] > newest.get(row["story"], -1):
+            newest[row["story"]] = row["day"]
+    ids = [f"{sid}@{day}" for sid, day in newest.items()]
+    rows: dict[str, dict] = {}
+    for i in range(0, len(ids), GET_BATCH):
+        for row in client.get(name, ids=ids[i : i + GET_BATCH], output_fields=["vector", *FIELDS], **STRONG):
+            rows[row["story"]] = row
+    return rows
 
 
 def latest_before(client, name: str, day: str) -> dict[str, Story]:
     """Each story's newest row from before ``day``."""
-    newest = _newest(query_rows(client, name, f"day < {day_number(day)}", ["vector", *FIELDS]))
-    return {sid: _story(r) for sid, r in newest.items()}
+    return {sid: _story(r) for sid, r in _newest(client, name, f"day < {day_number(day)}").items()}
 
 
 def search(client, name: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
@@ -153,7 +161,7 @@ def search(client, name: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
     if not found:
         return []
     quoted = ", ".join(f'"{s}"' for s in found)
-    newest = _newest(query_rows(client, name, f"story in [{quoted}]", ["vector", *FIELDS]))
+    newest = _newest(client, name, f"story in [{quoted}]")
     unit = np.asarray(vector, np.float64)
     out = []
     for sid, r in newest.items():
