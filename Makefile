@@ -118,10 +118,13 @@ bench-quality: setup
 # path doing the same work, resume, a sparse 5-year stream, kNN exact vs HNSW to 100k, then a
 # UI-style backfill of the whole history through dagster dev, then what an empty day costs (benchmarks.empty_days): about 35 minutes on 2 cores; results in benchmarks/results/.
 # newsclust run on Milvus Lite and on the Milvus 2.3.5 standalone, side by side: about 10 minutes;
-# results in benchmarks/results/milvus_server.{md,json}.
+# results in benchmarks/results/milvus_server.{md,json}. Then UI backfills on PostgreSQL + the
+# standalone (1 and 2 runs at once; then the whole history against newsclust run on Lite, with
+# stories: about 20 minutes more).
 bench-server: setup milvus-standalone
 	$(VENV)/bin/python -m benchmarks.milvus_server
 	$(VENV)/bin/python -m benchmarks.parallel_backfill
+	$(VENV)/bin/python -m benchmarks.parallel_backfill --whole
 
 bench-product: setup
 	$(VENV)/bin/python -m benchmarks.product_path

@@ -10,7 +10,13 @@ cut into runs of 62 days (the assets' ``BackfillPolicy``) and the daemon starts 
 that Milvus holds each article once and that both rows wrote the same labels for every
 window (the label CSVs, byte for byte).
 
-Results: benchmarks/results/parallel_backfill.{json,md}.
+``--whole``: issue 21's target row instead. The whole shared file, every day of six assets
+(``stories`` included, in day order through its own runs) and the last day's map, 2 runs at
+once on PostgreSQL + the Milvus standalone, against ``newsclust run`` of the same file on the
+embedded defaults (Milvus Lite, SQLite) in the same sitting; the two must give the same
+labels for every window and the same story ids for every article and day.
+
+Results: benchmarks/results/parallel_backfill.{json,md} (``--whole``: whole_backfill.{json,md}).
 """
 
 from __future__ import annotations
@@ -29,13 +35,14 @@ from .data import first_lines_file
 from .run import machine, write_results
 
 ASSETS = ["raw_news", "embeddings", "milvus_collection", "knn_distances", "cluster_labels"]
+WHOLE = [*ASSETS, "stories", "umap_plot"]  # the last: one value, the last day's map (no partitions)
 LAUNCH = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
   __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
 STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }"""
 RUNS = "{ runsOrError { ... on Runs { results { runId status startTime endTime } } } }"
 
 
-def backfill(source: Path, work: Path, milvus: MilvusStandalone, concurrent: int) -> dict:
+def backfill(source: Path, work: Path, milvus: MilvusStandalone, concurrent: int, assets: list[str] = ASSETS) -> dict:
     from newsclust_assets.ingest.news_source import read_articles
     from newsclust_assets.resources import MilvusResource
     from newsclust_assets.vectors.milvus_store import query_window
@@ -56,7 +63,11 @@ def backfill(source: Path, work: Path, milvus: MilvusStandalone, concurrent: int
         with DagsterDev(work / "home", env, work / "dagster_dev.log") as dev:
             started = time.perf_counter()
             every = {"range": {"start": first, "end": last}}
-            params = {"partitionsByAssets": [{"assetKey": {"path": [a]}, "partitions": every} for a in ASSETS]}
+            params = {
+                "partitionsByAssets": [
+                    {"assetKey": {"path": [a]}, "partitions": None if a == "umap_plot" else every} for a in assets
+                ]
+            }
             launched = dev.graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
             assert launched["__typename"] == "LaunchBackfillSuccess", launched
             status, most_at_once = "REQUESTED", 0
@@ -73,7 +84,6 @@ def backfill(source: Path, work: Path, milvus: MilvusStandalone, concurrent: int
         c.load_collection(collection)
         ids = query_window(c, collection, 0, 10**6, fields=["id"])["id"]
     labels = sorted((work / "data" / "labels").glob("labels_*.csv"))
-    digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in labels)).hexdigest()[:16]
     return {
         "concurrent_runs": concurrent,
         "status": status,
@@ -86,8 +96,65 @@ def backfill(source: Path, work: Path, milvus: MilvusStandalone, concurrent: int
         "rows": len(ids),
         "unique_ids": int(ids.nunique()),
         "label_files": len(labels),
-        "labels_digest": digest,
+        **digests(work / "data"),
     }
+
+
+def digests(data: Path) -> dict:
+    """Short hashes of every window's labels (the label CSVs, byte for byte) and of every
+    day's (article, story id) pairs (the registry's story_articles CSVs)."""
+    import pandas as pd
+
+    labels = sorted((data / "labels").glob("labels_*.csv"))
+    out = {"labels_digest": hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in labels)).hexdigest()[:16]}
+    days = sorted((data / "stories").glob("story_articles_*.csv"))
+    if days:
+        pairs = hashlib.sha256()
+        for p in days:
+            frame = pd.read_csv(p, usecols=["id", "story"]).sort_values("id")
+            pairs.update(p.name.encode() + frame.to_csv(index=False).encode())
+        out.update(story_days=len(days), stories_digest=pairs.hexdigest()[:16])
+    return out
+
+
+def whole(work: Path) -> dict:
+    """Issue 21's row: the whole file backfilled on the production profile with 2 runs at once,
+    then ``newsclust run`` of the same file on the embedded defaults."""
+    from .data import source_path
+    from .product_path import cli
+
+    info = machine()
+    source = source_path()
+    milvus = MilvusStandalone(work / "milvus").start()
+    try:
+        ui = backfill(source, work / "ui", milvus, 2, WHOLE)
+    finally:
+        milvus.kill()
+    run = cli(work, source, "cli")
+    run.update(digests(work / "cli"))
+    same = {k: ui.get(k) == run.get(k) for k in ("labels_digest", "stories_digest")}
+    result = {"machine": info, "ui_backfill": ui, "newsclust_run": run, "same": same}
+    ratio = ui["seconds"] / run["seconds"]
+    md = [
+        f"The whole history as a UI backfill on the production profile against `newsclust run` on the embedded "
+        f"defaults, {info['date']}, {info['cores']} cores, dagster {info['versions']['dagster']}: "
+        f"{source.name} ({ui['days']} days, {ui['first']}..{ui['last']}), six assets (stories included) and the "
+        "last day's map.",
+        "",
+        "| run | storage | status | seconds | runs | most at once | rows in Milvus (unique) | story days |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| UI backfill, 2 runs at once, runs of 62 days | PostgreSQL 15 + Milvus 2.3.5 standalone | {ui['status']} "
+        f"| {ui['seconds']} | {ui['runs']} | {ui['most_runs_at_once']} | {ui['rows']} ({ui['unique_ids']}) "
+        f"| {ui.get('story_days', 0)} |",
+        f"| `newsclust run` | SQLite + Milvus Lite | {run['outcome']} | {run['seconds']} | - | 1 | - "
+        f"| {run.get('story_days', 0)} |",
+        "",
+        f"UI backfill / `newsclust run`: **{ratio:.2f}x** (target 1.3x). Labels of every window: "
+        + ("identical" if same["labels_digest"] else "**different**")
+        + "; story ids of every article and day: "
+        + ("identical." if same["stories_digest"] else "**different**."),
+    ]
+    return write_results("whole_backfill", result, "\n".join(md) + "\n")
 
 
 def main(lines: int) -> dict:
@@ -127,4 +194,10 @@ def main(lines: int) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=2500, help="lines of the shared HuffPost file (default 2500)")
-    main(parser.parse_args().lines)
+    parser.add_argument("--whole", action="store_true", help="the whole file against newsclust run (issue 21's row)")
+    args = parser.parse_args()
+    if args.whole:
+        with tempfile.TemporaryDirectory(prefix="newsclust-whole-") as tmp:
+            whole(Path(tmp))
+    else:
+        main(args.lines)

@@ -25,8 +25,8 @@ import dagster as dg
 
 from .assets import ASSET_NAMES
 from .partitions import Calendar
-from .ranges import BACKFILL
 from .resources import NewsSourceResource
+from .settings import DEFAULT_BACKFILL_DAYS
 
 SENSOR_TAG = "newsclust/sensor"
 
@@ -43,13 +43,19 @@ def build_sensor(calendar: Calendar) -> dg.SensorDefinition:
         "raw_news through stories, the map and the timeline.",
     )
     def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
-        return evaluate_sensor(context, news_source, calendar.daily.get_partition_keys())
+        return evaluate_sensor(context, news_source, calendar.daily.get_partition_keys(), calendar.backfill_days)
 
     return news_source_sensor
 
 
-def evaluate_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource, partitions: list[str]):
-    """One tick: the run request for the first stale days of ``partitions``, or why none."""
+def evaluate_sensor(
+    context: dg.SensorEvaluationContext,
+    news_source: NewsSourceResource,
+    partitions: list[str],
+    run_days: int = DEFAULT_BACKFILL_DAYS,
+):
+    """One tick: the run request for the first stale days of ``partitions`` (at most
+    ``run_days`` of them), or why none."""
     from .ingest.news_source import NewsSourceError
     from .runs.planning import chunks, latest_records, source_day_hashes, stale_source_days
 
@@ -78,7 +84,7 @@ def evaluate_sensor(context: dg.SensorEvaluationContext, news_source: NewsSource
     )
     if not todo:
         return dg.SkipReason("every day of the news file is materialized" + note)
-    days = chunks(todo, {}, BACKFILL.max_partitions_per_run or 62, 1)[0]  # the first run of consecutive days
+    days = chunks(todo, {}, run_days, 1)[0]  # the first run of consecutive days
     digest = hashlib.sha256("".join(f"{d}:{hashes.get(d, '')}" for d in days).encode()).hexdigest()[:12]
     run_key = f"{days[0]}..{days[-1]}:{digest}"
     if mine and mine[0].tags.get("dagster/run_key") == run_key and mine[0].status == dg.DagsterRunStatus.FAILURE:

@@ -21,6 +21,8 @@ from functools import cached_property
 
 import dagster as dg
 
+from .settings import DEFAULT_BACKFILL_DAYS
+
 
 @dataclass(frozen=True)
 class Calendar:
@@ -34,6 +36,14 @@ class Calendar:
     window_days: int
     grows_daily: bool = False
     problem: str | None = None
+    backfill_days: int = DEFAULT_BACKFILL_DAYS
+
+    @cached_property
+    def backfill(self) -> dg.BackfillPolicy:
+        """Every asset's policy: a backfill hands one run up to ``backfill_days`` days. One
+        policy for all, so Dagster puts a range's daily assets and its windows in the same run
+        (assets with different policies get separate runs)."""
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=self.backfill_days)
 
     @cached_property
     def daily(self) -> dg.DailyPartitionsDefinition:
@@ -69,7 +79,7 @@ def window_bounds(partition_key: str, days: int) -> tuple[dt.date, dt.date]:
 def calendar_from_env() -> Calendar:
     """The calendar the environment sets: NEWSCLUST_START_DATE / NEWSCLUST_END_DATE, else the
     news source's first and last day (read now), and NEWSCLUST_WINDOW_DAYS."""
-    from .settings import end_is_today, partition_days, window_days
+    from .settings import backfill_days, end_is_today, partition_days, window_days
 
     first, last, problem = partition_days()
-    return Calendar(first, last, window_days(), end_is_today(), problem)
+    return Calendar(first, last, window_days(), end_is_today(), problem, backfill_days())

@@ -44,12 +44,6 @@ T = TypeVar("T")
 # run a range of partitions, so their warning is not repeated on every load.
 warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` .* is currently in beta")
 
-# Days per run of a backfill launched in the UI. One policy for all six assets, so Dagster
-# puts a range's daily assets and its windows in the same run (assets with different
-# policies get separate runs); 62 days embed in full batches even at 6 articles a day, and
-# a run holds at most 62 windows' graphs in memory until its steps end.
-BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=62)
-
 # Input metadata of a self-dependent asset's input (``stories``): load only the partition
 # before the run's first day (None when it has none); the asset carries its state through
 # the range itself.
@@ -86,7 +80,7 @@ class DayAsset:
         spec = self.spec(calendar) if callable(self.spec) else self.spec
         shared: dict = {"group_name": "newsclust"}
         if self.partitioned:
-            shared.update(partitions_def=calendar.daily, backfill_policy=BACKFILL)
+            shared.update(partitions_def=calendar.daily, backfill_policy=calendar.backfill)
         return dg.asset(**shared, **spec)(self.fn)
 
 

@@ -22,6 +22,9 @@ SAMPLE_PATH = Path(__file__).parent / "ingest" / "sample_data" / "sample_news.js
 DEFAULT_WINDOW_DAYS = 30
 DAGSTER_PG_URL_VAR = "NEWSCLUST_DAGSTER_PG_URL"
 DEFAULT_MAX_CONCURRENT_RUNS = 2  # each run loads the model; on Milvus Lite runs take turns on its lock anyway
+# 62 days embed in full batches even at 6 articles a day, and a run holds at most 62 windows'
+# graphs in memory until its steps end
+DEFAULT_BACKFILL_DAYS = 62
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ VARIABLES: dict[str, Variable] = {
         ),
         Variable(
             "NEWSCLUST_WINDOW_DAYS", str(DEFAULT_WINDOW_DAYS), "days per kNN / cluster / map window", "partitions"
+        ),
+        Variable(
+            "NEWSCLUST_BACKFILL_DAYS",
+            str(DEFAULT_BACKFILL_DAYS),
+            "days per run of a backfill launched in the Dagster UI (and of a sensor's run); a backfill's runs go "
+            "up to NEWSCLUST_MAX_CONCURRENT_RUNS at once",
+            "partitions",
         ),
         Variable(
             "NEWSCLUST_DATA_DIR",
@@ -228,6 +238,11 @@ def data_dir() -> Path:
 
 def window_days() -> int:
     return _at_least_one("NEWSCLUST_WINDOW_DAYS", env("NEWSCLUST_WINDOW_DAYS") or str(DEFAULT_WINDOW_DAYS), "days")
+
+
+def backfill_days() -> int:
+    raw = env("NEWSCLUST_BACKFILL_DAYS") or str(DEFAULT_BACKFILL_DAYS)
+    return _at_least_one("NEWSCLUST_BACKFILL_DAYS", raw, "days")
 
 
 def end_is_today() -> bool:
