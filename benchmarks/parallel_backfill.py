@@ -100,20 +100,26 @@ def backfill(source: Path, work: Path, milvus: MilvusStandalone, concurrent: int
     }
 
 
-def digests(data: Path) -> dict:
-    """Short hashes of every window's labels (the label CSVs, byte for byte) and of every
-    day's (article, story id) pairs (the registry's story_articles CSVs)."""
+def _pairs_digest(paths: list[Path], columns: list[str]) -> str:
     import pandas as pd
 
+    pairs = hashlib.sha256()
+    for p in paths:
+        frame = pd.read_csv(p, usecols=columns).sort_values(columns)
+        pairs.update(p.name.encode() + frame.to_csv(index=False).encode())
+    return pairs.hexdigest()[:16]
+
+
+def digests(data: Path) -> dict:
+    """Short hashes of every window's (article, cluster label) pairs and of every day's
+    (article, story id) pairs. Not the CSVs byte for byte: their probability and centrality
+    columns differ in the tenth digit between runs that embed the days in other batches
+    (padding changes the float sums), while every label and story id stays the same."""
     labels = sorted((data / "labels").glob("labels_*.csv"))
-    out = {"labels_digest": hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in labels)).hexdigest()[:16]}
+    out = {"labels_digest": _pairs_digest(labels, ["id", "label"])}
     days = sorted((data / "stories").glob("story_articles_*.csv"))
     if days:
-        pairs = hashlib.sha256()
-        for p in days:
-            frame = pd.read_csv(p, usecols=["id", "story"]).sort_values("id")
-            pairs.update(p.name.encode() + frame.to_csv(index=False).encode())
-        out.update(story_days=len(days), stories_digest=pairs.hexdigest()[:16])
+        out.update(story_days=len(days), stories_digest=_pairs_digest(days, ["id", "story"]))
     return out
 
 

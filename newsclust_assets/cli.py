@@ -12,8 +12,10 @@ with ``--force`` re-runs day D and every later day; ``--force`` redoes everythin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import re
 import signal
@@ -22,10 +24,11 @@ from pathlib import Path
 
 from .runs.asset_config import CLUSTER_OPTIONS, load_asset_config
 from .runs.engine import format_summary, log_dir, run
-from .runs.failures import Interrupted, StepFailed, disk_full, first_line_of
+from .runs.failures import Interrupted, StepFailed, disk_full, first_line, first_line_of, is_connection_error
 from .runs.maintenance import NoStoryStore, NoSuchStory, prune, search_stories, story_page
 from .runs.planning import DAY_CHUNK_DAYS
 from .runs.signals import SignalWatch
+from .settings import DAGSTER_PG_URL_VAR, dagster_pg_url, pg_where
 
 DESCRIPTION = """\
 Turn a stream of news into stories: each day's articles are embedded and stored in Milvus,
@@ -190,18 +193,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.days_per_run < 1:
         parser.error("--days-per-run must be at least 1")
     watch = SignalWatch()
+    libraries = log_dir() / f"libraries_{dt.datetime.now():%Y%m%d-%H%M%S}_{os.getpid()}.log"
     try:
-        summary = run(
-            args.first,
-            args.last,
-            args.windows,
-            asset_config=asset_config,
-            maps=args.maps,
-            force=args.force,
-            keep_going=args.keep_going,
-            days_per_run=args.days_per_run,
-            watch=watch,
-        )
+        with library_lines_to(libraries):
+            summary = run(
+                args.first,
+                args.last,
+                args.windows,
+                asset_config=asset_config,
+                maps=args.maps,
+                force=args.force,
+                keep_going=args.keep_going,
+                days_per_run=args.days_per_run,
+                watch=watch,
+            )
     except StepFailed as failure:
         print(
             f"newsclust: stopped: {failure}. Fix the cause and re-run to resume (--keep-going to carry on "
@@ -244,6 +249,68 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}", file=sys.stderr)
         return 1
     return 0
+
+
+class _LibraryLines:
+    """sys.stderr while the engine works: whole lines of newsclust's own go to the terminal,
+    every other line to a log file, opened at its first line. Libraries write there for
+    themselves: Dagster's PostgreSQL storage logs a retry a second while the database is down,
+    and Dagster notes each event it could not store; the command reports the failure as one
+    line of its own and names the log."""
+
+    def __init__(self, terminal, path: Path):
+        self.terminal, self.path, self.pending, self.file = terminal, path, "", None
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self._route(line + "\n")
+        return len(text)
+
+    def _route(self, line: str) -> None:
+        if line.startswith("newsclust"):
+            self.terminal.write(line)
+            return
+        try:
+            if self.file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.file = self.path.open("a")
+            self.file.write(line)
+        except OSError:
+            self.terminal.write(line)  # nowhere else to keep it
+
+    def flush(self) -> None:
+        self.terminal.flush()
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.pending:
+            self._route(self.pending + "\n")
+            self.pending = ""
+        if self.file is not None:
+            self.file.close()
+
+    def __getattr__(self, name):  # isatty, encoding, fileno...: the terminal's
+        return getattr(self.terminal, name)
+
+
+@contextlib.contextmanager
+def library_lines_to(path: Path):
+    """While the block runs, libraries' lines on stderr (and their warnings through the root
+    logger, which would otherwise print there) go to ``path``; newsclust's own lines stay on
+    the terminal (``_LibraryLines``)."""
+    lines = _LibraryLines(sys.stderr, path)
+    handler = logging.StreamHandler(lines)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stderr(lines):
+            yield
+    finally:
+        root.removeHandler(handler)
+        lines.close()
 
 
 def _version() -> str:
@@ -354,6 +421,14 @@ def _one_line_error(prog: str, exc: BaseException) -> int:
         where = f" (full error: {path})"
     except OSError:
         where = ""
+    url = dagster_pg_url()
+    if url is not None and is_connection_error(exc):  # the database went away while a run was going
+        print(
+            f"{prog}: lost the Dagster PostgreSQL database at {pg_where(url)} ({DAGSTER_PG_URL_VAR}): "
+            f"{first_line(exc)}; what was stored is kept: start it again and re-run to resume{where}",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{prog}: {type(exc).__name__}: {message}{where}", file=sys.stderr)
     return 1
 

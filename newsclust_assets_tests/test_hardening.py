@@ -483,6 +483,21 @@ def test_killed_run_is_marked_failed_by_the_next_run(tmp_path, held_endpoint):
     assert len(stored) == stored["id"].nunique() == len(sample_rows("2024-03-01", "2024-03-06"))
 
 
+def _one_line_when_killed_mid_run(tmp_path, endpoint_server, env: dict, kill) -> str:
+    """``newsclust run`` over RUN_ARGS' days, ``kill`` called (a server) while the second day's
+    run is inside its embeddings step: the command fails with one line and no traceback,
+    which is returned."""
+    proc = cli(tmp_path, *RUN_ARGS, env=env)
+    wait_for(lambda: endpoint_server.held > 0 or proc.poll() is not None, "the second day's embedding request")
+    assert proc.poll() is None, proc.communicate()
+    kill()
+    endpoint_server.gate.set()
+    code, out, err = finish(proc)
+    assert code != 0 and "Traceback" not in out + err, err[-3000:]
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
 @pytest.mark.xdist_group(STANDALONE)
 def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_path, held_endpoint, monkeypatch):
     """Milvus 2.3.5 standalone killed (SIGKILL) while the second day's run is inside a step:
@@ -501,14 +516,8 @@ def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_pa
         "NEWSCLUST_MILVUS_TOKEN": milvus.token,
     }
     try:
-        proc = cli(tmp_path, *RUN_ARGS, env=env)
-        wait_for(lambda: endpoint_server.held > 0 or proc.poll() is not None, "the second day's embedding request")
-        assert proc.poll() is None, proc.communicate()
-        milvus.kill()
-        endpoint_server.gate.set()
-        code, out, err = finish(proc)
-        assert code != 0 and "Traceback" not in out + err, err[-3000:]
-        assert f"cannot connect to Milvus at {milvus.uri}" in err and len(err.strip().splitlines()) == 1, err
+        err = _one_line_when_killed_mid_run(tmp_path, endpoint_server, env, milvus.kill)
+        assert f"cannot connect to Milvus at {milvus.uri}" in err, err
         milvus.start()
         code, out, err = finish(
             cli(
@@ -532,6 +541,36 @@ def test_milvus_server_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_pa
         assert len(stored) == stored["id"].nunique() == len(rows)
     finally:
         milvus.kill()
+
+
+def test_postgres_killed_mid_run_is_one_line_and_a_rerun_stores_once(tmp_path, held_endpoint, monkeypatch):
+    """Dagster's PostgreSQL killed (an immediate stop, as a crash) while the second day's run is
+    inside a step: the command stops with one line naming the database, and after a restart a
+    re-run leaves no run unfinished and stores every article exactly once."""
+    from .servers import PostgresServer
+
+    endpoint_server, endpoint = held_endpoint
+    rows = sample_rows("2024-03-01", "2024-03-06")
+    source = write_jsonl(tmp_path / "news.jsonl", rows)
+    postgres = PostgresServer().start()
+    env = {"NEWSCLUST_SOURCE": str(source), **endpoint, "NEWSCLUST_DAGSTER_PG_URL": postgres.url}
+    try:
+        err = _one_line_when_killed_mid_run(tmp_path, endpoint_server, env, postgres.kill)
+        assert f"lost the Dagster PostgreSQL database at 127.0.0.1:{postgres.port}" in err and "re-run" in err, err
+        postgres.start()
+        code, out, err = finish(cli(tmp_path, *RUN_ARGS, env=env))
+        assert code == 0, err[-3000:]
+        assert "already stored from the same articles: skipped" in out  # the first day survived the crash
+        monkeypatch.setenv("NEWSCLUST_DAGSTER_PG_URL", postgres.url)
+        with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+            runs = instance.get_runs()
+            assert runs and all(r.is_finished for r in runs), [(r.run_id[:8], r.status) for r in runs]
+            days = {f"2024-03-0{d}" for d in range(1, 7)}
+            assert instance.get_materialized_partitions(dg.AssetKey("milvus_collection")) == days
+        stored = stored_rows(make_resources(tmp_path, source)["milvus"])
+        assert len(stored) == stored["id"].nunique() == len(rows)
+    finally:
+        postgres.remove()
 
 
 # 12 -------------------------------------------------------------------------------------------

@@ -100,6 +100,12 @@ class PostgresServer:
         if self.data.exists() and (self.data / "postmaster.pid").exists():
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def kill(self) -> None:
+        """Stop as a crash does (``pg_ctl -m immediate``: every server process quits at once,
+        nothing is shut down cleanly; the next start recovers from the write-ahead log)."""
+        if self.data.exists() and (self.data / "postmaster.pid").exists():
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
