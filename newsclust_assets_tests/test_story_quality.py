@@ -17,8 +17,8 @@ from newsclust_assets.clustering.average_linkage import average_linkage, join_gr
 from newsclust_assets.clustering.topic_words import story_names
 from newsclust_assets.clustering.window_clustering import ClusterSettings, label_window
 from newsclust_assets.evaluation import synthetic
-from newsclust_assets.evaluation.cluster_quality import adjusted_rand, agreement, normalized_mutual_info
-from newsclust_assets.evaluation.scores import noise_as_singletons, story_scores
+from newsclust_assets.evaluation.cluster_quality import agreement
+from newsclust_assets.evaluation.scores import adjusted_rand, noise_as_singletons, normalized_mutual_info, story_scores
 from newsclust_assets.ingest.news_source import read_articles, read_labels
 from newsclust_assets.settings import SAMPLE_PATH
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer

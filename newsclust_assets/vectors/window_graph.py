@@ -31,7 +31,7 @@ def resolve_method(method: str, is_lite: bool, n: int = 0, approx_above: int = A
     """The method for a window of ``n`` vectors. "auto": exact in numpy up to ``approx_above``
     vectors on any Milvus (the window's vectors are read back anyway, and a small window's
     exact neighbours cost less than a search call: 0.9 s at 10,000), then an index: the
-    server's own search, or on Lite an in-process HNSW index (0: exact at any size on Lite)."""
+    server's own search, or on Lite an in-process HNSW index (0: exact at any size)."""
     if method not in KNN_METHODS:
         raise ValueError(f"method must be one of {KNN_METHODS}, got {method!r}")
     if method == "auto":
