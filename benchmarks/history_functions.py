@@ -5,7 +5,7 @@ Every day of the file is read, embedded (the range's texts in one call, full bat
 stored (bulk upsert, one flush), then every day's window is built from one Milvus read per
 chunk of windows, clustered and its labels written as CSV, its stories carried on from the
 day before (registry CSVs as the stories asset writes them, and every story in the story
-store beside the articles, read and written per ``STORY_CHUNK`` days as the asset's runs do);
+store beside the articles, read and written per ``STORY_RUN_DAYS`` days as the asset's runs do);
 the last window gets a map.
 """
 
@@ -26,7 +26,7 @@ from newsclust_assets.ingest.news_source import articles_for_days, read_articles
 from newsclust_assets.maps.map_plot import write_map
 from newsclust_assets.numba_cache import enable_numba_cache
 from newsclust_assets.resources import MilvusResource, StoryStoreResource, write_csv
-from newsclust_assets.runs.planning import STORY_CHUNK
+from newsclust_assets.settings import STORY_RUN_DAYS
 from newsclust_assets.stories import story_memory
 from newsclust_assets.stories.tracking import advance
 from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer
@@ -88,7 +88,7 @@ def main(source: Path, workdir: Path, out: Path) -> None:
                 write_csv(frame, labels_dir / f"labels_{d}.csv")
                 clusters.append(int(frame["label"].max() + 1) if len(frame) else 0)
                 started = time.perf_counter()
-                if (i + j) % STORY_CHUNK == 0:  # where a run of the stories asset starts
+                if (i + j) % STORY_RUN_DAYS == 0:  # where a run of the stories asset starts
                     stored_stories += flush(milvus, archive)
                     with milvus.client() as client:
                         story_memory.ensure(client, story_collection, run.vectors.shape[1])

@@ -43,7 +43,7 @@ def build_sensor(calendar: Calendar) -> dg.SensorDefinition:
         "raw_news through stories, the map and the timeline.",
     )
     def news_source_sensor(context: dg.SensorEvaluationContext, news_source: NewsSourceResource):
-        return evaluate_sensor(context, news_source, calendar.daily.get_partition_keys(), calendar.backfill_days)
+        return evaluate_sensor(context, news_source, calendar.daily.get_partition_keys(), calendar.sensor_run_days)
 
     return news_source_sensor
 

@@ -26,9 +26,8 @@ from .runs.asset_config import CLUSTER_OPTIONS, load_asset_config
 from .runs.engine import format_summary, log_dir, run
 from .runs.failures import Interrupted, StepFailed, disk_full, first_line, first_line_of, is_connection_error
 from .runs.maintenance import NoStoryStore, NoSuchStory, prune, search_stories, story_page
-from .runs.planning import DAY_CHUNK_DAYS
 from .runs.signals import SignalWatch
-from .settings import DAGSTER_PG_URL_VAR, dagster_pg_url, pg_where
+from .settings import DAGSTER_PG_URL_VAR, RUN_DAYS_MAX, dagster_pg_url, pg_where
 
 DESCRIPTION = """\
 Turn a stream of news into stories: each day's articles are embedded and stored in Milvus,
@@ -104,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--days-per-run",
         type=int,
-        default=DAY_CHUNK_DAYS,
-        help=f"at most this many days per Dagster run of the daily assets (default {DAY_CHUNK_DAYS})",
+        default=RUN_DAYS_MAX,
+        help=f"at most this many days per Dagster run of the daily assets (default {RUN_DAYS_MAX})",
     )
     p.add_argument("--json", help="also write the summary as JSON to this file")
     _add_cluster_options(p)

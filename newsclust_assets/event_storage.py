@@ -67,9 +67,12 @@ def dagster_home_yaml(home: str, postgres: bool = False, max_runs: int = 2) -> s
         # a watcher process per stream and step, which print tracebacks when Ctrl-C reaches them
         "compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager\n"
         "  class: NoOpComputeLogManager\n"
-        # a UI backfill of years queues one run per 62 days: two at a time by default (each
-        # loads the model; on Milvus Lite they take turns on its lock anyway), not Dagster's 10
-        f"concurrency:\n  runs:\n    max_concurrent_runs: {int(max_runs)}\n"
+        # a UI backfill of years queues a run per range: two at a time by default (each loads
+        # the model; on Milvus Lite they take turns on its lock anyway), not Dagster's 10; a
+        # queued run starts within a second of a slot freeing, not five (a backfill's runs wait
+        # on each other: windows on their days, stories on the day before)
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
+        f"  config:\n    max_concurrent_runs: {int(max_runs)}\n    dequeue_interval_seconds: 1\n"
     )
     if postgres:
         return common + POSTGRES_STORAGE

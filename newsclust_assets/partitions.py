@@ -21,7 +21,13 @@ from functools import cached_property
 
 import dagster as dg
 
-from .settings import DEFAULT_BACKFILL_DAYS
+from .settings import (
+    BACKFILL_RUN_ARTICLES,
+    DEFAULT_BACKFILL_DAYS,
+    RUN_DAYS_MAX,
+    STORY_RUN_ROWS,
+    WINDOW_RUN_ROWS,
+)
 
 
 @dataclass(frozen=True)
@@ -36,14 +42,62 @@ class Calendar:
     window_days: int
     grows_daily: bool = False
     problem: str | None = None
-    backfill_days: int = DEFAULT_BACKFILL_DAYS
+    backfill_days: int | None = None
+    articles_per_day: float | None = None
+
+    def _run_days(self, rows_a_day: float, budget: int, most: int | None = RUN_DAYS_MAX) -> int:
+        """Days per run: ``backfill_days`` when set; else as many as hold ``budget`` rows at
+        ``rows_a_day``, at least 1 and at most ``most``; DEFAULT_BACKFILL_DAYS when the
+        source's articles a day are unknown."""
+        if self.backfill_days:
+            return self.backfill_days
+        if not self.articles_per_day:
+            return DEFAULT_BACKFILL_DAYS
+        days = max(1, int(budget // rows_a_day))
+        return min(most, days) if most else days
+
+    @cached_property
+    def daily_run_days(self) -> int:
+        """Days per run of the daily assets: about BACKFILL_RUN_ARTICLES articles."""
+        return self._run_days(self.articles_per_day or 1.0, BACKFILL_RUN_ARTICLES)
+
+    @cached_property
+    def window_run_days(self) -> int:
+        """Windows per run of the windowed assets: about WINDOW_RUN_ROWS article rows, each
+        window holding ``window_days`` days of articles."""
+        return self._run_days((self.articles_per_day or 1.0) * self.window_days, WINDOW_RUN_ROWS)
+
+    @cached_property
+    def sensor_run_days(self) -> int:
+        """Days per run of the sensor, whose runs hold the daily assets and the windows alike."""
+        return min(self.daily_run_days, self.window_run_days)
 
     @cached_property
     def backfill(self) -> dg.BackfillPolicy:
-        """Every asset's policy: a backfill hands one run up to ``backfill_days`` days. One
-        policy for all, so Dagster puts a range's daily assets and its windows in the same run
-        (assets with different policies get separate runs)."""
-        return dg.BackfillPolicy.multi_run(max_partitions_per_run=self.backfill_days)
+        """The daily assets' policy: a backfill hands one run ``daily_run_days`` days. A
+        window run cannot share a run with its days anyway (its first window reaches into the
+        range before), so the windows have their own size (``window_backfill``)."""
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=self.daily_run_days)
+
+    @cached_property
+    def window_backfill(self) -> dg.BackfillPolicy:
+        """The windowed assets' policy: ``window_run_days`` windows a run."""
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=self.window_run_days)
+
+    @cached_property
+    def stories_backfill(self) -> dg.BackfillPolicy:
+        """``stories``' policy: as many days a run as hold ``STORY_RUN_ROWS`` window rows, with
+        no cap in days (``backfill_days`` when set). Dagster runs a self-dependent asset in
+        runs of its own, in day order, each handed the first days whose windows are done and
+        started a daemon tick (up to 30 s) after the one before: stories in runs as long as the
+        window runs' cost a history one tick per range."""
+        rows_a_day = (self.articles_per_day or 1.0) * self.window_days
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=self._run_days(rows_a_day, STORY_RUN_ROWS, None))
+
+    def policy(self, runs: str) -> dg.BackfillPolicy:
+        """The backfill policy of an asset whose runs are sized as ``runs`` ("daily", "window"
+        or "stories")."""
+        return {"daily": self.backfill, "window": self.window_backfill, "stories": self.stories_backfill}[runs]
 
     @cached_property
     def daily(self) -> dg.DailyPartitionsDefinition:
@@ -79,7 +133,8 @@ def window_bounds(partition_key: str, days: int) -> tuple[dt.date, dt.date]:
 def calendar_from_env() -> Calendar:
     """The calendar the environment sets: NEWSCLUST_START_DATE / NEWSCLUST_END_DATE, else the
     news source's first and last day (read now), and NEWSCLUST_WINDOW_DAYS."""
-    from .settings import backfill_days, end_is_today, partition_days, window_days
+    from .settings import backfill_days, end_is_today, partition_days, source_articles_per_day, window_days
 
     first, last, problem = partition_days()
-    return Calendar(first, last, window_days(), end_is_today(), problem, backfill_days())
+    per_day = None if problem else source_articles_per_day()
+    return Calendar(first, last, window_days(), end_is_today(), problem, backfill_days(), per_day)

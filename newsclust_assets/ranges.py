@@ -43,6 +43,10 @@ T = TypeVar("T")
 # Backfill policies are marked beta in Dagster 1.13; they are the documented way to give one
 # run a range of partitions, so their warning is not repeated on every load.
 warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` .* is currently in beta")
+# The daily assets, the windows and stories have runs of different sizes (``Calendar.policy``);
+# a job over several of them (the sensor's) takes the smallest, which is what its runs want
+# (``Calendar.sensor_run_days``), so Dagster's note on every load that it does so is not repeated.
+warnings.filterwarnings("ignore", message=r"Asset job .* materializes assets with varying BackfillPolicies")
 
 # Input metadata of a self-dependent asset's input (``stories``): load only the partition
 # before the run's first day (None when it has none); the asset carries its state through
@@ -71,24 +75,30 @@ class DayAsset:
     makes the Dagster asset for a calendar's days (``definitions.build_defs``), so importing
     an asset module reads nothing. ``spec``: the ``dg.asset`` arguments, or a function of
     the calendar giving them (a window's mapping, a description naming its length).
-    ``partitioned`` False: one value, the latest (the map, the timeline), not one per day."""
+    ``partitioned`` False: one value, the latest (the map, the timeline), not one per day.
+    ``runs``: which of the calendar's backfill policies sizes its runs (``Calendar.policy``)."""
 
-    def __init__(self, fn: Callable, spec: dict | Callable[[Calendar], dict], partitioned: bool = True):
-        self.fn, self.spec, self.name, self.partitioned = fn, spec, fn.__name__, partitioned
+    def __init__(
+        self, fn: Callable, spec: dict | Callable[[Calendar], dict], partitioned: bool = True, runs: str = "daily"
+    ):
+        self.fn, self.spec, self.name, self.partitioned, self.runs = fn, spec, fn.__name__, partitioned, runs
 
     def build(self, calendar: Calendar) -> dg.AssetsDefinition:
         spec = self.spec(calendar) if callable(self.spec) else self.spec
         shared: dict = {"group_name": "newsclust"}
         if self.partitioned:
-            shared.update(partitions_def=calendar.daily, backfill_policy=calendar.backfill)
+            shared.update(partitions_def=calendar.daily, backfill_policy=calendar.policy(self.runs))
         return dg.asset(**shared, **spec)(self.fn)
 
 
-def day_asset(spec: Callable[[Calendar], dict] | None = None, **kwargs) -> Callable[[Callable], DayAsset]:
+def day_asset(
+    spec: Callable[[Calendar], dict] | None = None, runs: str = "daily", **kwargs
+) -> Callable[[Callable], DayAsset]:
     """``@day_asset(kinds=..., description=...)`` or ``@day_asset(lambda calendar: {...})``:
     what every newsclust asset shares (day partitions, the backfill policy, the group) is
-    added when the asset is built for a calendar."""
-    return lambda fn: DayAsset(fn, spec if spec is not None else kwargs)
+    added when the asset is built for a calendar. ``runs``: "daily", "window" or "stories",
+    the backfill policy that sizes its runs."""
+    return lambda fn: DayAsset(fn, spec if spec is not None else kwargs, runs=runs)
 
 
 def latest_asset(**spec) -> Callable[[Callable], DayAsset]:

@@ -22,9 +22,23 @@ SAMPLE_PATH = Path(__file__).parent / "ingest" / "sample_data" / "sample_news.js
 DEFAULT_WINDOW_DAYS = 30
 DAGSTER_PG_URL_VAR = "NEWSCLUST_DAGSTER_PG_URL"
 DEFAULT_MAX_CONCURRENT_RUNS = 2  # each run loads the model; on Milvus Lite runs take turns on its lock anyway
-# 62 days embed in full batches even at 6 articles a day, and a run holds at most 62 windows'
-# graphs in memory until its steps end
-DEFAULT_BACKFILL_DAYS = 62
+# How many days a Dagster run covers. Each run of a UI backfill or of the sensor is a new
+# process (~5-8 s before its first step), so runs should be long; a window run holds its
+# windows' graphs until its step ends, so they must not be too long. Unless
+# NEWSCLUST_BACKFILL_DAYS sets one size for all, a backfill's runs are sized from the source's
+# mean articles a day: a daily run embeds about BACKFILL_RUN_ARTICLES articles, a window run
+# clusters about WINDOW_RUN_ROWS article rows summed over its windows (newsclust run cuts its
+# window runs by the same sum), each between 1 and RUN_DAYS_MAX days.
+BACKFILL_RUN_ARTICLES = 8192  # ~35 s of CPU embedding at 2 threads
+WINDOW_RUN_ROWS = 30_000
+RUN_DAYS_MAX = 366
+DEFAULT_BACKFILL_DAYS = 62  # when the source's articles a day are not known (it cannot be read)
+# A run of stories loads the graph and labels of each of its days' windows: at most
+# STORY_RUN_ROWS article rows summed over them, in a backfill (no cap in days: each further
+# stories run waits for a daemon tick, see Calendar.stories_backfill) and in newsclust run,
+# which also stops a run at STORY_RUN_DAYS days so that its progress line comes often.
+STORY_RUN_DAYS = 366
+STORY_RUN_ROWS = 600_000
 
 
 @dataclass(frozen=True)
@@ -65,9 +79,12 @@ VARIABLES: dict[str, Variable] = {
         ),
         Variable(
             "NEWSCLUST_BACKFILL_DAYS",
-            str(DEFAULT_BACKFILL_DAYS),
+            "auto",
             "days per run of a backfill launched in the Dagster UI (and of a sensor's run); a backfill's runs go "
-            "up to NEWSCLUST_MAX_CONCURRENT_RUNS at once",
+            f"up to NEWSCLUST_MAX_CONCURRENT_RUNS at once. auto: sized from the source's mean articles a day, "
+            f"about {BACKFILL_RUN_ARTICLES:,} articles a daily run and {WINDOW_RUN_ROWS:,} article rows (summed "
+            f"over the windows) a window run, 1 to {RUN_DAYS_MAX} days; stories {STORY_RUN_ROWS:,} window rows a run; "
+            f"{DEFAULT_BACKFILL_DAYS} when the source cannot be read",
             "partitions",
         ),
         Variable(
@@ -240,9 +257,25 @@ def window_days() -> int:
     return _at_least_one("NEWSCLUST_WINDOW_DAYS", env("NEWSCLUST_WINDOW_DAYS") or str(DEFAULT_WINDOW_DAYS), "days")
 
 
-def backfill_days() -> int:
-    raw = env("NEWSCLUST_BACKFILL_DAYS") or str(DEFAULT_BACKFILL_DAYS)
+def backfill_days() -> int | None:
+    """NEWSCLUST_BACKFILL_DAYS, or None (``auto``, the default: sized from the source)."""
+    raw = env("NEWSCLUST_BACKFILL_DAYS")
+    if not raw or raw.lower() == "auto":
+        return None
     return _at_least_one("NEWSCLUST_BACKFILL_DAYS", raw, "days")
+
+
+def source_articles_per_day() -> float | None:
+    """The news source's mean articles a day over its first to last day, or None when it
+    cannot be read or holds none (read through the same cache as ``partition_days``)."""
+    try:
+        articles, _ = read_articles_cached(source_path())
+    except NewsSourceError:
+        return None
+    dates = [a["date"] for a in articles]
+    if not dates:
+        return None
+    return len(dates) / ((max(dates) - min(dates)).days + 1)
 
 
 def end_is_today() -> bool:

@@ -92,6 +92,37 @@ def test_window_mapping_covers_the_window_days():
     assert mapping.start_offset == -29 and mapping.end_offset == 0
 
 
+def test_backfill_runs_are_sized_from_the_source(monkeypatch):
+    """A UI backfill's runs: daily assets about BACKFILL_RUN_ARTICLES articles a run, windows
+    about WINDOW_RUN_ROWS rows (both at most RUN_DAYS_MAX days), stories STORY_RUN_ROWS rows
+    (no cap in days), each at least one day; NEWSCLUST_BACKFILL_DAYS sets one size for all; an unreadable source
+    gives DEFAULT_BACKFILL_DAYS. The built assets carry them."""
+    import datetime as dt
+
+    from newsclust_assets.partitions import Calendar, calendar_from_env
+    from newsclust_assets.settings import DEFAULT_BACKFILL_DAYS
+
+    def sizes(**kw):
+        c = Calendar(dt.date(2020, 1, 1), dt.date(2024, 12, 31), 30, **kw)
+        return c.daily_run_days, c.window_run_days, c.stories_backfill.max_partitions_per_run, c.sensor_run_days
+
+    assert sizes(articles_per_day=6.2) == (366, 161, 3225, 161)  # the HuffPost history: 5 + 10 + 1 runs
+    assert sizes(articles_per_day=2122.0) == (3, 1, 9, 1)  # UCI's density: 6,366 articles a daily run
+    assert sizes(articles_per_day=100_000.0) == (1, 1, 1, 1)  # never below a day
+    assert sizes(articles_per_day=6.2, backfill_days=3) == (3, 3, 3, 3)
+    assert sizes() == (DEFAULT_BACKFILL_DAYS,) * 4
+    monkeypatch.setenv("NEWSCLUST_BACKFILL_DAYS", "0")
+    with pytest.raises(ValueError, match="NEWSCLUST_BACKFILL_DAYS must be at least 1"):
+        calendar_from_env()
+    graph = DEFS.resolve_asset_graph()
+    per_run = {a: graph.get(dg.AssetKey(a)).backfill_policy.max_partitions_per_run for a in ASSETS[:6]}
+    assert per_run == {
+        **dict.fromkeys(["raw_news", "embeddings", "milvus_collection"], CALENDAR.daily_run_days),
+        **dict.fromkeys(["knn_distances", "cluster_labels"], CALENDAR.window_run_days),
+        "stories": CALENDAR.stories_backfill.max_partitions_per_run,
+    }
+
+
 def test_importing_any_module_reads_nothing_and_writes_nothing(tmp_path):
     """No work at import: every module of the package imports without reading the news source
     or writing anything (the range record, a data directory); the calendar is read when

@@ -91,6 +91,7 @@ def _window_metadata(graph: WindowGraph, result, settings: ClusterSettings, expo
 
 
 @day_asset(
+    runs="window",
     kinds={"scipy", "pandas"},
     description="Story label (-1 = noise), strength and name for every article of the window: average "
     "linkage along the kNN graph, stopped at a mean cosine similarity (or UMAP + HDBSCAN). "

@@ -54,7 +54,8 @@ def graph_metadata(value: WindowGraph, window_days: int) -> dict:
         "days ending on the partition day, from the window's vectors read back from Milvus: exact up to "
         f"{APPROX_ABOVE:,} vectors, above that by the server's search filtered to the window (Milvus Lite: an "
         "in-process HNSW index). A range run reads the range's rows once.",
-    }
+    },
+    runs="window",
 )
 def knn_distances(context: dg.AssetExecutionContext, config: KnnConfig, milvus: MilvusResource):
     keys = days_of(context)

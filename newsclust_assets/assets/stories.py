@@ -99,6 +99,7 @@ def largest_stories(report: DayReport, previous: StoryState | None, limit: int =
 
 
 @day_asset(
+    runs="stories",
     ins={
         "previous": dg.AssetIn(
             "stories",

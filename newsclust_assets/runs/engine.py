@@ -8,7 +8,7 @@ Each Dagster run covers a *range* of days (the assets' backfill policies): first
 daily assets raw_news -> embeddings -> milvus_collection in chunks of up to
 ``DAY_CHUNK_ARTICLES`` articles (full embedding batches, one bulk write a chunk), then
 every day's window (knn_distances -> cluster_labels) in chunks of up to ``WINDOW_CHUNK``
-windows, then ``stories`` day after day in order (``STORY_CHUNK`` days a run), then the
+windows, then ``stories`` day after day in order (``STORY_RUN_DAYS`` days a run), then the
 maps (``maps="last"``: the last day's only) and the last day's story timeline. Progress is
 logged after every chunk. A re-run resumes (``runs.planning`` says what is stale).
 """
@@ -24,19 +24,16 @@ from pathlib import Path
 
 from .. import files
 from ..partitions import Calendar, calendar_from_env
-from ..settings import data_dir, env
+from ..settings import RUN_DAYS_MAX, STORY_RUN_DAYS, STORY_RUN_ROWS, WINDOW_RUN_ROWS, data_dir, env
 from .failures import Interrupted, StepFailed, error_line
 from .instance import open_instance
 from .planning import (
     DAILY,
     DAY_CHUNK_ARTICLES,
-    DAY_CHUNK_DAYS,
     EMPTY_STRETCH_DAYS,
     LATEST,
     STORIES,
-    STORY_CHUNK,
     WINDOW_CHUNK,
-    WINDOW_CHUNK_ROWS,
     WINDOWED,
     chunks,
     latest_record,
@@ -210,7 +207,7 @@ def run(
     maps: str = "last",
     force: bool = False,
     keep_going: bool = False,
-    days_per_run: int = DAY_CHUNK_DAYS,
+    days_per_run: int = RUN_DAYS_MAX,
     watch: SignalWatch | None = None,
     calendar: Calendar | None = None,
     data: Path | None = None,
@@ -253,6 +250,17 @@ def run(
     except KeyboardInterrupt:
         signo = (watch.received() if watch else None) or signal.SIGINT
         raise Interrupted(signo, cancel_own_runs(instance)) from None
+
+
+def _window_span(calendar: Calendar, key: str) -> list[str]:
+    """The days of window ``key``."""
+    lo, hi = calendar.window_bounds(key)
+    return [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
+
+
+def _window_rows(calendar: Calendar, key: str, sizes: dict[str, int]) -> int:
+    """Articles in window ``key`` (``sizes``: articles per day)."""
+    return sum(sizes.get(d, 0) for d in _window_span(calendar, key))
 
 
 def _run(
@@ -360,22 +368,21 @@ def _run(
         )
     window_rows, blocked = {}, []
     for key in to_cluster:
-        lo, hi = calendar.window_bounds(key)
-        span = [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
-        if failed_days.intersection(span):
+        if failed_days.intersection(_window_span(calendar, key)):
             blocked.append(key)
-        window_rows[key] = sum(sizes.get(d, 0) for d in span)
+        window_rows[key] = _window_rows(calendar, key, sizes)
     if blocked:
         log(f"  {len(blocked)} windows hold days that failed to store: not clustered")
         to_cluster = [k for k in to_cluster if k not in set(blocked)]
     progress = Progress(log, "windows", len(to_cluster), "article-windows", sum(window_rows[k] for k in to_cluster))
-    for chunk in chunks(to_cluster, window_rows, WINDOW_CHUNK, WINDOW_CHUNK_ROWS):
+    for chunk in chunks(to_cluster, window_rows, WINDOW_CHUNK, WINDOW_RUN_ROWS):
         attempt(WINDOWED[:2], chunk, windowed_config)
         progress.step(len(chunk), sum(window_rows[k] for k in chunk))
     story_days = plan_stories(window_days, instance, force)
     if story_days:
         progress = Progress(log, "stories", len(story_days), "days", len(story_days))
-        for chunk in chunks(story_days, {}, STORY_CHUNK, 0):
+        story_rows = {key: _window_rows(calendar, key, sizes) for key in story_days}
+        for chunk in chunks(story_days, story_rows, STORY_RUN_DAYS, STORY_RUN_ROWS):
             attempt(STORIES[:1], chunk, windowed_config)
             progress.step(len(chunk), len(chunk))
     # the map(s) and the timeline: one value each, redrawn when their day's stories are newer

@@ -20,11 +20,8 @@ DAILY = ["raw_news", "embeddings", "milvus_collection"]
 WINDOWED = ["knn_distances", "cluster_labels", "umap_plot"]
 STORIES = ["stories", "story_timeline"]
 LATEST = ["umap_plot", "story_timeline"]  # one value each (the latest day's), not one per day
-STORY_CHUNK = 366  # days of stories per run (each day loads its window's graph and labels)
 DAY_CHUNK_ARTICLES = 2048  # articles per daily run: ~10 s of CPU embedding, so progress shows often
-DAY_CHUNK_DAYS = 366
-WINDOW_CHUNK = 31  # windows per run (each window's graph is held until its step ends)
-WINDOW_CHUNK_ROWS = 30_000  # article rows summed over a run's windows
+WINDOW_CHUNK = 31  # windows per run (each window's graph is held until its step ends); and WINDOW_RUN_ROWS
 # A stretch of at least this many consecutive days without an article, and with nothing stored,
 # is not materialized by newsclust run: such a day would cost three materialization events
 # (~16 ms) and give nothing, while a cut between runs costs a run (~0.5 s) only at a stretch's
