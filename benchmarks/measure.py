@@ -69,10 +69,12 @@ def true_peak(child: dict, result: dict) -> float:
     return round(max(child["peak_rss_mib"], result.get("process_peak_rss_mib", 0.0)), 1)
 
 
-def run_child(cmd: list[str], timeout_s: float) -> dict:
-    """Run ``cmd``; return its exit outcome, wall seconds and the child's own peak RSS."""
+def run_child(cmd: list[str], timeout_s: float, cwd=None) -> dict:
+    """Run ``cmd`` (in ``cwd``); return its exit outcome, wall seconds and the child's own peak
+    RSS. ``python -m`` puts its working directory first on ``sys.path``, ahead of PYTHONPATH: a
+    child meant to run another checkout's code must be started in that checkout."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd)
     deadline = start + timeout_s
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)

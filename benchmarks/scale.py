@@ -11,6 +11,7 @@ graph, UMAP and HDBSCAN see N distinct points with the real data's structure.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -60,7 +61,10 @@ def main(n: int, workdir: Path, out: Path) -> None:
     enable_numba_cache()
     days, frames, vectors = build(n, workdir)
     run_dir = workdir / f"scale_{n}"
-    run_dir.mkdir(exist_ok=True)
+    # a fresh collection for every run: trees run side by side share the workdir, and a store
+    # into a collection the other tree filled is a re-run (replacing 100k rows), not a first run
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir()
     milvus = MilvusResource(uri=str(run_dir / "newsclust.db"))
     stages = Stages()
     with stages("store"):

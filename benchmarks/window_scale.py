@@ -30,7 +30,7 @@ def child(tree: Path, module: str, args: list[str], out: Path, timeout_s: float 
     env_backup = dict(os.environ)
     os.environ["PYTHONPATH"] = str(tree)
     try:
-        result = run_child([sys.executable, "-m", f"benchmarks.{module}", *args, str(out)], timeout_s)
+        result = run_child([sys.executable, "-m", f"benchmarks.{module}", *args, str(out)], timeout_s, cwd=tree)
     finally:
         os.environ.clear()
         os.environ.update(env_backup)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -31,6 +33,33 @@ def test_onnx_gives_torchs_vectors(texts):
     np.testing.assert_allclose(np.linalg.norm(run.vectors, axis=1), 1.0, atol=1e-5)
     cosine = (run.vectors * torch_run.vectors).sum(1)
     assert cosine.min() > 0.9999, cosine.min()  # truncation at 256 tokens included
+
+
+def test_the_onnx_tokenizer_gives_autotokenizers_ids_without_importing_torch(texts):
+    """The ONNX path tokenizes with the model's tokenizer.json through ``tokenizers`` alone;
+    its ids must be AutoTokenizer's (what the torch backend and sentence-transformers use),
+    and a process that embeds with it must not import torch or transformers (2-4 s each)."""
+    from transformers import AutoTokenizer
+
+    from newsclust_assets.vectors.onnx_encoder import load_tokenizer, tokenize
+
+    path = bundled_model_path()
+    reference = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    ours = load_tokenizer(path, 256)
+    odd = ["", " ", "\u00dcn\u00efc\u00f6d\u00e9 \u2713 \u4e2d\u6587", "a" * 3000, "x " * 400, "line\nbreak\ttab"]
+    for batch in (texts[:8], texts[-8:], odd, odd[:1]):
+        want = reference(batch, padding=True, truncation=True, max_length=256, return_tensors="np")
+        got = tokenize(ours, batch)
+        assert got["input_ids"].shape == want["input_ids"].shape and got["input_ids"].shape[1] <= 256
+        assert (got["input_ids"] == want["input_ids"]).all() and (got["attention_mask"] == want["attention_mask"]).all()
+    code = (
+        "import sys; from newsclust_assets.vectors.embedding_models import LocalSentenceTransformer; "
+        "v = LocalSentenceTransformer(backend='onnx').embed(['a text', 'another one']).vectors; "
+        "print(v.shape, 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split()[-2:] == ["False", "False"], out.stdout + out.stderr
+    assert "(2, 384)" in out.stdout
 
 
 def test_int8_is_a_model_of_its_own(texts):

@@ -64,6 +64,49 @@ def test_write_day_is_idempotent_and_drops_stale_rows(tmp_path):
         assert len(ms.query_window(c, "news", 0, 10**6, fields=["id", "headline"])) == 4
 
 
+def test_a_window_is_read_in_runs_of_whole_days_with_its_vectors_in_id_order(tmp_path):
+    """knn_distances reads a window's vectors a few thousand rows at a time (Python floats
+    cost 32 bytes a number); the result must be the one plain read's, whatever the runs."""
+    spec = ms.CollectionSpec("news", 8, model="m")
+    sizes = {"2024-03-01": 4, "2024-03-02": 1, "2024-03-03": 3, "2024-03-05": 2}
+    written = {}
+    with ms.open_client(str(tmp_path / "m.db")) as c:
+        ms.ensure_collection(c, spec)
+        for i, (day, n) in enumerate(sizes.items()):
+            ids = [f"{day[-1]}{j}" for j in reversed(range(n))]  # stored out of id order
+            v = _unit(n, seed=i)
+            ms.write_day(c, spec, day, _articles(ids, day), v)
+            written.update(zip(ids, v))
+        lo, hi = ms.day_number("2024-03-01"), ms.day_number("2024-03-03")
+        plain = ms.query_window(c, "news", lo, hi, fields=["id", "day", "headline", "vector"])
+        for rows_a_read in (1, 2, 5, 100):
+            frame, vectors = ms.query_window_vectors(c, "news", lo, hi, ["id", "day", "headline"], rows_a_read)
+            assert list(frame.columns) == ["id", "day", "headline"]
+            assert list(frame["id"]) == list(plain["id"]) == sorted(frame["id"]) and len(frame) == 8
+            assert frame["headline"].tolist() == plain["headline"].tolist()
+            assert vectors.dtype == np.float32 and vectors.shape == (8, 8)
+            np.testing.assert_allclose(vectors, np.stack([written[i] for i in frame["id"]]), atol=1e-6)
+        empty, none = ms.query_window_vectors(c, "news", hi + 10, hi + 20, ["id", "day"])
+        assert len(empty) == 0 and none.shape == (0, 0)
+    # runs hold whole days, at most rows_a_read rows unless one day alone holds more
+    per_day = pd.Series({10: 4, 11: 1, 12: 3, 14: 2})
+    assert ms._day_runs(per_day, 2) == [(10, 10), (11, 11), (12, 12), (14, 14)]
+    assert ms._day_runs(per_day, 5) == [(10, 11), (12, 14)]
+    assert ms._day_runs(per_day, 100) == [(10, 14)]
+    assert ms._day_runs(pd.Series(dtype=int), 5) == []
+
+
+def test_exact_neighbours_cut_their_blocks_to_the_work_budget(monkeypatch):
+    from newsclust_assets.vectors import exact_knn
+
+    v = _unit(400, dim=16, seed=5)
+    whole = exact_neighbours(v, 7)
+    monkeypatch.setattr(exact_knn, "WORK_BYTES", 16 * 400 * 20)  # 20 rows a block
+    cut = exact_neighbours(v, 7)
+    for a, b in zip(whole, cut):
+        assert a.tolist() == b.tolist()
+
+
 def test_dimension_and_model_mismatch_are_clear_errors(tmp_path):
     with ms.open_client(str(tmp_path / "m.db")) as c:
         ms.ensure_collection(c, ms.CollectionSpec("news", 8, model="m"))

@@ -5,8 +5,9 @@ graph of 10,000 articles through Lite search takes longer than embedding them. T
 window's vectors are read back from Milvus anyway (UMAP needs them), so for Lite the
 neighbours are computed here: one float32 matrix product per block of ``block`` query
 rows, ``argpartition`` for the k best, then a sort by (distance, index). Memory is the
-O(N k) result plus one block x N work array (``block`` = 512: 200 MB at N = 100,000),
-never N x N.
+O(N k) result plus the work arrays of one block of query rows against all N (16 bytes a
+pair: the scores, their order and argpartition's indices), the block cut so that they stay
+under ``WORK_BYTES`` (512 rows up to N = 16,384; 81 rows, 128 MB, at N = 100,000), never N x N.
 
 The output is the same as :func:`milvus_store.search_neighbours` gives: COO arrays
 (row, col, distance) of true distances, self excluded, ties broken by index (the window
@@ -21,14 +22,17 @@ from .milvus_store import similarity_to_distance
 
 # below this, 1 - cosine is float32 rounding noise of identical vectors: an exact duplicate
 DUPLICATE_EPS = 1e-6
+WORK_BYTES = 128 * 2**20  # one block's work arrays
 
 
 def exact_neighbours(
     vectors: np.ndarray, k: int, metric: str = "COSINE", block: int = 512
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The k nearest other rows of every row of ``vectors`` (unit rows for COSINE/IP)."""
+    """The k nearest other rows of every row of ``vectors`` (unit rows for COSINE/IP), in
+    blocks of at most ``block`` rows (fewer where N is large: ``WORK_BYTES``)."""
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n = x.shape[0]
+    block = min(block, max(16, WORK_BYTES // (16 * max(n, 1))))
     k = min(k, n - 1)
     if n < 2 or k < 1:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)

@@ -12,12 +12,14 @@ model's vectors.
 The model is exported from its torch weights once per model, precision and library versions
 into a cache directory (``$XDG_CACHE_HOME/newsclust/onnx``, as numba's kernels); files are
 written under a temporary name and renamed, so processes exporting at once never read half a
-file. Texts are tokenized by the model's own tokenizer (truncated to its ``max_seq_length``) in
-batches of similar length."""
+file. Texts are tokenized by the model's own fast tokenizer (its ``tokenizer.json`` through the
+``tokenizers`` library, truncated to its ``max_seq_length``) in batches of similar length; a
+process that runs the ONNX file imports neither torch nor transformers."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import threading
@@ -67,13 +69,13 @@ def check_supported(model_path: str) -> int:
 
 
 def _key(model_path: str, precision: str) -> str:
-    import onnxruntime
-    import torch
-
+    # versions from the installed packages' metadata: importing torch here would cost every
+    # process that only runs the ONNX file 2-4 s (the same strings as torch.__version__)
     root = Path(model_path)
     files = sorted(p for p in root.rglob("*") if p.is_file())
     stamp = [(p.relative_to(root).as_posix(), p.stat().st_size) for p in files]
-    text = json.dumps([str(root.resolve()), stamp, precision, torch.__version__, onnxruntime.__version__])
+    versions = [importlib.metadata.version(name) for name in ("torch", "onnxruntime")]
+    text = json.dumps([str(root.resolve()), stamp, precision, *versions])
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
@@ -146,16 +148,47 @@ def _session(model_path: str, precision: str):
         if key not in _SESSIONS:
             max_len = check_supported(model_path)
             import onnxruntime as ort
-            from transformers import AutoTokenizer
 
             options = ort.SessionOptions()
             options.log_severity_level = 3
             session = ort.InferenceSession(
                 str(model_file(model_path, precision)), options, providers=["CPUExecutionProvider"]
             )
-            tokenizer = AutoTokenizer.from_pretrained(model_path, local_files_only=True)
-            _SESSIONS[key] = (session, tokenizer, max_len)
+            _SESSIONS[key] = (session, load_tokenizer(model_path, max_len), max_len)
         return _SESSIONS[key]
+
+
+def load_tokenizer(model_path: str, max_len: int):
+    """The model's own fast tokenizer (``tokenizer.json``) through the ``tokenizers`` library:
+    what ``transformers.AutoTokenizer`` runs underneath, without importing transformers and
+    torch (2-4 s a process). Truncated to ``max_len`` tokens, padded to the batch's longest,
+    with the pad token the model's config names; a test checks the ids against AutoTokenizer's."""
+    from tokenizers import Tokenizer
+
+    root = Path(model_path)
+    if not (root / "tokenizer.json").exists():
+        raise OnnxUnsupported(f"{model_path}: no tokenizer.json (a fast tokenizer) for the onnx backends; use torch")
+    tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+    config = (
+        json.loads((root / "tokenizer_config.json").read_text()) if (root / "tokenizer_config.json").exists() else {}
+    )
+    pad = config.get("pad_token") or "[PAD]"
+    pad = pad.get("content", "[PAD]") if isinstance(pad, dict) else pad
+    pad_id = tokenizer.token_to_id(pad)
+    if pad_id is None:
+        raise OnnxUnsupported(f"{model_path}: its tokenizer has no pad token {pad!r}; use the torch backend")
+    tokenizer.enable_truncation(max_len)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=pad)
+    return tokenizer
+
+
+def tokenize(tokenizer, texts: list[str]) -> dict[str, np.ndarray]:
+    """input_ids and attention_mask (int64, batch x longest) of ``texts``."""
+    encodings = tokenizer.encode_batch(texts)
+    return {
+        "input_ids": np.asarray([e.ids for e in encodings], np.int64),
+        "attention_mask": np.asarray([e.attention_mask for e in encodings], np.int64),
+    }
 
 
 def dimension(model_path: str, precision: str = "fp32") -> int:
@@ -172,13 +205,6 @@ def encode(model_path: str, texts: list[str], batch_size: int = 32, precision: s
     passes = 0
     for start in range(0, len(texts), batch_size):
         rows = order[start : start + batch_size]
-        tokens = tokenizer(
-            [texts[i] for i in rows], padding=True, truncation=True, max_length=max_len, return_tensors="np"
-        )
-        feed = {
-            "input_ids": tokens["input_ids"].astype(np.int64),
-            "attention_mask": tokens["attention_mask"].astype(np.int64),
-        }
-        out[rows] = session.run(None, feed)[0]
+        out[rows] = session.run(None, tokenize(tokenizer, [texts[i] for i in rows]))[0]
         passes += 1
     return out, passes

@@ -22,7 +22,7 @@ from ..artifacts import WindowGraph
 from .approx_knn import APPROX_ABOVE, hnsw_neighbours
 from .exact_knn import exact_neighbours
 from .knn_graph import symmetric_graph
-from .milvus_store import AFTER_STRONG_READ, QUERY_FIELDS, day_number, query_window, search_neighbours
+from .milvus_store import AFTER_STRONG_READ, QUERY_FIELDS, day_number, query_window_vectors, search_neighbours
 
 KNN_METHODS = ("auto", "milvus", "exact", "approx")
 
@@ -78,8 +78,7 @@ def window_graphs(
                 "materialize milvus_collection for the window's days first"
             )
         client.load_collection(name)
-        rows = query_window(client, name, lo, hi, fields=[*QUERY_FIELDS, "vector"])
-        all_vectors = np.asarray(rows["vector"].tolist(), np.float32) if len(rows) else np.zeros((0, 0), np.float32)
+        rows, all_vectors = query_window_vectors(client, name, lo, hi, fields=QUERY_FIELDS)
         day_numbers = rows["day"].to_numpy(np.int64) if len(rows) else np.zeros(0, np.int64)
         windows = {}
         for last in last_days:
@@ -102,7 +101,7 @@ def window_graphs(
                     milvus.index_type,
                     consistency=AFTER_STRONG_READ,
                 )  # query_window read them
-    articles_all = rows.drop(columns=["vector", "day"]).reset_index(drop=True)
+    articles_all = rows.drop(columns=["day"])
     for i, last in enumerate(last_days):
         idx = windows[last]
         vectors = (
