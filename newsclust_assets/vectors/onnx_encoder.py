@@ -142,7 +142,7 @@ def model_file(model_path: str, precision: str = "fp32") -> Path:
 
 
 def _session(model_path: str, precision: str):
-    """(ONNX Runtime session, tokenizer, max_seq_length), once per process."""
+    """(ONNX Runtime session, tokenizer truncating at the max_seq_length), once per process."""
     key = f"{model_path}|{precision}"
     with _LOCK:
         if key not in _SESSIONS:
@@ -154,7 +154,7 @@ def _session(model_path: str, precision: str):
             session = ort.InferenceSession(
                 str(model_file(model_path, precision)), options, providers=["CPUExecutionProvider"]
             )
-            _SESSIONS[key] = (session, load_tokenizer(model_path, max_len), max_len)
+            _SESSIONS[key] = (session, load_tokenizer(model_path, max_len))
         return _SESSIONS[key]
 
 
@@ -192,14 +192,14 @@ def tokenize(tokenizer, texts: list[str]) -> dict[str, np.ndarray]:
 
 
 def dimension(model_path: str, precision: str = "fp32") -> int:
-    session, _, _ = _session(model_path, precision)
+    session, _ = _session(model_path, precision)
     return int(session.get_outputs()[0].shape[-1])
 
 
 def encode(model_path: str, texts: list[str], batch_size: int = 32, precision: str = "fp32") -> tuple[np.ndarray, int]:
     """Mean-pooled vectors of ``texts`` (not normalised) and the forward passes made; batches
     hold texts of similar length, so little of a batch is padding."""
-    session, tokenizer, max_len = _session(model_path, precision)
+    session, tokenizer = _session(model_path, precision)
     order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.zeros((len(texts), dimension(model_path, precision)), np.float32)
     passes = 0
